@@ -1,0 +1,3 @@
+"""Mentor Sidecar: a companion panel for mentoring over video calls."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The versioned JSON API under /api/v1."""

@@ -1,0 +1,9 @@
+"""Endpoint modules; importing them registers their routes on `sidecar.api.routing.api`."""
+
+from sidecar.api.endpoints import (  # noqa: F401
+    action_items,
+    goals,
+    meetings,
+    mentorships,
+    people,
+)

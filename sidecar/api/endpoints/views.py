@@ -1,0 +1,45 @@
+"""Builds the composite response bodies several endpoints share."""
+
+from __future__ import annotations
+
+from sidecar.api.schemas import MentorshipBrief, MentorshipOut
+from sidecar.db.repositories import Repositories
+from sidecar.domain.ids import utcnow
+from sidecar.domain.models import Mentorship, Person
+
+
+async def mentorship_out(repos: Repositories, mentorship: Mentorship, viewer: str) -> MentorshipOut:
+    role = mentorship.role_of(viewer)
+    assert role is not None, "repositories only return mentorships the viewer belongs to"
+    return MentorshipOut(
+        id=mentorship.id,
+        title=mentorship.title,
+        created_at=mentorship.created_at,
+        created_by=mentorship.created_by,
+        mentor=await _person(repos, mentorship.mentor_id),
+        mentee=await _person(repos, mentorship.mentee_id),
+        agreement=await repos.mentorships.agreement(mentorship.id, viewer=viewer),
+        my_role=role,
+        invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
+    )
+
+
+async def mentorship_brief(
+    repos: Repositories, mentorship: Mentorship, viewer: str
+) -> MentorshipBrief:
+    role = mentorship.role_of(viewer)
+    assert role is not None
+    other_id = mentorship.mentee_id if role == "mentor" else mentorship.mentor_id
+    upcoming = await repos.meetings.next_for(mentorship.id, after=utcnow())
+    return MentorshipBrief(
+        id=mentorship.id,
+        title=mentorship.title,
+        role=role,
+        other=await _person(repos, other_id),
+        next_meeting_id=upcoming.id if upcoming else None,
+        invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
+    )
+
+
+async def _person(repos: Repositories, person_id: str | None) -> Person | None:
+    return None if person_id is None else await repos.people.get(person_id)

@@ -1,0 +1,94 @@
+"""One JSON shape for every error, and the middleware that guarantees it.
+
+`{"error": {"status": 422, "message": "me.email: ...", "fields": [{"loc": "me.email", "msg": "..."}]}}`
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import ValidationError
+
+from sidecar.domain.errors import Conflict, Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def error_response(
+    status: int,
+    message: str,
+    fields: Iterable[dict[str, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    body = {"error": {"status": status, "message": message, "fields": list(fields)}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def validation_fields(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    fields = []
+    for error in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in (prefix, *error["loc"]) if part != "")
+        fields.append({"loc": loc or prefix or "body", "msg": error["msg"]})
+    return fields
+
+
+def invalid_input(fields: list[dict[str, str]], status: int = 422) -> web.Response:
+    message = "; ".join(f"{f['loc']}: {f['msg']}" for f in fields) or "invalid input"
+    return error_response(status, message, fields)
+
+
+class ApiError(Exception):
+    """Raised inside handlers to answer with a specific status."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+class InputRejected(Exception):
+    """Raised by the request parser: the listed fields failed validation."""
+
+    def __init__(self, fields: list[dict[str, str]]) -> None:
+        super().__init__(fields)
+        self.fields = fields
+
+
+def unauthorized(message: str = "sign in with your personal link or a bearer token") -> ApiError:
+    return ApiError(401, message, {"WWW-Authenticate": 'Bearer realm="mentor-sidecar"'})
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Under /api every failure is JSON; nowhere does bad input become a 500."""
+    is_api = request.path.startswith("/api/")
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.message, headers=exc.headers)
+    except InputRejected as exc:
+        return invalid_input(exc.fields)
+    except NotFound as exc:
+        return error_response(404, str(exc))
+    except Invalid as exc:
+        return invalid_input([{"loc": exc.field, "msg": exc.message}])
+    except Conflict as exc:
+        return error_response(409, str(exc))
+    except ValidationError as exc:
+        return invalid_input(validation_fields(exc))
+    except web.HTTPException as exc:
+        if not is_api or exc.status < 400:
+            raise
+        return error_response(exc.status, exc.reason, headers=_passthrough_headers(exc))
+    except json.JSONDecodeError as exc:
+        return error_response(400, f"body: not valid JSON ({exc.msg})")
+
+
+def _passthrough_headers(exc: web.HTTPException) -> dict[str, Any]:
+    return {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "www-authenticate")}

@@ -1,0 +1,128 @@
+"""The OpenAPI 3.1 document, generated from the endpoint registry and its pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from sidecar import __version__
+from sidecar.api.routing import Endpoint, api
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "message", "fields"],
+            "properties": {
+                "status": {"type": "integer"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def build_openapi(endpoints: list[Endpoint] | None = None) -> dict[str, Any]:
+    endpoints = api.endpoints if endpoints is None else endpoints
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for e in endpoints:
+        for model, mode in ((e.body, "validation"), (e.query, "validation"), (e.response, "serialization")):
+            if model is not None and (model, mode) not in wanted:
+                wanted.append((model, mode))  # type: ignore[arg-type]
+    refs, schemas = models_json_schema(wanted, ref_template="#/components/schemas/{model}")
+    components = dict(schemas.get("$defs", {}))
+    components["Error"] = _ERROR_SCHEMA
+
+    paths: dict[str, dict[str, Any]] = {}
+    for e in endpoints:
+        paths.setdefault(e.full_path, {})[e.method.lower()] = _operation(e, refs, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mentor Sidecar API",
+            "version": __version__,
+            "description": "The pair's mentorship: agreement, goals, meetings, agenda, next steps.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "sidecar_session"},
+            },
+        },
+    }
+
+
+def _operation(
+    e: Endpoint, refs: dict[Any, Any], components: dict[str, Any]
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": e.fn.__name__,
+        "summary": e.summary,
+        "tags": list(e.tags),
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PATH_PARAM.findall(e.path)
+        ],
+        "responses": _responses(e, refs),
+    }
+    if e.query is not None:
+        query_schema = _resolve(refs[(e.query, "validation")], components)
+        for name, schema in query_schema.get("properties", {}).items():
+            operation["parameters"].append(
+                {"name": name, "in": "query", "required": False, "schema": schema}
+            )
+    if e.body is not None:
+        content: dict[str, Any] = {"schema": refs[(e.body, "validation")]}
+        if e.example is not None:
+            content["example"] = e.example
+        operation["requestBody"] = {"required": True, "content": {"application/json": content}}
+    security: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+    if e.auth == "optional":
+        security.append({})
+    operation["security"] = [] if e.auth == "none" else security
+    return operation
+
+
+def _responses(e: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    responses: dict[str, Any] = {}
+    if e.response is not None:
+        responses[str(e.status)] = {
+            "description": e.summary,
+            "content": {"application/json": {"schema": refs[(e.response, "serialization")]}},
+        }
+    else:
+        responses[str(e.status)] = {"description": e.summary}
+    statuses: list[tuple[str, str]] = [("404", "Not found, or not yours")]
+    if e.body is not None or e.query is not None:
+        statuses += [("400", "Body is not a JSON object"), ("422", "A field is invalid")]
+    if e.auth == "required":
+        statuses.append(("401", "Not signed in, or the token is revoked"))
+    for status, description in statuses:
+        responses[status] = {"description": description, "content": error}
+    return responses
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    resolved: dict[str, Any] = components[ref.rsplit("/", 1)[-1]]
+    return resolved
+
+

@@ -1,0 +1,151 @@
+"""Declares API endpoints once: the route, its auth, its body and response models.
+
+The registry feeds the aiohttp router, the OpenAPI document and the authorisation-matrix tests,
+so an endpoint cannot exist without being documented and tested for access.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from sidecar.api.auth import Identity, identify, require_identity
+from sidecar.api.errors import ApiError, InputRejected, validation_fields
+from sidecar.db.repositories import Repositories
+from sidecar.keys import REPOS, SETTINGS
+from sidecar.settings import Settings
+
+API_PREFIX = "/api/v1"
+Auth = Literal["required", "optional", "none"]
+BodyT = TypeVar("BodyT")
+
+
+@dataclass
+class Call(Generic[BodyT]):
+    """What an endpoint function receives: the parsed, validated request."""
+
+    request: web.Request
+    identity: Identity | None
+    body: BodyT
+    query: Any
+
+    @property
+    def repos(self) -> Repositories:
+        return self.request.app[REPOS]
+
+    @property
+    def settings(self) -> Settings:
+        return self.request.app[SETTINGS]
+
+    @property
+    def viewer(self) -> str:
+        assert self.identity is not None, "endpoint declared auth='required'"
+        return self.identity.person_id
+
+    def path(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
+EndpointFn = Callable[[Call[Any]], Awaitable[BaseModel | web.StreamResponse | None]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # below API_PREFIX, with {name} parameters
+    fn: EndpointFn
+    summary: str
+    auth: Auth
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    example: dict[str, Any] | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def full_path(self) -> str:
+        return API_PREFIX + self.path
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.auth == "required":
+            identity: Identity | None = await require_identity(request)
+        elif self.auth == "optional":
+            identity = await identify(request)
+        else:
+            identity = None
+        query = _parse_query(self.query, request) if self.query else None
+        body = await _parse_body(self.body, request) if self.body else None
+        result = await self.fn(Call(request=request, identity=identity, body=body, query=query))
+        if isinstance(result, web.StreamResponse):
+            return result
+        if result is None:
+            return web.Response(status=204)
+        return web.Response(
+            status=self.status, text=result.model_dump_json(), content_type="application/json"
+        )
+
+
+class ApiRegistry:
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        auth: Auth = "required",
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        example: dict[str, Any] | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> Callable[[EndpointFn], EndpointFn]:
+        def register(fn: EndpointFn) -> EndpointFn:
+            self.endpoints.append(
+                Endpoint(method, path, fn, summary, auth, body, query, response, status, example, tags)
+            )
+            return fn
+
+        return register
+
+    def install(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_route(endpoint.method, endpoint.full_path, endpoint.handle)
+
+
+api = ApiRegistry()
+
+
+async def _parse_body(model: type[BaseModel], request: web.Request) -> BaseModel:
+    raw = await request.read()
+    if not raw.strip():
+        raw = b"{}"
+    content_type = request.headers.get("Content-Type", "application/json")
+    if content_type.split(";")[0].strip().lower() not in ("application/json", ""):
+        raise ApiError(415, "Content-Type: the API takes application/json")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "body: expected a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputRejected(validation_fields(exc)) from exc
+
+
+def _parse_query(model: type[BaseModel], request: web.Request) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise InputRejected(validation_fields(exc, prefix="query")) from exc

@@ -1,0 +1,298 @@
+"""Request and response bodies of the API. Requests forbid unknown fields.
+
+PATCH bodies: an omitted field stays as it is; `null` is accepted only where the field may be
+empty (e.g. a due date), so a stray null is a clear 422 rather than a broken row.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+)
+
+from sidecar.domain.models import (
+    AccessToken,
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    AgendaSection,
+    Agreement,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingStatus,
+    Person,
+    Platform,
+    ProgressStatus,
+    Role,
+)
+
+
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("not a known IANA time zone, e.g. 'Europe/Lisbon'") from exc
+    return value
+
+
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _locale(value: str) -> str:
+    if not _LOCALE.match(value):
+        raise ValueError("not a BCP 47 language tag, e.g. 'pt-BR'")
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LongText = Annotated[str, StringConstraints(max_length=8000)]
+TimeZone = Annotated[str, AfterValidator(_known_timezone)]
+Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_locale)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller actually sent, as plain Python values."""
+        data = self.model_dump(exclude_unset=True)
+        return {k: str(v) if isinstance(v, HttpUrl) else v for k, v in data.items()}
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- people and access -------------------------------------------------------------------------
+
+
+class ProfileIn(Input):
+    name: Name
+    email: EmailStr
+    timezone: TimeZone
+    locale: Locale = "en"
+    about: LongText = ""
+
+
+class ProfilePatch(Input):
+    name: Name = Field(default=None)
+    email: EmailStr = Field(default=None)
+    timezone: TimeZone = Field(default=None)
+    locale: Locale = Field(default=None)
+    about: LongText = Field(default=None)
+
+
+class MentorshipBrief(Output):
+    id: str
+    title: str
+    role: Role
+    other: Person | None
+    next_meeting_id: str | None
+    invite_pending: bool
+
+
+class MeOut(Output):
+    person: Person
+    mentorships: list[MentorshipBrief]
+
+
+class TokenCreate(Input):
+    label: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class TokenCreated(Output):
+    token: str = Field(description="The secret. Shown once; only its hash is stored.")
+    info: AccessToken
+
+
+class TokenList(Output):
+    tokens: list[AccessToken]
+
+
+class SigninLink(Output):
+    signin_url: str
+    expires_at: datetime
+
+
+# --- mentorships -------------------------------------------------------------------------------
+
+
+class MentorshipCreate(Input):
+    title: Title = "Mentoring"
+    role: Role
+    me: ProfileIn | None = Field(
+        default=None, description="Required when anonymous: the new person's profile."
+    )
+
+
+class MentorshipPatch(Input):
+    title: Title = Field(default=None)
+
+
+class MentorshipOut(Output):
+    id: str
+    title: str
+    created_at: datetime
+    created_by: str
+    mentor: Person | None
+    mentee: Person | None
+    agreement: Agreement
+    my_role: Role
+    invite_pending: bool
+
+
+class MentorshipCreated(Output):
+    mentorship: MentorshipOut
+    invite_url: str
+    token: str | None = Field(description="A new person's access token, shown once.")
+    signin_url: str | None
+
+
+class MentorshipList(Output):
+    mentorships: list[MentorshipOut]
+
+
+class InviteCreated(Output):
+    invite_url: str
+    role: Role
+    expires_at: datetime
+
+
+class Inviter(Output):
+    name: str
+    timezone: str
+
+
+class InvitePreview(Output):
+    mentorship_title: str
+    role: Role
+    invited_by: Inviter
+    expires_at: datetime
+
+
+class InviteAccepted(Output):
+    mentorship: MentorshipOut
+    token: str | None = Field(description="A new person's access token, shown once.")
+    signin_url: str | None
+
+
+class InviteAccept(Input):
+    me: ProfileIn | None = Field(
+        default=None, description="Required when anonymous: the new person's profile."
+    )
+
+
+class AgreementPatch(Input):
+    meeting_cadence: LongText = Field(default=None)
+    communication_channels: LongText = Field(default=None)
+    communication_frequency: LongText = Field(default=None)
+    confidentiality: LongText = Field(default=None)
+    feedback_and_encouragement: LongText = Field(default=None)
+    objectives: LongText = Field(default=None)
+    cultural_differences: LongText = Field(default=None)
+
+
+# --- goals -------------------------------------------------------------------------------------
+
+
+class GoalCreate(Input):
+    title: Title
+    description: LongText = ""
+
+
+class GoalPatch(Input):
+    title: Title = Field(default=None)
+    description: LongText = Field(default=None)
+    status: GoalStatus = Field(default=None)
+
+
+class ProgressCreate(Input):
+    entry_date: date | None = Field(default=None, description="Defaults to today (UTC).")
+    note: ShortText
+    status: ProgressStatus = "on_track"
+
+
+class GoalList(Output):
+    goals: list[Goal]
+
+
+# --- meetings and agenda -----------------------------------------------------------------------
+
+
+class MeetingCreate(Input):
+    title: Title = "Mentoring session"
+    scheduled_start: AwareDatetime
+    scheduled_end: AwareDatetime
+    platform: Platform = "link"
+    join_url: HttpUrl | None = None
+
+
+class MeetingPatch(Input):
+    title: Title = Field(default=None)
+    scheduled_start: AwareDatetime = Field(default=None)
+    scheduled_end: AwareDatetime = Field(default=None)
+    platform: Platform = Field(default=None)
+    join_url: HttpUrl | None = Field(default=None)
+    status: MeetingStatus = Field(default=None)
+
+
+class MeetingList(Output):
+    meetings: list[Meeting]
+
+
+class AgendaCreate(Input):
+    section: AgendaSection
+    text: ShortText
+
+
+class AgendaPatch(Input):
+    text: ShortText = Field(default=None)
+    done: bool = Field(default=None)
+    section: AgendaSection = Field(default=None)
+    position: Annotated[int, Field(ge=0, le=10_000)] = Field(default=None)
+
+
+class AgendaList(Output):
+    items: list[AgendaItem]
+
+
+# --- action items ------------------------------------------------------------------------------
+
+
+class ActionCreate(Input):
+    text: ShortText
+    owner_id: Id | None = None
+    due_date: date | None = None
+    created_in_meeting_id: Id | None = None
+
+
+class ActionPatch(Input):
+    text: ShortText = Field(default=None)
+    owner_id: Id | None = Field(default=None)
+    due_date: date | None = Field(default=None)
+    status: ActionStatus = Field(default=None)
+    closed_in_meeting_id: Id | None = Field(default=None)
+
+
+class ActionQuery(Input):
+    status: ActionStatus | None = None
+
+
+class ActionList(Output):
+    items: list[ActionItem]

@@ -1,0 +1,67 @@
+"""The application factory: every resource in its own cleanup context, every route wired here."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import AsyncIterator
+
+from aiohttp import WSCloseCode, web
+
+from sidecar.api import endpoints  # noqa: F401  (registers the API routes)
+from sidecar.api.errors import json_errors
+from sidecar.api.openapi import build_openapi
+from sidecar.api.routing import API_PREFIX, api
+from sidecar.db import open_database
+from sidecar.db.repositories import Repositories
+from sidecar.keys import ASSET_VERSION, DATABASE, REPOS, SETTINGS, SHUTTING_DOWN, WEBSOCKETS
+from sidecar.settings import Settings
+from sidecar.web import health, pages
+from sidecar.web.security import add_security_headers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[json_errors], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[WEBSOCKETS] = weakref.WeakSet()
+    app[ASSET_VERSION] = pages.asset_version()
+    app[SHUTTING_DOWN] = False
+
+    app.cleanup_ctx.append(_database)
+    app.on_shutdown.append(_close_websockets)
+    app.on_response_prepare.append(add_security_headers)
+
+    api.install(app)
+    openapi = build_openapi()
+
+    async def openapi_json(request: web.Request) -> web.Response:
+        return web.json_response(openapi)
+
+    app.router.add_get(f"{API_PREFIX}/openapi.json", openapi_json)
+    health.add_routes(app)
+    pages.add_routes(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    db = await open_database(settings.database_path, settings.sqlite_busy_timeout_ms)
+    app[DATABASE] = db
+    app[REPOS] = Repositories.over(db)
+    log.info("database ready at %s (SQLite, WAL)", settings.database_path)
+    try:
+        yield
+    finally:
+        await db.close()
+        log.info("database closed")
+
+
+async def _close_websockets(app: web.Application) -> None:
+    app[SHUTTING_DOWN] = True
+    sockets = list(app[WEBSOCKETS])
+    if sockets:
+        log.info("closing %d websocket(s): server shutting down", len(sockets))
+    for ws in sockets:
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -1,0 +1,95 @@
+"""`mentor-sidecar serve | demo | settings`: run the service, or run it with a demo pair."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from sidecar.app import create_app
+from sidecar.demo import seed_demo
+from sidecar.settings import Settings, SettingsError, documented_settings
+
+log = logging.getLogger("sidecar")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "settings":
+        for name, default, help_text in documented_settings():
+            print(f"{name}  (default: {default})\n    {help_text}")
+        return 0
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+    except SettingsError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    demo = args.command == "demo"
+    try:
+        asyncio.run(_serve(settings, demo=demo, as_json=demo and args.json))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mentor-sidecar", description="A companion panel for mentoring over video calls."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the service")
+    demo = commands.add_parser("demo", help="run the service with a demo mentorship seeded")
+    demo.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    for command in (serve, demo):
+        command.add_argument("--host", help="listen address (MENTOR_SIDECAR_HOST)")
+        command.add_argument("--port", type=int, help="listen port (MENTOR_SIDECAR_PORT)")
+        command.add_argument("--data-dir", type=Path, help="data folder (MENTOR_SIDECAR_DATA_DIR)")
+    commands.add_parser("settings", help="list every setting with its default")
+    return parser
+
+
+async def _serve(settings: Settings, *, demo: bool, as_json: bool) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_timeout)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("listening on http://%s:%d (public URL %s)", settings.host, settings.port, settings.base_url)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if demo:
+            seed = await seed_demo(app)
+            if as_json:
+                print(json.dumps(seed.as_json(settings.base_url)), flush=True)
+            else:
+                _print_demo(seed.as_json(settings.base_url))
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+
+
+def _print_demo(seed: dict[str, object]) -> None:
+    lines = ["", "Mentor Sidecar demo is running. Open each person's panel (one-time links):", ""]
+    for role in ("mentor", "mentee"):
+        person = seed[role]
+        assert isinstance(person, dict)
+        lines.append(f"  {role.capitalize():7} {person['name']} ({person['timezone']})")
+        lines.append(f"          {person['panel_url']}")
+    lines += ["", "Press Ctrl+C to stop.", ""]
+    print("\n".join(lines), flush=True)

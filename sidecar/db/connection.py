@@ -1,0 +1,109 @@
+"""Opens the SQLite database (WAL, foreign keys, busy timeout) and serialises access to it.
+
+One aiosqlite connection serves the whole process. SQLite allows one writer at a time, so an
+asyncio lock orders transactions; a task already inside a transaction reuses it, which lets a
+repository method call another without deadlocking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from sidecar.db.migrations import apply_migrations
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            f"in_transaction_{id(self)}", default=False
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """All statements inside commit together or not at all."""
+        if self._in_transaction.get():
+            yield self
+            return
+        async with self._lock:
+            token = self._in_transaction.set(True)
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    await self._conn.rollback()
+                    raise
+                await self._conn.commit()
+            finally:
+                self._in_transaction.reset(token)
+
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._in_transaction.get():
+            yield self._conn
+        else:
+            async with self._lock:
+                yield self._conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        async with self._statement() as conn:
+            cursor = await conn.execute(sql, params)
+            changed = cursor.rowcount
+            await cursor.close()
+            return changed
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self._statement() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
+        async with self._statement() as conn, conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+            return dict(row) if row is not None else None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        async with self._statement() as conn, conn.execute(sql, params) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+
+async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves instead of sqlite3's implicit ones.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    try:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        applied = await apply_migrations(conn)
+    except BaseException:
+        await conn.close()
+        raise
+    if applied:
+        log.info("database %s migrated to version %d", path, applied[-1])
+    return Database(conn, path)

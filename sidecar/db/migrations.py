@@ -1,0 +1,194 @@
+"""Numbered schema migrations, applied in order, each recorded in `schema_version`.
+
+Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+# Every row a person writes carries who (`created_by`, `updated_by`: a person id) and when
+# (`created_at`, `updated_at`: ISO 8601 UTC). Ids are random, so they reveal nothing of other pairs.
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+CREATE TABLE people (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    about TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE access_tokens (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('api', 'session')),
+    label TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+CREATE INDEX access_tokens_person ON access_tokens(person_id);
+
+CREATE TABLE signin_links (
+    code_hash TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+
+CREATE TABLE mentorships (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    mentor_id TEXT REFERENCES people(id),
+    mentee_id TEXT REFERENCES people(id),
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL,
+    CHECK (mentor_id IS NULL OR mentee_id IS NULL OR mentor_id <> mentee_id)
+);
+CREATE INDEX mentorships_mentor ON mentorships(mentor_id);
+CREATE INDEX mentorships_mentee ON mentorships(mentee_id);
+
+CREATE TABLE agreements (
+    mentorship_id TEXT PRIMARY KEY REFERENCES mentorships(id) ON DELETE CASCADE,
+    meeting_cadence TEXT NOT NULL DEFAULT '',
+    communication_channels TEXT NOT NULL DEFAULT '',
+    communication_frequency TEXT NOT NULL DEFAULT '',
+    confidentiality TEXT NOT NULL DEFAULT '',
+    feedback_and_encouragement TEXT NOT NULL DEFAULT '',
+    objectives TEXT NOT NULL DEFAULT '',
+    cultural_differences TEXT NOT NULL DEFAULT '',
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE invites (
+    code_hash TEXT PRIMARY KEY,
+    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('mentor', 'mentee')),
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    accepted_by TEXT REFERENCES people(id),
+    accepted_at TEXT
+);
+CREATE INDEX invites_mentorship ON invites(mentorship_id);
+
+CREATE TABLE goals (
+    id TEXT PRIMARY KEY,
+    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('active', 'achieved', 'dropped')),
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX goals_mentorship ON goals(mentorship_id);
+
+CREATE TABLE goal_progress (
+    id TEXT PRIMARY KEY,
+    goal_id TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+    entry_date TEXT NOT NULL,
+    note TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('on_track', 'at_risk', 'blocked', 'done')),
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX goal_progress_goal ON goal_progress(goal_id, entry_date);
+
+CREATE TABLE meetings (
+    id TEXT PRIMARY KEY,
+    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    scheduled_start TEXT NOT NULL,
+    scheduled_end TEXT NOT NULL,
+    platform TEXT NOT NULL CHECK (platform IN ('zoom', 'jitsi', 'link')),
+    join_url TEXT,
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'live', 'ended')),
+    started_at TEXT,
+    ended_at TEXT,
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL,
+    CHECK (scheduled_end > scheduled_start)
+);
+CREATE INDEX meetings_mentorship ON meetings(mentorship_id, scheduled_start);
+
+CREATE TABLE agenda_items (
+    id TEXT PRIMARY KEY,
+    meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+    section TEXT NOT NULL CHECK (section IN
+        ('review', 'successes', 'challenges', 'goal_progress', 'topics', 'next_period')),
+    text TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX agenda_items_meeting ON agenda_items(meeting_id, section, position);
+
+CREATE TABLE action_items (
+    id TEXT PRIMARY KEY,
+    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    owner_id TEXT REFERENCES people(id),
+    due_date TEXT,
+    status TEXT NOT NULL CHECK (status IN ('open', 'done', 'dropped')),
+    created_in_meeting_id TEXT REFERENCES meetings(id) ON DELETE SET NULL,
+    closed_in_meeting_id TEXT REFERENCES meetings(id) ON DELETE SET NULL,
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX action_items_mentorship ON action_items(mentorship_id, status);
+
+-- created_by is NULL when the service wrote the summary itself at the end of a call.
+CREATE TABLE summaries (
+    meeting_id TEXT PRIMARY KEY REFERENCES meetings(id) ON DELETE CASCADE,
+    body_markdown TEXT NOT NULL,
+    created_by TEXT REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+""",
+    ),
+]
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[int]:
+    """Apply every migration newer than the recorded version; returns those applied."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
+    )
+    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    applied = []
+    for version, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        # executescript runs the BEGIN/COMMIT we give it, so a migration lands whole or not at all.
+        await conn.executescript(
+            f"BEGIN IMMEDIATE;\n{sql}\n"
+            f"INSERT INTO schema_version VALUES ({version}, strftime('%Y-%m-%dT%H:%M:%SZ','now'));\n"
+            "COMMIT;"
+        )
+        applied.append(version)
+    return applied

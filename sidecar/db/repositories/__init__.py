@@ -1,0 +1,45 @@
+"""SQL lives here: one repository per aggregate, each returning typed records.
+
+Every read of a pair's data takes the `viewer` (a person id) and filters by membership in SQL, so a
+person outside the pair gets NotFound, exactly as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sidecar.db.connection import Database
+from sidecar.db.repositories.action_items import ActionItemRepository
+from sidecar.db.repositories.goals import GoalRepository
+from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
+from sidecar.db.repositories.mentorships import MentorshipRepository
+from sidecar.db.repositories.people import PeopleRepository
+from sidecar.db.repositories.summaries import SummaryRepository
+from sidecar.db.repositories.tokens import TokenRepository
+
+
+@dataclass(frozen=True)
+class Repositories:
+    db: Database
+    people: PeopleRepository
+    tokens: TokenRepository
+    mentorships: MentorshipRepository
+    goals: GoalRepository
+    meetings: MeetingRepository
+    agenda: AgendaRepository
+    action_items: ActionItemRepository
+    summaries: SummaryRepository
+
+    @classmethod
+    def over(cls, db: Database) -> Repositories:
+        return cls(
+            db=db,
+            people=PeopleRepository(db),
+            tokens=TokenRepository(db),
+            mentorships=MentorshipRepository(db),
+            goals=GoalRepository(db),
+            meetings=MeetingRepository(db),
+            agenda=AgendaRepository(db),
+            action_items=ActionItemRepository(db),
+            summaries=SummaryRepository(db),
+        )

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sidecar.db.repositories.base import IS_MEMBER, Repository
+from sidecar.domain.errors import Invalid, NotFound
+from sidecar.domain.ids import iso, new_id, now_iso
+from sidecar.domain.models import AGENDA_SECTIONS, AgendaItem, AgendaSection, Meeting
+
+_MEETING_EDITABLE = frozenset(
+    {"title", "scheduled_start", "scheduled_end", "platform", "join_url", "status"}
+)
+_AGENDA_EDITABLE = frozenset({"text", "done", "section", "position"})
+_SECTION_ORDER = "CASE a.section " + " ".join(
+    f"WHEN '{name}' THEN {index}" for index, name in enumerate(AGENDA_SECTIONS)
+) + " END"
+
+
+class MeetingRepository(Repository):
+    async def list(self, mentorship_id: str, *, viewer: str) -> list[Meeting]:
+        await self._check_member(mentorship_id, viewer)
+        rows = await self.db.fetch_all(
+            "SELECT * FROM meetings WHERE mentorship_id = ? ORDER BY scheduled_start",
+            (mentorship_id,),
+        )
+        return [Meeting.model_validate(row) for row in rows]
+
+    async def get(self, meeting_id: str, *, viewer: str) -> Meeting:
+        row = await self.db.fetch_one(
+            "SELECT mt.* FROM meetings mt JOIN mentorships m ON m.id = mt.mentorship_id"
+            f" WHERE mt.id = :id AND {IS_MEMBER}",
+            {"id": meeting_id, "viewer": viewer},
+        )
+        if row is None:
+            raise NotFound("meeting")
+        return Meeting.model_validate(row)
+
+    async def next_for(self, mentorship_id: str, *, after: datetime) -> Meeting | None:
+        """The meeting to open now: one that is live, else the next not yet ended."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM meetings WHERE mentorship_id = ? AND status != 'ended'"
+            " AND scheduled_end > ? ORDER BY status = 'live' DESC, scheduled_start LIMIT 1",
+            (mentorship_id, iso(after)),
+        )
+        return None if row is None else Meeting.model_validate(row)
+
+    async def create(
+        self,
+        mentorship_id: str,
+        *,
+        title: str,
+        scheduled_start: datetime,
+        scheduled_end: datetime,
+        platform: str,
+        join_url: str | None,
+        viewer: str,
+    ) -> Meeting:
+        _check_times(scheduled_start, scheduled_end)
+        meeting_id, now = new_id(), now_iso()
+        async with self.db.transaction():
+            await self._check_member(mentorship_id, viewer)
+            await self.db.execute(
+                "INSERT INTO meetings (id, mentorship_id, title, scheduled_start, scheduled_end,"
+                " platform, join_url, status, created_by, created_at, updated_by, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)",
+                (
+                    meeting_id,
+                    mentorship_id,
+                    title,
+                    iso(scheduled_start),
+                    iso(scheduled_end),
+                    platform,
+                    join_url,
+                    viewer,
+                    now,
+                    viewer,
+                    now,
+                ),
+            )
+        return await self.get(meeting_id, viewer=viewer)
+
+    async def update(self, meeting_id: str, changes: dict[str, Any], *, viewer: str) -> Meeting:
+        async with self.db.transaction():
+            current = await self.get(meeting_id, viewer=viewer)
+            start = changes.get("scheduled_start", current.scheduled_start)
+            end = changes.get("scheduled_end", current.scheduled_end)
+            _check_times(start, end)
+            stored = {k: iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
+            if "status" in changes and changes["status"] != current.status:
+                if changes["status"] == "live" and current.started_at is None:
+                    stored["started_at"] = now_iso()
+                if changes["status"] == "ended" and current.ended_at is None:
+                    stored["ended_at"] = now_iso()
+            if stored:
+                await self._update_row(
+                    "meetings",
+                    {"id": meeting_id},
+                    stored,
+                    _MEETING_EDITABLE | {"started_at", "ended_at"},
+                    viewer,
+                )
+        return await self.get(meeting_id, viewer=viewer)
+
+
+def _check_times(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise Invalid("scheduled_end", "must be after scheduled_start")
+
+
+class AgendaRepository(Repository):
+    async def list(self, meeting_id: str, *, viewer: str) -> list[AgendaItem]:
+        rows = await self.db.fetch_all(
+            "SELECT a.* FROM agenda_items a JOIN meetings mt ON mt.id = a.meeting_id"
+            " JOIN mentorships m ON m.id = mt.mentorship_id"
+            f" WHERE a.meeting_id = :id AND {IS_MEMBER}"
+            f" ORDER BY {_SECTION_ORDER}, a.position, a.created_at",
+            {"id": meeting_id, "viewer": viewer},
+        )
+        return [AgendaItem.model_validate(row) for row in rows]
+
+    async def get(self, item_id: str, *, viewer: str) -> AgendaItem:
+        row = await self.db.fetch_one(
+            "SELECT a.* FROM agenda_items a JOIN meetings mt ON mt.id = a.meeting_id"
+            f" JOIN mentorships m ON m.id = mt.mentorship_id WHERE a.id = :id AND {IS_MEMBER}",
+            {"id": item_id, "viewer": viewer},
+        )
+        if row is None:
+            raise NotFound("agenda item")
+        return AgendaItem.model_validate(row)
+
+    async def add(
+        self, meeting_id: str, *, section: AgendaSection, text: str, viewer: str
+    ) -> AgendaItem:
+        item_id, now = new_id(), now_iso()
+        async with self.db.transaction():
+            await MeetingRepository(self.db).get(meeting_id, viewer=viewer)
+            position = await self.db.fetch_value(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM agenda_items"
+                " WHERE meeting_id = ? AND section = ?",
+                (meeting_id, section),
+            )
+            await self.db.execute(
+                "INSERT INTO agenda_items (id, meeting_id, section, text, position, done,"
+                " created_by, created_at, updated_by, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                (item_id, meeting_id, section, text, position, viewer, now, viewer, now),
+            )
+        return await self.get(item_id, viewer=viewer)
+
+    async def update(self, item_id: str, changes: dict[str, Any], *, viewer: str) -> AgendaItem:
+        async with self.db.transaction():
+            await self.get(item_id, viewer=viewer)
+            if changes:
+                stored = {k: int(v) if k == "done" else v for k, v in changes.items()}
+                await self._update_row(
+                    "agenda_items", {"id": item_id}, stored, _AGENDA_EDITABLE, viewer
+                )
+        return await self.get(item_id, viewer=viewer)
+
+    async def delete(self, item_id: str, *, viewer: str) -> None:
+        async with self.db.transaction():
+            await self.get(item_id, viewer=viewer)
+            await self.db.execute("DELETE FROM agenda_items WHERE id = ?", (item_id,))

@@ -1,0 +1,1 @@
+"""The mentoring domain: typed records and the errors repositories raise."""

@@ -1,0 +1,169 @@
+"""Typed records that repositories return; the API also uses them as response bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Role = Literal["mentor", "mentee"]
+Platform = Literal["zoom", "jitsi", "link"]
+MeetingStatus = Literal["scheduled", "live", "ended"]
+AgendaSection = Literal[
+    "review", "successes", "challenges", "goal_progress", "topics", "next_period"
+]
+AGENDA_SECTIONS: tuple[AgendaSection, ...] = (
+    "review",
+    "successes",
+    "challenges",
+    "goal_progress",
+    "topics",
+    "next_period",
+)
+GoalStatus = Literal["active", "achieved", "dropped"]
+ProgressStatus = Literal["on_track", "at_risk", "blocked", "done"]
+ActionStatus = Literal["open", "done", "dropped"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Person(Record):
+    id: str
+    name: str
+    email: str
+    timezone: str
+    locale: str
+    about: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Mentorship(Record):
+    id: str
+    title: str
+    mentor_id: str | None
+    mentee_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+    def role_of(self, person_id: str) -> Role | None:
+        if person_id == self.mentor_id:
+            return "mentor"
+        if person_id == self.mentee_id:
+            return "mentee"
+        return None
+
+
+class Agreement(Record):
+    meeting_cadence: str
+    communication_channels: str
+    communication_frequency: str
+    confidentiality: str
+    feedback_and_encouragement: str
+    objectives: str
+    cultural_differences: str
+    updated_by: str
+    updated_at: datetime
+
+
+class GoalProgress(Record):
+    id: str
+    goal_id: str
+    entry_date: date
+    note: str
+    status: ProgressStatus
+    created_by: str
+    created_at: datetime
+
+
+class Goal(Record):
+    id: str
+    mentorship_id: str
+    title: str
+    description: str
+    status: GoalStatus
+    progress: list[GoalProgress]
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class Meeting(Record):
+    id: str
+    mentorship_id: str
+    title: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    platform: Platform
+    join_url: str | None
+    status: MeetingStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class AgendaItem(Record):
+    id: str
+    meeting_id: str
+    section: AgendaSection
+    text: str
+    position: int
+    done: bool
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class ActionItem(Record):
+    id: str
+    mentorship_id: str
+    text: str
+    owner_id: str | None
+    due_date: date | None
+    status: ActionStatus
+    created_in_meeting_id: str | None
+    closed_in_meeting_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class Summary(Record):
+    meeting_id: str
+    body_markdown: str
+    created_by: str | None
+    created_at: datetime
+    updated_by: str | None
+    updated_at: datetime
+
+
+class AccessToken(Record):
+    id: str
+    person_id: str
+    kind: Literal["api", "session"]
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class Invite(Record):
+    mentorship_id: str
+    role: Role
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_by: str | None
+    accepted_at: datetime | None

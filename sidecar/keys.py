@@ -1,0 +1,20 @@
+"""Every `web.AppKey` of the application, in one place."""
+
+from __future__ import annotations
+
+import weakref
+
+from aiohttp import web
+
+from sidecar.db import Database
+from sidecar.db.repositories import Repositories
+from sidecar.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+REPOS = web.AppKey("repositories", Repositories)
+# Open websockets, closed with GOING_AWAY on shutdown (the live-notes endpoint registers here).
+WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+ASSET_VERSION = web.AppKey("asset_version", str)
+# Set when shutdown begins, so /readyz turns away new traffic.
+SHUTTING_DOWN = web.AppKey("shutting_down", bool)

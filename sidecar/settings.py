@@ -1,0 +1,119 @@
+"""Every setting of the service in one place, each with a default and help text.
+
+Values come from the environment (prefix ``MENTOR_SIDECAR_``), then from command-line overrides.
+The README's settings table is checked against ``SETTINGS`` by a test, so a new field here must
+be documented there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MENTOR_SIDECAR_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
+    port: int = _setting(8080, "TCP port the HTTP server listens on.")
+    data_dir: Path = _setting(
+        Path("./mentor-sidecar-data"),
+        "Folder holding the SQLite database (`sidecar.sqlite3`) and other files of the service.",
+    )
+    public_url: str = _setting(
+        "",
+        "Base URL people use to reach the service, e.g. `https://sidecar.example.org`. "
+        "Links in emails and the CLI are built from it; empty means `http://HOST:PORT`.",
+    )
+    log_level: str = _setting("INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR.")
+    trust_forwarded_headers: bool = _setting(
+        False,
+        "Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a reverse proxy in front of the service.",
+    )
+    hsts_max_age: int = _setting(
+        31536000, "`max-age` of the Strict-Transport-Security header, in seconds."
+    )
+    invite_ttl_hours: int = _setting(
+        24 * 14, "How long an invite link for the other person stays valid, in hours."
+    )
+    signin_link_ttl_minutes: int = _setting(
+        60 * 24, "How long a one-time sign-in link stays valid, in minutes."
+    )
+    session_cookie_days: int = _setting(
+        30, "Lifetime of the browser session cookie set by a sign-in link, in days."
+    )
+    max_body_bytes: int = _setting(
+        1024 * 1024, "Largest request body the JSON API accepts, in bytes; larger gets 413."
+    )
+    sqlite_busy_timeout_ms: int = _setting(
+        5000, "How long SQLite waits for a lock before giving up, in milliseconds."
+    )
+    shutdown_timeout: float = _setting(
+        10.0, "Seconds the server waits for open requests on shutdown before closing them."
+    )
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "sidecar.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from the environment, then apply non-None ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(env_name(f.name))
+            if raw is not None:
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = type(f.default)
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(f"expected true or false, got {raw!r}")
+        if issubclass(kind, Path):
+            return Path(raw)
+        return kind(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{env_name(f.name)}: {exc}") from exc
+
+
+def documented_settings() -> list[tuple[str, Any, str]]:
+    """(env name, default, help) for every setting, for the README table and `--help`."""
+    return [
+        (env_name(f.name), f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)
+    ]

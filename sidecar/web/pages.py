@@ -1,0 +1,129 @@
+"""The HTML pages: one template, filled per page; the panel's script does the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import web
+
+from sidecar.api.auth import SESSION_COOKIE, identify, is_secure
+from sidecar.domain.errors import NotFound
+from sidecar.keys import ASSET_VERSION, REPOS, SETTINGS
+from sidecar.web.security import csp_nonce
+
+STATIC_DIR = Path(str(resources.files("sidecar") / "static"))
+_TEMPLATE = resources.files("sidecar") / "templates" / "page.html"
+_PLACEHOLDER = re.compile(r"{{(\w+)}}")
+_FIELDS = ("page", "meeting_id", "invite_code", "csp_nonce", "asset_version", "title")
+
+
+def asset_version() -> str:
+    digest = hashlib.sha256()
+    for name in ("panel.js", "panel.css"):
+        path = STATIC_DIR / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def render(
+    request: web.Request,
+    page: str,
+    *,
+    title: str,
+    status: int = 200,
+    meeting_id: str = "",
+    invite_code: str = "",
+) -> web.Response:
+    values = {
+        "page": page,
+        "meeting_id": meeting_id,
+        "invite_code": invite_code,
+        "csp_nonce": csp_nonce(request),
+        "asset_version": request.app[ASSET_VERSION],
+        "title": title,
+    }
+    template = _TEMPLATE.read_text(encoding="utf-8")
+    body = _PLACEHOLDER.sub(lambda m: html.escape(values.get(m.group(1), ""), quote=True), template)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+async def home(request: web.Request) -> web.Response:
+    return render(request, "home", title="Mentor Sidecar")
+
+
+async def panel(request: web.Request) -> web.Response:
+    identity = await identify(request)
+    if identity is None:
+        return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
+    try:
+        meeting = await request.app[REPOS].meetings.get(
+            request.match_info["meeting_id"], viewer=identity.person_id
+        )
+    except NotFound:
+        return render(request, "signed-out", title="Meeting not found", status=404)
+    return render(request, "panel", title=meeting.title, meeting_id=meeting.id)
+
+
+async def invite(request: web.Request) -> web.Response:
+    return render(
+        request, "invite", title="Join a mentorship", invite_code=request.match_info["code"]
+    )
+
+
+async def signin(request: web.Request) -> web.Response:
+    """Exchange a one-time link for the HttpOnly session cookie."""
+    repos, settings = request.app[REPOS], request.app[SETTINGS]
+    try:
+        person_id = await repos.tokens.redeem_signin_link(request.match_info["code"])
+    except NotFound:
+        return render(request, "signed-out", title="This link has been used", status=404)
+    lifetime = timedelta(days=settings.session_cookie_days)
+    secret, _ = await repos.tokens.issue(person_id, kind="session", label="browser", lifetime=lifetime)
+    response = web.HTTPSeeOther(_local_path(request.query.get("next", "/")))
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(lifetime.total_seconds()),
+        path="/",
+        httponly=True,
+        secure=is_secure(request),
+        samesite="Lax",
+    )
+    raise response
+
+
+async def signout(request: web.Request) -> web.Response:
+    identity = await identify(request)
+    if identity is not None and identity.via == "cookie":
+        await request.app[REPOS].tokens.revoke(identity.person_id, identity.token_id)
+    response = web.HTTPSeeOther("/")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+def _local_path(target: str) -> str:
+    """Only redirect within this site: '/x' yes, '//evil.example' or 'https://…' no."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", home)
+    app.router.add_get("/meetings/{meeting_id}", panel)
+    app.router.add_get("/invite/{code}", invite)
+    app.router.add_get("/signin/{code}", signin)
+    app.router.add_post("/signout", signout)
+    app.router.add_get("/favicon.ico", favicon)
+    if STATIC_DIR.is_dir():
+        app.router.add_static("/static", STATIC_DIR)
