@@ -14,7 +14,15 @@ from sidecar.api.openapi import build_openapi
 from sidecar.api.routing import API_PREFIX, api
 from sidecar.db import open_database
 from sidecar.db.repositories import Repositories
-from sidecar.keys import ASSET_VERSION, DATABASE, REPOS, SETTINGS, SHUTTING_DOWN, WEBSOCKETS
+from sidecar.keys import (
+    ASSET_VERSION,
+    DATABASE,
+    LIFECYCLE,
+    REPOS,
+    SETTINGS,
+    WEBSOCKETS,
+    Lifecycle,
+)
 from sidecar.settings import Settings
 from sidecar.web import health, pages
 from sidecar.web.security import add_security_headers
@@ -27,7 +35,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()
     app[ASSET_VERSION] = pages.asset_version()
-    app[SHUTTING_DOWN] = False
+    app[LIFECYCLE] = Lifecycle()
 
     app.cleanup_ctx.append(_database)
     app.on_shutdown.append(_close_websockets)
@@ -59,7 +67,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_websockets(app: web.Application) -> None:
-    app[SHUTTING_DOWN] = True
+    app[LIFECYCLE].shutting_down = True
     sockets = list(app[WEBSOCKETS])
     if sockets:
         log.info("closing %d websocket(s): server shutting down", len(sockets))

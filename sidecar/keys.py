@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -16,5 +17,13 @@ REPOS = web.AppKey("repositories", Repositories)
 # Open websockets, closed with GOING_AWAY on shutdown (the live-notes endpoint registers here).
 WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 ASSET_VERSION = web.AppKey("asset_version", str)
-# Set when shutdown begins, so /readyz turns away new traffic.
-SHUTTING_DOWN = web.AppKey("shutting_down", bool)
+
+
+@dataclass
+class Lifecycle:
+    """Mutable run state (the app itself is frozen once started)."""
+
+    shutting_down: bool = False  # set when shutdown begins, so /readyz turns traffic away
+
+
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)

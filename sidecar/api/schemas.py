@@ -42,8 +42,10 @@ from sidecar.domain.models import (
 
 def _known_timezone(value: str) -> str:
     try:
+        if len(value) > 64:
+            raise ValueError("too long")
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError("not a known IANA time zone, e.g. 'Europe/Lisbon'") from exc
     return value
 

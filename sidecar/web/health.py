@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from sidecar.keys import DATABASE, SHUTTING_DOWN
+from sidecar.keys import DATABASE, LIFECYCLE
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready for traffic: the database answers and we are not shutting down."""
-    if request.app.get(SHUTTING_DOWN, False):
+    if request.app[LIFECYCLE].shutting_down:
         return web.json_response({"status": "shutting down"}, status=503)
     try:
         await request.app[DATABASE].fetch_value("SELECT 1")

@@ -1,0 +1,106 @@
+"""Shared fixtures: a real SQLite file in tmp_path behind the real application."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from sidecar.app import create_app
+from sidecar.keys import REPOS
+from sidecar.settings import Settings
+
+ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, settings: Settings) -> TestClient[web.Request, web.Application]:
+    return await aiohttp_client(create_app(settings))
+
+
+@dataclass
+class Pair:
+    mentorship_id: str
+    mentor_id: str
+    mentee_id: str
+    mentor_token: str
+    mentee_token: str
+    meeting_id: str
+    agenda_item_id: str
+    goal_id: str
+    action_item_id: str
+    spare_token_id: str  # a second token of the mentor's, for the revoke endpoint
+
+    def auth(self, who: str = "mentor") -> dict[str, str]:
+        token = self.mentor_token if who == "mentor" else self.mentee_token
+        return {"Authorization": f"Bearer {token}"}
+
+
+async def make_pair(app: web.Application, label: str) -> Pair:
+    """A complete pair built through the repositories: people, tokens, one of everything."""
+    repos = app[REPOS]
+    mentor = await repos.people.create(
+        name=f"{label} Mentor", email=f"mentor.{label}@example.org", timezone="Europe/Lisbon", locale="pt-PT"
+    )
+    mentee = await repos.people.create(
+        name=f"{label} Mentee", email=f"mentee.{label}@example.org", timezone="Asia/Tokyo", locale="ja"
+    )
+    mentor_token, _ = await repos.tokens.issue(mentor.id)
+    mentee_token, _ = await repos.tokens.issue(mentee.id)
+    _, spare = await repos.tokens.issue(mentor.id, label="spare")
+    mentorship = await repos.mentorships.create(mentor.id, "mentor", f"{label} mentoring")
+    code, _ = await repos.mentorships.create_invite(mentorship.id, timedelta(hours=1), viewer=mentor.id)
+    await repos.mentorships.accept_invite(code, mentee.id)
+    start = datetime.now(UTC) + timedelta(days=1)
+    meeting = await repos.meetings.create(
+        mentorship.id,
+        title="Check-in",
+        scheduled_start=start,
+        scheduled_end=start + timedelta(minutes=45),
+        platform="link",
+        join_url=None,
+        viewer=mentor.id,
+    )
+    item = await repos.agenda.add(meeting.id, section="topics", text="Feedback", viewer=mentee.id)
+    goal = await repos.goals.create(mentorship.id, title="Lead a review", description="", viewer=mentee.id)
+    action = await repos.action_items.create(
+        mentorship.id,
+        text="Send the draft",
+        owner_id=mentee.id,
+        due_date=None,
+        created_in_meeting_id=meeting.id,
+        viewer=mentor.id,
+    )
+    await repos.summaries.save(meeting.id, "# Check-in\n\nAgreed: meet weekly.", author=None)
+    return Pair(
+        mentorship_id=mentorship.id,
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        mentor_token=mentor_token,
+        mentee_token=mentee_token,
+        meeting_id=meeting.id,
+        agenda_item_id=item.id,
+        goal_id=goal.id,
+        action_item_id=action.id,
+        spare_token_id=spare.id,
+    )
+
+
+@pytest.fixture
+async def pair(client: TestClient[web.Request, web.Application]) -> Pair:
+    return await make_pair(client.app, "a")
+
+
+@pytest.fixture
+async def other_pair(client: TestClient[web.Request, web.Application]) -> Pair:
+    return await make_pair(client.app, "b")

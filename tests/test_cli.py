@@ -1,0 +1,88 @@
+"""`mentor-sidecar demo --json` as a script would use it: a real process, port and SQLite file."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sidecar", "demo", "--json", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()  # the service prints one JSON line once it is listening
+    if not line:
+        process.kill()
+        raise AssertionError(f"demo printed nothing: {process.stderr.read() if process.stderr else ''}")
+    return process, json.loads(line)
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, stderr
+    return stderr
+
+
+async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    started = time.monotonic()
+    process, seed = start_demo(tmp_path, port)
+    try:
+        assert time.monotonic() - started < 15
+        assert set(seed) == {"mentorship_id", "meeting_id", "mentor", "mentee"}
+        mentor, mentee = seed["mentor"], seed["mentee"]
+        assert mentor["timezone"] != mentee["timezone"]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(mentor["panel_url"]) as panel:
+                assert panel.status == 200
+                assert panel.url.path == f"/meetings/{seed['meeting_id']}"
+                assert 'data-page="panel"' in await panel.text()
+            headers = {"Authorization": f"Bearer {mentee['token']}"}
+            async with session.get(f"http://127.0.0.1:{port}/api/v1/meetings/{seed['meeting_id']}/agenda", headers=headers) as agenda:
+                assert len((await agenda.json())["items"]) >= 5
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as ready:
+                assert ready.status == 200
+    finally:
+        stderr = stop(process)
+    assert "database closed" in stderr
+    assert (tmp_path / "sidecar.sqlite3").exists()
+
+    again, second = start_demo(tmp_path, port)
+    stop(again)
+    assert second["mentorship_id"] == seed["mentorship_id"], "the demo is seeded once per data folder"
+    assert second["mentor"]["token"] != seed["mentor"]["token"]
+
+
+def test_bad_setting_in_the_environment_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar", "serve", "--data-dir", str(tmp_path)],
+        env={"MENTOR_SIDECAR_PORT": "eighty", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "MENTOR_SIDECAR_PORT" in result.stderr
