@@ -68,7 +68,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _close_websockets(app: web.Application) -> None:
     app[LIFECYCLE].shutting_down = True
-    sockets = list(app[WEBSOCKETS])
+    open_sockets = app[WEBSOCKETS]
+    sockets = list(open_sockets)  # a copy: closing one removes it from the set
     if sockets:
         log.info("closing %d websocket(s): server shutting down", len(sockets))
     for ws in sockets:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -36,10 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     demo = args.command == "demo"
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, demo=demo, as_json=demo and args.json))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -65,7 +64,9 @@ async def _serve(settings: Settings, *, demo: bool, as_json: bool) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    log.info("listening on http://%s:%d (public URL %s)", settings.host, settings.port, settings.base_url)
+    log.info(
+        "listening on http://%s:%d (public URL %s)", settings.host, settings.port, settings.base_url
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

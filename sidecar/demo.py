@@ -58,7 +58,9 @@ async def seed_demo(app: web.Application) -> DemoSeed:
     repos = app[REPOS]
     settings = app[SETTINGS]
     async with repos.db.transaction():
-        mentor_id = await repos.db.fetch_value("SELECT id FROM people WHERE email = ?", (MENTOR_EMAIL,))
+        mentor_id = await repos.db.fetch_value(
+            "SELECT id FROM people WHERE email = ?", (MENTOR_EMAIL,)
+        )
         if mentor_id is None:
             mentorship_id = await _create(repos)
         else:
@@ -78,7 +80,9 @@ async def seed_demo(app: web.Application) -> DemoSeed:
             person = await repos.people.get(person_id)
             token, _ = await repos.tokens.issue(person.id, kind="api", label="demo")
             code = await repos.tokens.create_signin_link(person.id, lifetime)
-            people.append(_demo_person(person, role, token, f"/signin/{code}?next=/meetings/{meeting.id}"))
+            people.append(
+                _demo_person(person, role, token, f"/signin/{code}?next=/meetings/{meeting.id}")
+            )
     return DemoSeed(mentorship_id, meeting.id, mentor=people[0], mentee=people[1])
 
 
@@ -120,7 +124,10 @@ _AGENDA: list[tuple[AgendaSection, str]] = [
     ("review", "Book a slot to shadow a design critique"),
     ("successes", "Presented the onboarding flow to the product team; they adopted two ideas"),
     ("challenges", "Getting time with engineers across a 5½ hour gap"),
-    ("goal_progress", "Lead a design critique: agreed with my manager to run the one on 9 December"),
+    (
+        "goal_progress",
+        "Lead a design critique: agreed with my manager to run the one on 9 December",
+    ),
     ("topics", "How do you prepare people before a critique so feedback lands well?"),
     ("topics", "Giving feedback to someone more senior"),
     ("next_period", "Draft the critique's agenda and share it with Helena"),
@@ -143,7 +150,9 @@ async def _create(repos: Repositories) -> str:
         about="Product designer in Bengaluru, two years in. Learning to lead design reviews.",
     )
     mentorship = await repos.mentorships.create(mentor.id, "mentor", "Design leadership mentoring")
-    code, _ = await repos.mentorships.create_invite(mentorship.id, timedelta(hours=1), viewer=mentor.id)
+    code, _ = await repos.mentorships.create_invite(
+        mentorship.id, timedelta(hours=1), viewer=mentor.id
+    )
     await repos.mentorships.accept_invite(code, mentee.id)
     await repos.mentorships.update_agreement(
         mentorship.id,
@@ -167,7 +176,7 @@ async def _create(repos: Repositories) -> str:
     goal = await repos.goals.create(
         mentorship.id,
         title="Lead a design critique on my own",
-        description="Plan, run and follow up one critique with the product team by the end of March.",
+        description="Plan, run and follow up one critique with the product team by March.",
         viewer=mentee.id,
     )
     today = utcnow().date()
@@ -205,7 +214,9 @@ async def _create(repos: Repositories) -> str:
     return mentorship.id
 
 
-async def _past_meeting(repos: Repositories, mentorship_id: str, viewer: str, today: date) -> Meeting:
+async def _past_meeting(
+    repos: Repositories, mentorship_id: str, viewer: str, today: date
+) -> Meeting:
     start = datetime.combine(today - timedelta(days=7), datetime.min.time(), utcnow().tzinfo)
     start += timedelta(hours=14)
     meeting = await repos.meetings.create(

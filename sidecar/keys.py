@@ -15,7 +15,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 REPOS = web.AppKey("repositories", Repositories)
 # Open websockets, closed with GOING_AWAY on shutdown (the live-notes endpoint registers here).
-WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
 ASSET_VERSION = web.AppKey("asset_version", str)
 
 

@@ -37,7 +37,7 @@ class Settings:
     log_level: str = _setting("INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR.")
     trust_forwarded_headers: bool = _setting(
         False,
-        "Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a reverse proxy in front of the service.",
+        "Trust `X-Forwarded-Proto` and `X-Forwarded-Host` from a reverse proxy in front.",
     )
     hsts_max_age: int = _setting(
         31536000, "`max-age` of the Strict-Transport-Security header, in seconds."
@@ -73,9 +73,7 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from the environment, then apply non-None ``overrides``."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -96,7 +94,8 @@ class SettingsError(ValueError):
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
-    kind = type(f.default)
+    default: Any = f.default
+    kind = type(default)
     try:
         if kind is bool:
             lowered = raw.strip().lower()
@@ -114,6 +113,4 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
 
 def documented_settings() -> list[tuple[str, Any, str]]:
     """(env name, default, help) for every setting, for the README table and `--help`."""
-    return [
-        (env_name(f.name), f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)
-    ]
+    return [(env_name(f.name), f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]

@@ -53,7 +53,9 @@ async def call(client: Client, endpoint: Endpoint, pair: Pair, headers: dict[str
 
 
 @pytest.mark.parametrize("endpoint", MEMBER_ENDPOINTS, ids=_ids)
-async def test_strangers_get_nothing(client: Client, pair: Pair, other_pair: Pair, endpoint: Endpoint) -> None:
+async def test_strangers_get_nothing(
+    client: Client, pair: Pair, other_pair: Pair, endpoint: Endpoint
+) -> None:
     revoked_secret, revoked = await client.app[REPOS].tokens.issue(pair.mentor_id, label="old")
     await client.app[REPOS].tokens.revoke(pair.mentor_id, revoked.id)
 
@@ -92,7 +94,9 @@ async def test_members_may(client: Client, pair: Pair, endpoint: Endpoint) -> No
 
 
 async def test_a_token_of_someone_else_cannot_be_revoked(client: Client, pair: Pair) -> None:
-    response = await client.delete(f"/api/v1/me/tokens/{pair.spare_token_id}", headers=pair.auth("mentee"))
+    response = await client.delete(
+        f"/api/v1/me/tokens/{pair.spare_token_id}", headers=pair.auth("mentee")
+    )
     assert response.status == 404
     still = await client.get("/api/v1/me/tokens", headers=pair.auth("mentor"))
     assert all(t["revoked_at"] is None for t in (await still.json())["tokens"])

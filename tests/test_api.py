@@ -14,8 +14,18 @@ from tests.conftest import Pair
 from tests.test_access_matrix import fill_path
 
 Client = TestClient[web.Request, web.Application]
-ANA = {"name": "Ana Souza", "email": "ana@example.org", "timezone": "America/Sao_Paulo", "locale": "pt-BR"}
-KOFI = {"name": "Kofi Mensah", "email": "kofi@example.org", "timezone": "Africa/Accra", "locale": "en-GH"}
+ANA = {
+    "name": "Ana Souza",
+    "email": "ana@example.org",
+    "timezone": "America/Sao_Paulo",
+    "locale": "pt-BR",
+}
+KOFI = {
+    "name": "Kofi Mensah",
+    "email": "kofi@example.org",
+    "timezone": "Africa/Accra",
+    "locale": "en-GH",
+}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -23,7 +33,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_two_strangers_start_a_mentorship_without_an_administrator(client: Client) -> None:
-    created = await client.post("/api/v1/mentorships", json={"role": "mentee", "title": "Career", "me": ANA})
+    created = await client.post(
+        "/api/v1/mentorships", json={"role": "mentee", "title": "Career", "me": ANA}
+    )
     assert created.status == 201, await created.text()
     body = await created.json()
     ana_token = body["token"]
@@ -34,7 +46,10 @@ async def test_two_strangers_start_a_mentorship_without_an_administrator(client:
 
     preview = await client.get(f"/api/v1/invites/{code}")
     assert (await preview.json())["role"] == "mentor"
-    assert (await preview.json())["invited_by"] == {"name": "Ana Souza", "timezone": "America/Sao_Paulo"}
+    assert (await preview.json())["invited_by"] == {
+        "name": "Ana Souza",
+        "timezone": "America/Sao_Paulo",
+    }
 
     joined = await client.post(f"/api/v1/invites/{code}/accept", json={"me": KOFI})
     assert joined.status == 201, await joined.text()
@@ -52,24 +67,36 @@ async def test_two_strangers_start_a_mentorship_without_an_administrator(client:
     meeting = await client.post(
         f"/api/v1/mentorships/{mentorship_id}/meetings",
         headers=bearer(kofi_token),
-        json={"scheduled_start": "2026-12-01T15:00:00Z", "scheduled_end": "2026-12-01T15:45:00Z", "platform": "jitsi"},
+        json={
+            "scheduled_start": "2026-12-01T15:00:00Z",
+            "scheduled_end": "2026-12-01T15:45:00Z",
+            "platform": "jitsi",
+        },
     )
     assert meeting.status == 201
     meeting_id = (await meeting.json())["id"]
     item = await client.post(
-        f"/api/v1/meetings/{meeting_id}/agenda", headers=bearer(ana_token), json={"section": "successes", "text": "Shipped!"}
+        f"/api/v1/meetings/{meeting_id}/agenda",
+        headers=bearer(ana_token),
+        json={"section": "successes", "text": "Shipped!"},
     )
     assert (await item.json())["created_by"] == body["mentorship"]["mentee"]["id"]
     ticked = await client.patch(
-        f"/api/v1/agenda-items/{(await item.json())['id']}", headers=bearer(kofi_token), json={"done": True}
+        f"/api/v1/agenda-items/{(await item.json())['id']}",
+        headers=bearer(kofi_token),
+        json={"done": True},
     )
     ticked_body = await ticked.json()
     assert ticked_body["done"] is True
     assert ticked_body["updated_by"] != ticked_body["created_by"], "who changed it is recorded"
 
 
-async def test_a_signed_in_person_starts_a_second_mentorship_as_themselves(client: Client, pair: Pair) -> None:
-    response = await client.post("/api/v1/mentorships", headers=pair.auth("mentor"), json={"role": "mentor"})
+async def test_a_signed_in_person_starts_a_second_mentorship_as_themselves(
+    client: Client, pair: Pair
+) -> None:
+    response = await client.post(
+        "/api/v1/mentorships", headers=pair.auth("mentor"), json={"role": "mentor"}
+    )
     assert response.status == 201
     body = await response.json()
     assert body["token"] is None and body["mentorship"]["mentor"]["id"] == pair.mentor_id
@@ -81,28 +108,39 @@ async def test_a_signed_in_person_starts_a_second_mentorship_as_themselves(clien
 
 
 async def test_one_cannot_be_both_mentor_and_mentee(client: Client) -> None:
-    created = await (await client.post("/api/v1/mentorships", json={"role": "mentor", "me": ANA})).json()
+    created = await (
+        await client.post("/api/v1/mentorships", json={"role": "mentor", "me": ANA})
+    ).json()
     code = created["invite_url"].rsplit("/", 1)[-1]
-    response = await client.post(f"/api/v1/invites/{code}/accept", headers=bearer(created["token"]), json={})
+    response = await client.post(
+        f"/api/v1/invites/{code}/accept", headers=bearer(created["token"]), json={}
+    )
     assert response.status == 409
 
 
 async def test_a_new_invite_replaces_the_old_one(client: Client) -> None:
-    created = await (await client.post("/api/v1/mentorships", json={"role": "mentor", "me": ANA})).json()
+    created = await (
+        await client.post("/api/v1/mentorships", json={"role": "mentor", "me": ANA})
+    ).json()
     old = created["invite_url"].rsplit("/", 1)[-1]
     fresh = await client.post(
-        f"/api/v1/mentorships/{created['mentorship']['id']}/invites", headers=bearer(created["token"])
+        f"/api/v1/mentorships/{created['mentorship']['id']}/invites",
+        headers=bearer(created["token"]),
     )
     assert fresh.status == 201 and (await fresh.json())["role"] == "mentee"
     assert (await client.get(f"/api/v1/invites/{old}")).status == 404
 
 
 async def test_revoked_token_stops_working_at_once(client: Client, pair: Pair) -> None:
-    made = await (await client.post("/api/v1/me/tokens", headers=pair.auth(), json={"label": "script"})).json()
+    made = await (
+        await client.post("/api/v1/me/tokens", headers=pair.auth(), json={"label": "script"})
+    ).json()
     assert (await client.get("/api/v1/me", headers=bearer(made["token"]))).status == 200
     listed = await (await client.get("/api/v1/me/tokens", headers=pair.auth())).json()
     assert "token_hash" not in str(listed) and made["token"] not in str(listed)
-    assert (await client.delete(f"/api/v1/me/tokens/{made['info']['id']}", headers=pair.auth())).status == 200
+    assert (
+        await client.delete(f"/api/v1/me/tokens/{made['info']['id']}", headers=pair.auth())
+    ).status == 200
     assert (await client.get("/api/v1/me", headers=bearer(made["token"]))).status == 401
 
 
@@ -133,9 +171,17 @@ async def test_sign_in_link_sets_an_httponly_cookie_once(client: Client, pair: P
 async def test_sign_in_redirects_only_within_the_site(client: Client, pair: Pair) -> None:
     from sidecar.keys import REPOS
 
-    for target, expected in [("/meetings/x", "/meetings/x"), ("//evil.example", "/"), ("https://evil.example", "/")]:
-        code = await client.app[REPOS].tokens.create_signin_link(pair.mentor_id, __import__("datetime").timedelta(minutes=5))
-        response = await client.get(f"/signin/{code}", params={"next": target}, allow_redirects=False)
+    for target, expected in [
+        ("/meetings/x", "/meetings/x"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+    ]:
+        code = await client.app[REPOS].tokens.create_signin_link(
+            pair.mentor_id, __import__("datetime").timedelta(minutes=5)
+        )
+        response = await client.get(
+            f"/signin/{code}", params={"next": target}, allow_redirects=False
+        )
         assert response.headers["Location"] == expected
 
 
@@ -143,7 +189,9 @@ async def test_cookie_writes_need_our_origin(client: Client, pair: Pair) -> None
     link = await (await client.post("/api/v1/me/signin-links", headers=pair.auth())).json()
     await client.get(link["signin_url"].split(str(client.port), 1)[1])
     url = f"/api/v1/agenda-items/{pair.agenda_item_id}"
-    forged = await client.patch(url, json={"done": True}, headers={"Origin": "https://evil.example"})
+    forged = await client.patch(
+        url, json={"done": True}, headers={"Origin": "https://evil.example"}
+    )
     assert forged.status == 403
     no_origin = await client.patch(url, json={"done": True})
     assert no_origin.status == 403
@@ -158,32 +206,54 @@ async def test_cookie_writes_need_our_origin(client: Client, pair: Pair) -> None
 async def test_validation_errors_name_each_field(client: Client) -> None:
     response = await client.post(
         "/api/v1/mentorships",
-        json={"role": "boss", "me": {"name": "", "email": "nope", "timezone": "Mars/Olympus", "locale": "x"}, "extra": 1},
+        json={
+            "role": "boss",
+            "me": {"name": "", "email": "nope", "timezone": "Mars/Olympus", "locale": "x"},
+            "extra": 1,
+        },
     )
     assert response.status == 422
     error = (await response.json())["error"]
     locs = {f["loc"] for f in error["fields"]}
     assert {"role", "me.name", "me.email", "me.timezone", "me.locale", "extra"} <= locs
-    assert "me.timezone: not a known IANA time zone" in error["message"].replace("Value error, ", "")
+    assert "me.timezone: not a known IANA time zone" in error["message"].replace(
+        "Value error, ", ""
+    )
 
 
 async def test_meeting_must_end_after_it_starts(client: Client, pair: Pair) -> None:
     url = f"/api/v1/mentorships/{pair.mentorship_id}/meetings"
     response = await client.post(
-        url, headers=pair.auth(), json={"scheduled_start": "2026-12-01T15:00:00Z", "scheduled_end": "2026-12-01T14:00:00Z"}
+        url,
+        headers=pair.auth(),
+        json={"scheduled_start": "2026-12-01T15:00:00Z", "scheduled_end": "2026-12-01T14:00:00Z"},
     )
     assert response.status == 422
-    assert (await response.json())["error"]["fields"] == [{"loc": "scheduled_end", "msg": "must be after scheduled_start"}]
+    assert (await response.json())["error"]["fields"] == [
+        {"loc": "scheduled_end", "msg": "must be after scheduled_start"}
+    ]
     naive = await client.post(
-        url, headers=pair.auth(), json={"scheduled_start": "2026-12-01T15:00:00", "scheduled_end": "2026-12-01T16:00:00Z"}
+        url,
+        headers=pair.auth(),
+        json={"scheduled_start": "2026-12-01T15:00:00", "scheduled_end": "2026-12-01T16:00:00Z"},
     )
-    assert naive.status == 422 and (await naive.json())["error"]["fields"][0]["loc"] == "scheduled_start"
+    assert (
+        naive.status == 422
+        and (await naive.json())["error"]["fields"][0]["loc"] == "scheduled_start"
+    )
 
 
-async def test_action_item_owner_must_be_one_of_the_pair(client: Client, pair: Pair, other_pair: Pair) -> None:
+async def test_action_item_owner_must_be_one_of_the_pair(
+    client: Client, pair: Pair, other_pair: Pair
+) -> None:
     url = f"/api/v1/mentorships/{pair.mentorship_id}/action-items"
-    response = await client.post(url, headers=pair.auth(), json={"text": "x", "owner_id": other_pair.mentor_id})
-    assert response.status == 422 and (await response.json())["error"]["fields"][0]["loc"] == "owner_id"
+    response = await client.post(
+        url, headers=pair.auth(), json={"text": "x", "owner_id": other_pair.mentor_id}
+    )
+    assert (
+        response.status == 422
+        and (await response.json())["error"]["fields"][0]["loc"] == "owner_id"
+    )
     closed = await client.patch(
         f"/api/v1/action-items/{pair.action_item_id}",
         headers=pair.auth(),
@@ -193,21 +263,34 @@ async def test_action_item_owner_must_be_one_of_the_pair(client: Client, pair: P
     open_items = await client.get(url, headers=pair.auth(), params={"status": "open"})
     assert [i["id"] for i in (await open_items.json())["items"]] == [pair.action_item_id]
     bad_query = await client.get(url, headers=pair.auth(), params={"status": "maybe"})
-    assert bad_query.status == 422 and (await bad_query.json())["error"]["fields"][0]["loc"] == "query.status"
+    assert (
+        bad_query.status == 422
+        and (await bad_query.json())["error"]["fields"][0]["loc"] == "query.status"
+    )
 
 
 async def test_null_is_refused_where_a_value_is_required(client: Client, pair: Pair) -> None:
-    response = await client.patch(f"/api/v1/goals/{pair.goal_id}", headers=pair.auth(), json={"title": None})
-    assert response.status == 422 and (await response.json())["error"]["fields"][0]["loc"] == "title"
+    response = await client.patch(
+        f"/api/v1/goals/{pair.goal_id}", headers=pair.auth(), json={"title": None}
+    )
+    assert (
+        response.status == 422 and (await response.json())["error"]["fields"][0]["loc"] == "title"
+    )
     goal = await (await client.get(f"/api/v1/goals/{pair.goal_id}", headers=pair.auth())).json()
     assert goal["title"] == "Lead a review", "nothing already stored is lost"
 
 
 async def test_goal_progress_is_dated(client: Client, pair: Pair) -> None:
     url = f"/api/v1/goals/{pair.goal_id}/progress"
-    entry = await client.post(url, headers=pair.auth("mentee"), json={"entry_date": "2026-11-20", "note": "Ran it", "status": "done"})
+    entry = await client.post(
+        url,
+        headers=pair.auth("mentee"),
+        json={"entry_date": "2026-11-20", "note": "Ran it", "status": "done"},
+    )
     assert entry.status == 201
-    goals = await (await client.get(f"/api/v1/mentorships/{pair.mentorship_id}/goals", headers=pair.auth())).json()
+    goals = await (
+        await client.get(f"/api/v1/mentorships/{pair.mentorship_id}/goals", headers=pair.auth())
+    ).json()
     assert goals["goals"][0]["progress"][0]["entry_date"] == "2026-11-20"
 
 
@@ -215,7 +298,9 @@ BODY_ENDPOINTS = [e for e in api.endpoints if e.body is not None]
 
 
 @pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
-async def test_garbage_bodies_get_4xx_never_500(client: Client, pair: Pair, endpoint: Endpoint) -> None:
+async def test_garbage_bodies_get_4xx_never_500(
+    client: Client, pair: Pair, endpoint: Endpoint
+) -> None:
     path = fill_path(endpoint, pair, code="msi_unknown")
     garbage: list[dict[str, Any]] = [
         {"data": b"{not json"},
@@ -239,7 +324,11 @@ async def test_a_body_over_the_limit_is_413(aiohttp_client: Any, tmp_path: Any) 
     from sidecar.settings import Settings
 
     client = await aiohttp_client(create_app(Settings(data_dir=tmp_path, max_body_bytes=1000)))
-    response = await client.post("/api/v1/mentorships", data=b"{" + b" " * 5000 + b"}", headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/mentorships",
+        data=b"{" + b" " * 5000 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status == 413
     assert (await response.json())["error"]["status"] == 413
 

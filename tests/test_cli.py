@@ -22,7 +22,17 @@ def free_port() -> int:
 
 def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "sidecar", "demo", "--json", "--port", str(port), "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "sidecar",
+            "demo",
+            "--json",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -31,7 +41,9 @@ def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[s
     line = process.stdout.readline()  # the service prints one JSON line once it is listening
     if not line:
         process.kill()
-        raise AssertionError(f"demo printed nothing: {process.stderr.read() if process.stderr else ''}")
+        raise AssertionError(
+            f"demo printed nothing: {process.stderr.read() if process.stderr else ''}"
+        )
     return process, json.loads(line)
 
 
@@ -61,7 +73,10 @@ async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path)
                 assert panel.url.path == f"/meetings/{seed['meeting_id']}"
                 assert 'data-page="panel"' in await panel.text()
             headers = {"Authorization": f"Bearer {mentee['token']}"}
-            async with session.get(f"http://127.0.0.1:{port}/api/v1/meetings/{seed['meeting_id']}/agenda", headers=headers) as agenda:
+            async with session.get(
+                f"http://127.0.0.1:{port}/api/v1/meetings/{seed['meeting_id']}/agenda",
+                headers=headers,
+            ) as agenda:
                 assert len((await agenda.json())["items"]) >= 5
             async with session.get(f"http://127.0.0.1:{port}/readyz") as ready:
                 assert ready.status == 200
@@ -72,7 +87,9 @@ async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path)
 
     again, second = start_demo(tmp_path, port)
     stop(again)
-    assert second["mentorship_id"] == seed["mentorship_id"], "the demo is seeded once per data folder"
+    assert second["mentorship_id"] == seed["mentorship_id"], (
+        "the demo is seeded once per data folder"
+    )
     assert second["mentor"]["token"] != seed["mentor"]["token"]
 
 

@@ -48,7 +48,8 @@ async def test_route_table_and_registry_agree(client: Client) -> None:
     served = {
         (route.method, route.resource.canonical)
         for route in client.app.router.routes()
-        if route.resource is not None and route.resource.canonical.startswith("/api/v1/")
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/v1/")
         and route.method != "HEAD"
     }
     declared = {(e.method, e.full_path) for e in api.endpoints} | {("GET", "/api/v1/openapi.json")}

@@ -1,6 +1,7 @@
 """One JSON shape for every error, and the middleware that guarantees it.
 
-`{"error": {"status": 422, "message": "me.email: ...", "fields": [{"loc": "me.email", "msg": "..."}]}}`
+`{"error": {"status": 422, "message": "me.email: ...",
+            "fields": [{"loc": "me.email", "msg": "..."}]}}`
 """
 
 from __future__ import annotations

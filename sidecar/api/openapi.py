@@ -39,7 +39,11 @@ def build_openapi(endpoints: list[Endpoint] | None = None) -> dict[str, Any]:
     endpoints = api.endpoints if endpoints is None else endpoints
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for e in endpoints:
-        for model, mode in ((e.body, "validation"), (e.query, "validation"), (e.response, "serialization")):
+        for model, mode in (
+            (e.body, "validation"),
+            (e.query, "validation"),
+            (e.response, "serialization"),
+        ):
             if model is not None and (model, mode) not in wanted:
                 wanted.append((model, mode))  # type: ignore[arg-type]
     refs, schemas = models_json_schema(wanted, ref_template="#/components/schemas/{model}")
@@ -67,9 +71,7 @@ def build_openapi(endpoints: list[Endpoint] | None = None) -> dict[str, Any]:
     }
 
 
-def _operation(
-    e: Endpoint, refs: dict[Any, Any], components: dict[str, Any]
-) -> dict[str, Any]:
+def _operation(e: Endpoint, refs: dict[Any, Any], components: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": e.fn.__name__,
         "summary": e.summary,
@@ -124,5 +126,3 @@ def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, An
         return schema
     resolved: dict[str, Any] = components[ref.rsplit("/", 1)[-1]]
     return resolved
-
-

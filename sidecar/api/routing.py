@@ -111,7 +111,9 @@ class ApiRegistry:
     ) -> Callable[[EndpointFn], EndpointFn]:
         def register(fn: EndpointFn) -> EndpointFn:
             self.endpoints.append(
-                Endpoint(method, path, fn, summary, auth, body, query, response, status, example, tags)
+                Endpoint(
+                    method, path, fn, summary, auth, body, query, response, status, example, tags
+                )
             )
             return fn
 

@@ -68,6 +68,11 @@ Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_locale
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+def _unchanged() -> Any:
+    """Default of a PATCH field: omitted means keep; typed Any so mypy accepts the None."""
+    return Field(default=None)
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -93,11 +98,11 @@ class ProfileIn(Input):
 
 
 class ProfilePatch(Input):
-    name: Name = Field(default=None)
-    email: EmailStr = Field(default=None)
-    timezone: TimeZone = Field(default=None)
-    locale: Locale = Field(default=None)
-    about: LongText = Field(default=None)
+    name: Name = _unchanged()
+    email: EmailStr = _unchanged()
+    timezone: TimeZone = _unchanged()
+    locale: Locale = _unchanged()
+    about: LongText = _unchanged()
 
 
 class MentorshipBrief(Output):
@@ -144,7 +149,7 @@ class MentorshipCreate(Input):
 
 
 class MentorshipPatch(Input):
-    title: Title = Field(default=None)
+    title: Title = _unchanged()
 
 
 class MentorshipOut(Output):
@@ -201,13 +206,13 @@ class InviteAccept(Input):
 
 
 class AgreementPatch(Input):
-    meeting_cadence: LongText = Field(default=None)
-    communication_channels: LongText = Field(default=None)
-    communication_frequency: LongText = Field(default=None)
-    confidentiality: LongText = Field(default=None)
-    feedback_and_encouragement: LongText = Field(default=None)
-    objectives: LongText = Field(default=None)
-    cultural_differences: LongText = Field(default=None)
+    meeting_cadence: LongText = _unchanged()
+    communication_channels: LongText = _unchanged()
+    communication_frequency: LongText = _unchanged()
+    confidentiality: LongText = _unchanged()
+    feedback_and_encouragement: LongText = _unchanged()
+    objectives: LongText = _unchanged()
+    cultural_differences: LongText = _unchanged()
 
 
 # --- goals -------------------------------------------------------------------------------------
@@ -219,9 +224,9 @@ class GoalCreate(Input):
 
 
 class GoalPatch(Input):
-    title: Title = Field(default=None)
-    description: LongText = Field(default=None)
-    status: GoalStatus = Field(default=None)
+    title: Title = _unchanged()
+    description: LongText = _unchanged()
+    status: GoalStatus = _unchanged()
 
 
 class ProgressCreate(Input):
@@ -246,12 +251,12 @@ class MeetingCreate(Input):
 
 
 class MeetingPatch(Input):
-    title: Title = Field(default=None)
-    scheduled_start: AwareDatetime = Field(default=None)
-    scheduled_end: AwareDatetime = Field(default=None)
-    platform: Platform = Field(default=None)
-    join_url: HttpUrl | None = Field(default=None)
-    status: MeetingStatus = Field(default=None)
+    title: Title = _unchanged()
+    scheduled_start: AwareDatetime = _unchanged()
+    scheduled_end: AwareDatetime = _unchanged()
+    platform: Platform = _unchanged()
+    join_url: HttpUrl | None = _unchanged()
+    status: MeetingStatus = _unchanged()
 
 
 class MeetingList(Output):
@@ -264,10 +269,10 @@ class AgendaCreate(Input):
 
 
 class AgendaPatch(Input):
-    text: ShortText = Field(default=None)
-    done: bool = Field(default=None)
-    section: AgendaSection = Field(default=None)
-    position: Annotated[int, Field(ge=0, le=10_000)] = Field(default=None)
+    text: ShortText = _unchanged()
+    done: bool = _unchanged()
+    section: AgendaSection = _unchanged()
+    position: Annotated[int, Field(ge=0, le=10_000)] = _unchanged()
 
 
 class AgendaList(Output):
@@ -285,11 +290,11 @@ class ActionCreate(Input):
 
 
 class ActionPatch(Input):
-    text: ShortText = Field(default=None)
-    owner_id: Id | None = Field(default=None)
-    due_date: date | None = Field(default=None)
-    status: ActionStatus = Field(default=None)
-    closed_in_meeting_id: Id | None = Field(default=None)
+    text: ShortText = _unchanged()
+    owner_id: Id | None = _unchanged()
+    due_date: date | None = _unchanged()
+    status: ActionStatus = _unchanged()
+    closed_in_meeting_id: Id | None = _unchanged()
 
 
 class ActionQuery(Input):

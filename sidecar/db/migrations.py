@@ -187,7 +187,8 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[int]:
         # executescript runs the BEGIN/COMMIT we give it, so a migration lands whole or not at all.
         await conn.executescript(
             f"BEGIN IMMEDIATE;\n{sql}\n"
-            f"INSERT INTO schema_version VALUES ({version}, strftime('%Y-%m-%dT%H:%M:%SZ','now'));\n"
+            f"INSERT INTO schema_version VALUES ({version},"
+            " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
             "COMMIT;"
         )
         applied.append(version)

@@ -18,7 +18,7 @@ def new_secret(prefix: str) -> str:
 
 
 def hash_secret(secret: str) -> str:
-    # The secrets carry 256 random bits, so a plain SHA-256 is enough: there is nothing to brute-force.
+    # The secrets carry 256 random bits, so a plain SHA-256 is enough: nothing to brute-force.
     return hashlib.sha256(secret.encode()).hexdigest()
 
 

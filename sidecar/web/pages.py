@@ -84,7 +84,9 @@ async def signin(request: web.Request) -> web.Response:
     except NotFound:
         return render(request, "signed-out", title="This link has been used", status=404)
     lifetime = timedelta(days=settings.session_cookie_days)
-    secret, _ = await repos.tokens.issue(person_id, kind="session", label="browser", lifetime=lifetime)
+    secret, _ = await repos.tokens.issue(
+        person_id, kind="session", label="browser", lifetime=lifetime
+    )
     response = web.HTTPSeeOther(_local_path(request.query.get("next", "/")))
     response.set_cookie(
         SESSION_COOKIE,

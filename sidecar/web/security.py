@@ -46,7 +46,9 @@ def content_security_policy(nonce: str | None) -> str:
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     settings = request.app[SETTINGS]
     headers = response.headers
-    headers.setdefault("Strict-Transport-Security", f"max-age={settings.hsts_max_age}; includeSubDomains")
+    headers.setdefault(
+        "Strict-Transport-Security", f"max-age={settings.hsts_max_age}; includeSubDomains"
+    )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Sign-in and invite codes travel in URLs; never leak a page's URL to another site.
     headers.setdefault("Referrer-Policy", "no-referrer")

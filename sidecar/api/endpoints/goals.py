@@ -11,10 +11,16 @@ TAGS = ("goals",)
 
 
 @api.route(
-    "GET", "/mentorships/{mentorship_id}/goals", summary="Goals with their progress", response=GoalList, tags=TAGS
+    "GET",
+    "/mentorships/{mentorship_id}/goals",
+    summary="Goals with their progress",
+    response=GoalList,
+    tags=TAGS,
 )
 async def list_goals(call: Call[None]) -> GoalList:
-    return GoalList(goals=await call.repos.goals.list(call.path("mentorship_id"), viewer=call.viewer))
+    return GoalList(
+        goals=await call.repos.goals.list(call.path("mentorship_id"), viewer=call.viewer)
+    )
 
 
 @api.route(
@@ -51,7 +57,9 @@ async def get_goal(call: Call[None]) -> Goal:
     tags=TAGS,
 )
 async def patch_goal(call: Call[GoalPatch]) -> Goal:
-    return await call.repos.goals.update(call.path("goal_id"), call.body.changes(), viewer=call.viewer)
+    return await call.repos.goals.update(
+        call.path("goal_id"), call.body.changes(), viewer=call.viewer
+    )
 
 
 @api.route(

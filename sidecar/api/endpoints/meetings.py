@@ -84,7 +84,9 @@ async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
     tags=TAGS,
 )
 async def list_agenda(call: Call[None]) -> AgendaList:
-    return AgendaList(items=await call.repos.agenda.list(call.path("meeting_id"), viewer=call.viewer))
+    return AgendaList(
+        items=await call.repos.agenda.list(call.path("meeting_id"), viewer=call.viewer)
+    )
 
 
 @api.route(
@@ -119,7 +121,11 @@ async def patch_agenda_item(call: Call[AgendaPatch]) -> AgendaItem:
 
 
 @api.route(
-    "DELETE", "/agenda-items/{agenda_item_id}", summary="Remove an agenda item", status=204, tags=TAGS
+    "DELETE",
+    "/agenda-items/{agenda_item_id}",
+    summary="Remove an agenda item",
+    status=204,
+    tags=TAGS,
 )
 async def delete_agenda_item(call: Call[None]) -> None:
     await call.repos.agenda.delete(call.path("agenda_item_id"), viewer=call.viewer)

@@ -34,7 +34,9 @@ _PROFILE_EXAMPLE = {
 }
 
 
-async def _person_for(call: Call[MentorshipCreate] | Call[InviteAccept], me: ProfileIn | None) -> tuple[str, str | None]:
+async def _person_for(
+    call: Call[MentorshipCreate] | Call[InviteAccept], me: ProfileIn | None
+) -> tuple[str, str | None]:
     """The acting person: the signed-in caller, or a new person made from `me`."""
     if call.identity is not None:
         if me is not None:
@@ -43,7 +45,9 @@ async def _person_for(call: Call[MentorshipCreate] | Call[InviteAccept], me: Pro
     if me is None:
         raise Invalid("me", "field required when not signed in: your name, email and time zone")
     person = await call.repos.people.create(**me.model_dump())
-    secret, _ = await call.repos.tokens.issue(person.id, kind="api", label="created with mentorship")
+    secret, _ = await call.repos.tokens.issue(
+        person.id, kind="api", label="created with mentorship"
+    )
     return person.id, secret
 
 
@@ -74,7 +78,9 @@ async def create_mentorship(call: Call[MentorshipCreate]) -> MentorshipCreated:
     )
 
 
-@api.route("GET", "/mentorships", summary="The mentorships I belong to", response=MentorshipList, tags=TAGS)
+@api.route(
+    "GET", "/mentorships", summary="The mentorships I belong to", response=MentorshipList, tags=TAGS
+)
 async def list_mentorships(call: Call[None]) -> MentorshipList:
     found = await call.repos.mentorships.list_for(call.viewer)
     return MentorshipList(
@@ -83,7 +89,11 @@ async def list_mentorships(call: Call[None]) -> MentorshipList:
 
 
 @api.route(
-    "GET", "/mentorships/{mentorship_id}", summary="One mentorship", response=MentorshipOut, tags=TAGS
+    "GET",
+    "/mentorships/{mentorship_id}",
+    summary="One mentorship",
+    response=MentorshipOut,
+    tags=TAGS,
 )
 async def get_mentorship(call: Call[None]) -> MentorshipOut:
     found = await call.repos.mentorships.get(call.path("mentorship_id"), viewer=call.viewer)
@@ -195,4 +205,3 @@ async def accept_invite(call: Call[InviteAccept]) -> InviteAccepted:
         token=token,
         signin_url=link,
     )
-

@@ -22,7 +22,9 @@ from sidecar.domain.models import AccessToken, Person
 TAGS = ("me",)
 
 
-@api.route("GET", "/me", summary="Who I am and the mentorships I belong to", response=MeOut, tags=TAGS)
+@api.route(
+    "GET", "/me", summary="Who I am and the mentorships I belong to", response=MeOut, tags=TAGS
+)
 async def get_me(call: Call[None]) -> MeOut:
     repos = call.repos
     mentorships = await repos.mentorships.list_for(call.viewer)
@@ -45,7 +47,13 @@ async def patch_me(call: Call[ProfilePatch]) -> Person:
     return await call.repos.people.update(call.viewer, call.body.changes())
 
 
-@api.route("GET", "/me/tokens", summary="My access tokens (never their secrets)", response=TokenList, tags=TAGS)
+@api.route(
+    "GET",
+    "/me/tokens",
+    summary="My access tokens (never their secrets)",
+    response=TokenList,
+    tags=TAGS,
+)
 async def list_tokens(call: Call[None]) -> TokenList:
     return TokenList(tokens=await call.repos.tokens.list(call.viewer))
 

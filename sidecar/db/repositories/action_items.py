@@ -46,7 +46,9 @@ class ActionItemRepository(Repository):
         item_id, now = new_id(), now_iso()
         async with self.db.transaction():
             await self._check_member(mentorship_id, viewer)
-            await self._check_refs(mentorship_id, owner_id, created_in_meeting_id, "created_in_meeting_id")
+            await self._check_refs(
+                mentorship_id, owner_id, created_in_meeting_id, "created_in_meeting_id"
+            )
             await self.db.execute(
                 "INSERT INTO action_items (id, mentorship_id, text, owner_id, due_date, status,"
                 " created_in_meeting_id, created_by, created_at, updated_by, updated_at)"

@@ -34,7 +34,9 @@ class Repository:
         values["updated_at"] = now_iso()
         assignments = ", ".join(f"{column} = :set_{column}" for column in values)
         where = " AND ".join(f"{column} = :key_{column}" for column in key)
-        params = {f"set_{k}": v for k, v in values.items()} | {f"key_{k}": v for k, v in key.items()}
+        params = {f"set_{k}": v for k, v in values.items()} | {
+            f"key_{k}": v for k, v in key.items()
+        }
         await self.db.execute(f"UPDATE {table} SET {assignments} WHERE {where}", params)
 
     async def _check_member(self, mentorship_id: str, viewer: str) -> None:

@@ -12,9 +12,11 @@ _MEETING_EDITABLE = frozenset(
     {"title", "scheduled_start", "scheduled_end", "platform", "join_url", "status"}
 )
 _AGENDA_EDITABLE = frozenset({"text", "done", "section", "position"})
-_SECTION_ORDER = "CASE a.section " + " ".join(
-    f"WHEN '{name}' THEN {index}" for index, name in enumerate(AGENDA_SECTIONS)
-) + " END"
+_SECTION_ORDER = (
+    "CASE a.section "
+    + " ".join(f"WHEN '{name}' THEN {index}" for index, name in enumerate(AGENDA_SECTIONS))
+    + " END"
+)
 
 
 class MeetingRepository(Repository):

@@ -88,11 +88,17 @@ class MentorshipRepository(Repository):
             await self.get(mentorship_id, viewer=viewer)
             if changes:
                 await self._update_row(
-                    "agreements", {"mentorship_id": mentorship_id}, changes, AGREEMENT_FIELDS, viewer
+                    "agreements",
+                    {"mentorship_id": mentorship_id},
+                    changes,
+                    AGREEMENT_FIELDS,
+                    viewer,
                 )
         return await self.agreement(mentorship_id, viewer=viewer)
 
-    async def update(self, mentorship_id: str, changes: dict[str, Any], *, viewer: str) -> Mentorship:
+    async def update(
+        self, mentorship_id: str, changes: dict[str, Any], *, viewer: str
+    ) -> Mentorship:
         async with self.db.transaction():
             await self.get(mentorship_id, viewer=viewer)
             if changes:
@@ -139,7 +145,9 @@ class MentorshipRepository(Repository):
     async def title_of(self, mentorship_id: str) -> str:
         """For the invite preview only, shown to someone holding a valid invite code."""
         return str(
-            await self.db.fetch_value("SELECT title FROM mentorships WHERE id = ?", (mentorship_id,))
+            await self.db.fetch_value(
+                "SELECT title FROM mentorships WHERE id = ?", (mentorship_id,)
+            )
         )
 
     async def has_pending_invite(self, mentorship_id: str) -> bool:

@@ -1,0 +1,24 @@
+# Build the panel's front end, then run the service as a non-root user with /data as a volume.
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+COPY sidecar/templates/ /src/sidecar/templates/
+RUN mkdir -p /src/sidecar/static && npm run build
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    MENTOR_SIDECAR_HOST=0.0.0.0 MENTOR_SIDECAR_PORT=8080 MENTOR_SIDECAR_DATA_DIR=/data
+RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin sidecar \
+    && mkdir /data && chown sidecar /data
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY sidecar/ sidecar/
+COPY --from=frontend /src/sidecar/static/ sidecar/static/
+RUN pip install --no-cache-dir . && rm -rf /app/sidecar
+USER sidecar
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/readyz').status != 200)"
+CMD ["mentor-sidecar", "serve"]
