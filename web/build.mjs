@@ -1,0 +1,72 @@
+// Builds the panel into sidecar/static/ (or --outdir DIR):
+//   panel.js, panel.css           minified, no source maps, no legal comments
+//   panel.js.gz, panel.css.gz     gzip level 9, no file name, mtime 0
+// Two builds of the same sources give identical bytes; tests/test_frontend_build.py checks
+// that the files shipped in sidecar/static/ are exactly what this script produces.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync, constants } from "node:zlib";
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function parseArgs(argv) {
+  const options = { outdir: resolve(here, "..", "sidecar", "static") };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === "--outdir") {
+      const value = argv[i + 1];
+      if (!value) throw new Error("--outdir needs a directory");
+      options.outdir = resolve(value);
+      i += 1;
+    } else if (arg.startsWith("--outdir=")) {
+      options.outdir = resolve(arg.slice("--outdir=".length));
+    } else {
+      throw new Error(`unknown argument: ${arg} (usage: node build.mjs [--outdir DIR])`);
+    }
+  }
+  return options;
+}
+
+async function build({ outdir }) {
+  const result = await esbuild.build({
+    absWorkingDir: here,
+    entryPoints: [
+      { in: "src/main.js", out: "panel" },
+      { in: "src/styles/panel.css", out: "panel" },
+    ],
+    bundle: true,
+    format: "esm",
+    target: ["es2020", "chrome100", "firefox100", "safari15"],
+    minify: true,
+    legalComments: "none",
+    charset: "utf8",
+    sourcemap: false,
+    write: false,
+    outdir: "out", // virtual: nothing is written by esbuild itself
+    logLevel: "warning",
+  });
+
+  await mkdir(outdir, { recursive: true });
+  const written = [];
+  for (const file of result.outputFiles) {
+    const name = file.path.split(/[\\/]/).pop();
+    const bytes = Buffer.from(file.contents);
+    // gzipSync writes a fixed header (mtime 0, no name), so the output is reproducible.
+    const gz = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION });
+    await writeFile(join(outdir, name), bytes);
+    await writeFile(join(outdir, `${name}.gz`), gz);
+    written.push(`${name} ${bytes.length} B (gzip ${gz.length} B)`);
+  }
+  return written.sort();
+}
+
+try {
+  const options = parseArgs(process.argv.slice(2));
+  const written = await build(options);
+  console.log(`built into ${options.outdir}:\n  ${written.join("\n  ")}`);
+} catch (error) {
+  console.error(error.message ?? error);
+  process.exit(1);
+}

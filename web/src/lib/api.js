@@ -1,0 +1,89 @@
+// The JSON API client (/api/v1, see docs/panel-contract.md). The browser is authenticated by
+// the HttpOnly session cookie; fetch sends it and the same-origin Origin header on its own.
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 when the service could not be reached
+   * @param {string} message human-readable message from the service
+   * @param {{loc: string, msg: string}[]} fields per-field validation problems
+   */
+  constructor(status, message, fields = []) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.fields = fields;
+  }
+}
+
+const seg = encodeURIComponent;
+
+async function request(method, path, body) {
+  const init = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "Could not reach Mentor Sidecar. Check your connection and try again.");
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const error = data && typeof data === "object" ? data.error : null;
+    throw new ApiError(
+      response.status,
+      (error && error.message) || `The request failed (HTTP ${response.status}).`,
+      error && Array.isArray(error.fields) ? error.fields : [],
+    );
+  }
+  return data;
+}
+
+const v1 = (path) => `/api/v1${path}`;
+
+export const getMe = () => request("GET", v1("/me"));
+
+export const createMentorship = (body) => request("POST", v1("/mentorships"), body);
+export const getMentorship = (id) => request("GET", v1(`/mentorships/${seg(id)}`));
+export const listMeetings = (mentorshipId) =>
+  request("GET", v1(`/mentorships/${seg(mentorshipId)}/meetings`));
+export const listGoals = (mentorshipId) =>
+  request("GET", v1(`/mentorships/${seg(mentorshipId)}/goals`));
+export const listActionItems = (mentorshipId) =>
+  request("GET", v1(`/mentorships/${seg(mentorshipId)}/action-items`));
+
+export const getInvite = (code) => request("GET", v1(`/invites/${seg(code)}`));
+export const acceptInvite = (code, body) =>
+  request("POST", v1(`/invites/${seg(code)}/accept`), body);
+
+export const getMeeting = (id) => request("GET", v1(`/meetings/${seg(id)}`));
+export const listAgenda = (meetingId) => request("GET", v1(`/meetings/${seg(meetingId)}/agenda`));
+export const addAgendaItem = (meetingId, body) =>
+  request("POST", v1(`/meetings/${seg(meetingId)}/agenda`), body);
+export const updateAgendaItem = (id, changes) =>
+  request("PATCH", v1(`/agenda-items/${seg(id)}`), changes);
+export const deleteAgendaItem = (id) => request("DELETE", v1(`/agenda-items/${seg(id)}`));
+
+/** Clear the session cookie (POST /signout); the caller navigates afterwards. */
+export async function signOut() {
+  try {
+    await fetch("/signout", { method: "POST", credentials: "same-origin", redirect: "manual" });
+  } catch {
+    // Navigating away is all that is left to do either way.
+  }
+}

@@ -1,0 +1,213 @@
+// Form building blocks and the display of the service's validation errors.
+// Every field is wrapped in an element with data-field="<loc>", where <loc> is the dotted path
+// the service uses in error.fields[].loc (e.g. "me.email", "text"), so a 422 lands next to
+// the right control.
+
+import { h, uid } from "./dom.js";
+
+function describedBy(...ids) {
+  return ids.filter(Boolean).join(" ") || null;
+}
+
+/** A labelled input, select or textarea with an optional hint and an error slot. */
+export function field({
+  name,
+  label,
+  type = "text",
+  value = "",
+  required = false,
+  hint = "",
+  autocomplete = null,
+  options = null, // [{value, label}] makes a <select>
+  maxlength = null,
+  placeholder = null,
+  className = "",
+}) {
+  const id = uid("f");
+  const hintId = hint ? `${id}-hint` : null;
+  const errorId = `${id}-error`;
+  let control;
+  if (options) {
+    control = h(
+      "select",
+      { id, name, required, "aria-describedby": describedBy(hintId) },
+      options.map((o) => h("option", { value: o.value, selected: o.value === value }, o.label)),
+    );
+  } else if (type === "textarea") {
+    control = h("textarea", {
+      id,
+      name,
+      required,
+      rows: 2,
+      maxlength,
+      placeholder,
+      "aria-describedby": describedBy(hintId),
+    });
+    control.value = value;
+  } else {
+    control = h("input", {
+      id,
+      name,
+      type,
+      required,
+      autocomplete,
+      maxlength,
+      placeholder,
+      spellcheck: type === "email" ? "false" : null,
+      "aria-describedby": describedBy(hintId),
+    });
+    control.value = value;
+  }
+  return h(
+    "div",
+    { class: `field ${className}`.trim(), dataset: { field: name } },
+    h("label", { for: id }, label, required ? null : h("span", { class: "optional" }, " (optional)")),
+    control,
+    hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+    h("p", { class: "field-error", id: errorId, hidden: true }),
+  );
+}
+
+/** A group of radio buttons inside a fieldset with a legend. */
+export function radioGroup({ name, legend, choices, value }) {
+  const errorId = uid("f-error");
+  return h(
+    "fieldset",
+    { class: "field radio-group", dataset: { field: name } },
+    h("legend", {}, legend),
+    h(
+      "div",
+      { class: "radio-row" },
+      choices.map((choice) => {
+        const id = uid("r");
+        return h(
+          "label",
+          { class: "radio", for: id },
+          h("input", {
+            id,
+            type: "radio",
+            name,
+            value: choice.value,
+            checked: choice.value === value,
+          }),
+          h("span", {}, choice.label),
+        );
+      }),
+    ),
+    h("p", { class: "field-error", id: errorId, hidden: true }),
+  );
+}
+
+/** Read a form into a nested object: "me.name" becomes {me: {name}}. Empty strings are kept. */
+export function formValues(form) {
+  const out = {};
+  for (const [key, raw] of new FormData(form).entries()) {
+    const value = typeof raw === "string" ? raw.trim() : raw;
+    const path = key.split(".");
+    let target = out;
+    for (const part of path.slice(0, -1)) {
+      target[part] ??= {};
+      target = target[part];
+    }
+    target[path[path.length - 1]] = value;
+  }
+  return out;
+}
+
+/** The form-level message box; created on first use, placed before the submit row. */
+function formMessage(form) {
+  let box = form.querySelector(":scope > .form-error");
+  if (!box) {
+    box = h("p", { class: "form-error", role: "alert", hidden: true });
+    const actions = form.querySelector(":scope > .form-actions");
+    form.insertBefore(box, actions);
+  }
+  return box;
+}
+
+/** Remove every error shown by showErrors. */
+export function clearErrors(form) {
+  for (const wrapper of form.querySelectorAll("[data-field]")) {
+    const slot = wrapper.querySelector(":scope > .field-error");
+    if (slot) {
+      slot.textContent = "";
+      slot.hidden = true;
+    }
+    for (const control of wrapper.querySelectorAll("input, select, textarea")) {
+      control.removeAttribute("aria-invalid");
+      const ids = (control.getAttribute("aria-describedby") ?? "")
+        .split(" ")
+        .filter((x) => x && x !== slot?.id);
+      if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
+      else control.removeAttribute("aria-describedby");
+    }
+  }
+  const box = form.querySelector(":scope > .form-error");
+  if (box) {
+    box.textContent = "";
+    box.hidden = true;
+  }
+}
+
+/** Find the field wrapper for a loc like "me.email", "body.me.email" or "text". */
+function wrapperFor(form, loc) {
+  const parts = String(loc ?? "")
+    .split(".")
+    .filter(Boolean);
+  for (let start = 0; start < parts.length; start += 1) {
+    const name = parts.slice(start).join(".");
+    const wrapper = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (wrapper) return wrapper;
+  }
+  return null;
+}
+
+function sentence(msg) {
+  const text = String(msg ?? "").trim();
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "This value was not accepted.";
+}
+
+/**
+ * Show an ApiError (or any Error) on `form`: each `fields[]` entry next to its control, the
+ * rest in the form-level box. Focuses the first control with a problem.
+ */
+export function showErrors(form, error) {
+  clearErrors(form);
+  const unplaced = [];
+  let firstControl = null;
+  for (const problem of error.fields ?? []) {
+    const wrapper = wrapperFor(form, problem.loc);
+    const slot = wrapper?.querySelector(":scope > .field-error");
+    if (!wrapper || !slot) {
+      unplaced.push(problem.loc ? `${problem.loc}: ${problem.msg}` : sentence(problem.msg));
+      continue;
+    }
+    slot.textContent = slot.textContent ? `${slot.textContent} ${sentence(problem.msg)}` : sentence(problem.msg);
+    slot.hidden = false;
+    for (const control of wrapper.querySelectorAll("input, select, textarea")) {
+      control.setAttribute("aria-invalid", "true");
+      const ids = (control.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
+      if (!ids.includes(slot.id)) control.setAttribute("aria-describedby", [...ids, slot.id].join(" "));
+      firstControl ??= control;
+    }
+  }
+  if (unplaced.length || !(error.fields ?? []).length) {
+    const box = formMessage(form);
+    box.textContent = unplaced.length ? unplaced.join(" ") : error.message;
+    box.hidden = false;
+  }
+  firstControl?.focus();
+}
+
+/** Disable the submit button while `work` runs; returns what `work` returns. */
+export async function whileSubmitting(form, work) {
+  const buttons = form.querySelectorAll("button[type=submit]");
+  form.setAttribute("aria-busy", "true");
+  for (const b of buttons) b.disabled = true;
+  try {
+    return await work();
+  } finally {
+    form.removeAttribute("aria-busy");
+    for (const b of buttons) b.disabled = false;
+  }
+}

@@ -1,0 +1,47 @@
+// Entry point: one bundle for every page. The service renders page.html with
+// body[data-page] (panel | home | invite | signed-out) and the ids the page needs.
+
+import { notice, retryButton } from "./components/layout.js";
+import { setChildren } from "./lib/dom.js";
+import { renderHome } from "./pages/home.js";
+import { renderInvite } from "./pages/invite.js";
+import { renderPanel } from "./pages/panel.js";
+import { renderSignedOut } from "./pages/signed-out.js";
+
+const PAGES = {
+  panel: renderPanel,
+  home: renderHome,
+  invite: renderInvite,
+  "signed-out": renderSignedOut,
+};
+
+async function start() {
+  const body = document.body;
+  const root = document.getElementById("app");
+  const settings = {
+    page: body.dataset.page ?? "",
+    meetingId: body.dataset.meetingId ?? "",
+    inviteCode: body.dataset.inviteCode ?? "",
+    cspNonce: body.dataset.cspNonce ?? "",
+  };
+  const render = PAGES[settings.page] ?? renderSignedOut;
+  try {
+    await render(root, settings);
+    body.dataset.state = "ready";
+  } catch (error) {
+    setChildren(
+      root,
+      notice({
+        title: "Something went wrong",
+        body: error?.message ?? String(error),
+        action: retryButton(),
+        tone: "error",
+      }),
+    );
+    body.dataset.state = "error";
+  } finally {
+    root.removeAttribute("aria-busy");
+  }
+}
+
+start();

@@ -1,0 +1,111 @@
+// "The pair": mentor and mentee side by side, each with their current local time (a live
+// clock in their own time zone) and the meeting start in their time zone. Marks which one is you.
+
+import { everyMinute } from "../lib/clock.js";
+import { h, setText } from "../lib/dom.js";
+import {
+  describeOffset,
+  formatClock,
+  formatDayTime,
+  localDateTimeAttr,
+  offsetMinutes,
+  parseInstant,
+  partOfDay,
+  wallClock,
+  zoneCity,
+} from "../lib/time.js";
+import { ROLE_LABEL, initials } from "../lib/words.js";
+
+function youBadge() {
+  return h(
+    "span",
+    { class: "you-badge" },
+    h("span", { class: "visually-hidden" }, "("),
+    "You",
+    h("span", { class: "visually-hidden" }, ")"),
+  );
+}
+
+function pendingCard(role) {
+  return h(
+    "li",
+    { class: `person person--${role} person--pending`, dataset: { role } },
+    h(
+      "div",
+      { class: "person-head" },
+      h("span", { class: "avatar", "aria-hidden": "true" }, "?"),
+      h(
+        "div",
+        {},
+        h("p", { class: "person-name" }, `No ${role} yet`),
+        h("p", { class: "person-role" }, ROLE_LABEL[role]),
+      ),
+    ),
+    h("p", { class: "person-zone" }, "The invite has not been accepted yet."),
+  );
+}
+
+function personCard(ctx, role) {
+  const person = ctx.people[role];
+  if (!person) return pendingCard(role);
+  const { locale, viewerZone, me } = ctx;
+  const zone = person.timezone || "UTC";
+  const isYou = person.id === me.id;
+
+  const clock = h("time", { class: "clock", dataset: { clock: "" } });
+  const dayPart = h("span", { class: "day-part" });
+  const offset = h("span", { class: "offset" });
+  everyMinute((now) => {
+    clock.dateTime = localDateTimeAttr(now, zone);
+    setText(clock, formatClock(now, zone, locale));
+    setText(dayPart, partOfDay(wallClock(now, zone).hour));
+    setText(
+      offset,
+      isYou ? "your time zone" : describeOffset(offsetMinutes(now, zone), offsetMinutes(now, viewerZone)),
+    );
+  });
+
+  const start = parseInstant(ctx.meeting.scheduled_start);
+  const startEl = start
+    ? h(
+        "time",
+        { datetime: localDateTimeAttr(start, zone), dataset: { meetingStart: "" } },
+        formatDayTime(start, zone, locale),
+      )
+    : h("span", {}, "not scheduled");
+
+  return h(
+    "li",
+    {
+      class: `person person--${role}${isYou ? " person--you" : ""}`,
+      dataset: { role, personId: person.id, timezone: zone },
+    },
+    h(
+      "div",
+      { class: "person-head" },
+      h("span", { class: "avatar", "aria-hidden": "true" }, initials(person.name)),
+      h(
+        "div",
+        { class: "person-id" },
+        h("p", { class: "person-name" }, h("span", { class: "name" }, person.name), isYou ? youBadge() : null),
+        h("p", { class: "person-role" }, ROLE_LABEL[role]),
+      ),
+    ),
+    h(
+      "dl",
+      { class: "person-times" },
+      h("div", {}, h("dt", {}, "Local time"), h("dd", {}, clock, h("span", { class: "muted" }, " · ", dayPart))),
+      h("div", {}, h("dt", {}, "Meeting starts"), h("dd", {}, startEl)),
+    ),
+    h("p", { class: "person-zone" }, h("span", { title: zone }, zoneCity(zone)), " · ", offset),
+  );
+}
+
+export function pairSection(ctx) {
+  return h(
+    "section",
+    { class: "pair", "aria-labelledby": "pair-heading" },
+    h("h2", { id: "pair-heading", class: "visually-hidden" }, "Who is meeting"),
+    h("ul", { class: "pair-list" }, personCard(ctx, "mentor"), personCard(ctx, "mentee")),
+  );
+}
