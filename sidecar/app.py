@@ -23,6 +23,8 @@ from sidecar.keys import (
     WEBSOCKETS,
     Lifecycle,
 )
+from sidecar.notes import endpoint as notes_endpoint
+from sidecar.notes.endpoint import notes_context
 from sidecar.settings import Settings
 from sidecar.web import health, pages
 from sidecar.web.security import add_security_headers
@@ -38,6 +40,7 @@ def create_app(settings: Settings) -> web.Application:
     app[LIFECYCLE] = Lifecycle()
 
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(add_security_headers)
 
@@ -49,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_get(f"{API_PREFIX}/openapi.json", openapi_json)
     health.add_routes(app)
+    notes_endpoint.add_routes(app)
     pages.add_routes(app)
     return app
 

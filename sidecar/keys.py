@@ -9,6 +9,7 @@ from aiohttp import web
 
 from sidecar.db import Database
 from sidecar.db.repositories import Repositories
+from sidecar.notes.room import Rooms
 from sidecar.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,6 +18,8 @@ REPOS = web.AppKey("repositories", Repositories)
 # Open websockets, closed with GOING_AWAY on shutdown (the live-notes endpoint registers here).
 WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
 ASSET_VERSION = web.AppKey("asset_version", str)
+# The live-notes documents in memory (sidecar.notes).
+NOTE_ROOMS = web.AppKey("note_rooms", Rooms)
 
 
 @dataclass

@@ -57,6 +57,20 @@ class Settings:
     sqlite_busy_timeout_ms: int = _setting(
         5000, "How long SQLite waits for a lock before giving up, in milliseconds."
     )
+    notes_max_message_bytes: int = _setting(
+        512 * 1024,
+        "Largest live-notes websocket message, in bytes; a larger one closes that socket (1009).",
+    )
+    notes_max_document_bytes: int = _setting(
+        4 * 1024 * 1024,
+        "Largest a meeting's notes may grow, in bytes; an edit past it closes the socket (4413).",
+    )
+    notes_compact_every: int = _setting(
+        500, "Stored note updates of a meeting are merged into one after this many."
+    )
+    notes_room_idle_seconds: float = _setting(
+        30.0, "Seconds a meeting's notes stay in memory after the last person leaves."
+    )
     shutdown_timeout: float = _setting(
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )

@@ -303,3 +303,11 @@ class ActionQuery(Input):
 
 class ActionList(Output):
     items: list[ActionItem]
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+
+class NotesOut(Output):
+    meeting_id: str
+    markdown: str

@@ -169,6 +169,22 @@ CREATE TABLE summaries (
 );
 """,
     ),
+    (
+        2,
+        """
+-- Live notes: the Yjs updates of each meeting's document, in arrival order. Compaction replaces
+-- a run of updates by one merged snapshot row (is_snapshot = 1).
+CREATE TABLE note_updates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+    data BLOB NOT NULL,
+    is_snapshot INTEGER NOT NULL DEFAULT 0 CHECK (is_snapshot IN (0, 1)),
+    created_by TEXT REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX note_updates_meeting ON note_updates(meeting_id, id);
+""",
+    ),
 ]
 
 

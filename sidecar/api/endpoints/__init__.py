@@ -5,5 +5,6 @@ from sidecar.api.endpoints import (  # noqa: F401
     goals,
     meetings,
     mentorships,
+    notes,
     people,
 )

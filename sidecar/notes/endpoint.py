@@ -1,0 +1,122 @@
+"""`/ws/notes/{meeting_id}`: the y-websocket endpoint, and the notes' lifetime in the app.
+
+Who may connect is decided before the upgrade: a foreign Origin, a missing or bad token, or a
+meeting the person is not part of all get a plain 403, and no document is loaded for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
+
+from aiohttp import WSMsgType, web
+
+from sidecar.api.auth import identify, public_origin
+from sidecar.api.errors import ApiError
+from sidecar.domain.errors import NotFound
+from sidecar.domain.models import Meeting
+from sidecar.keys import DATABASE, LIFECYCLE, NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
+from sidecar.notes.fanout import LocalFanout
+from sidecar.notes.protocol import ProtocolError
+from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms
+from sidecar.notes.store import SqliteNotesStore
+
+log = logging.getLogger(__name__)
+
+# 4400-4499 tell y-websocket not to reconnect: retrying the same bad input cannot succeed.
+CLOSE_MALFORMED = 4400
+CLOSE_TOO_LARGE = 4413
+CLOSE_STORAGE_FAILED = 1011
+
+
+async def notes_socket(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != public_origin(request):
+        raise web.HTTPForbidden(text="Origin not allowed")
+    try:
+        identity = await identify(request, allow_query_token=True)
+    except ApiError:
+        identity = None
+    if identity is None:
+        raise web.HTTPForbidden(text="sign in: pass ?token= or the session cookie")
+    repos = app[REPOS]
+    try:
+        meeting = await repos.meetings.get(
+            request.match_info["meeting_id"], viewer=identity.person_id
+        )
+    except NotFound:
+        raise web.HTTPForbidden(text="not a meeting of yours") from None
+    if app[LIFECYCLE].shutting_down:
+        raise web.HTTPServiceUnavailable(text="shutting down")
+    mentee_tz = await _mentee_timezone(request, meeting)
+
+    settings = app[SETTINGS]
+    # compress=False: per-message deflate multiplied tail latency by eight for tiny Yjs frames.
+    ws = web.WebSocketResponse(compress=False, max_msg_size=settings.notes_max_message_bytes)
+    await ws.prepare(request)
+    app[WEBSOCKETS].add(ws)
+    conn = Connection(ws, identity.person_id)
+    rooms = app[NOTE_ROOMS]
+    room = None
+    try:
+        room = await rooms.join(meeting.id, conn, lambda: _first_text(meeting, mentee_tz))
+        await room.welcome(conn)
+        async for message in ws:
+            if message.type == WSMsgType.BINARY:
+                await room.receive(conn, message.data)
+            elif message.type == WSMsgType.TEXT:
+                raise ProtocolError("text frame; y-websocket messages are binary")
+    except ProtocolError as exc:
+        await ws.close(code=CLOSE_MALFORMED, message=f"malformed message: {exc}".encode()[:120])
+    except DocumentTooLarge:
+        limit = settings.notes_max_document_bytes
+        await ws.close(code=CLOSE_TOO_LARGE, message=f"notes over the {limit} byte limit".encode())
+    except ConnectionError:
+        pass
+    except Exception:
+        log.exception("notes socket of %s failed", meeting.id)
+        await ws.close(code=CLOSE_STORAGE_FAILED, message=b"server error; reconnecting resyncs")
+    finally:
+        app[WEBSOCKETS].discard(ws)
+        if room is not None:
+            await rooms.leave(room, conn)
+    return ws
+
+
+async def _mentee_timezone(request: web.Request, meeting: Meeting) -> str:
+    tz = await request.app[DATABASE].fetch_value(
+        "SELECT p.timezone FROM mentorships m JOIN people p ON p.id = COALESCE(m.mentee_id,"
+        " m.mentor_id) WHERE m.id = ?",
+        (meeting.mentorship_id,),
+    )
+    return str(tz or "UTC")
+
+
+def _first_text(meeting: Meeting, timezone: str) -> str:
+    """Notes start dated: the meeting's date where the mentee lives (they prepare the agenda)."""
+    day = meeting.scheduled_start.astimezone(ZoneInfo(timezone)).date()
+    return f"# {meeting.title} ({day.isoformat()})\n\n"
+
+
+async def notes_context(app: web.Application) -> AsyncIterator[None]:
+    """The notes store's writer and the rooms: started after the database, stopped before it."""
+    settings = app[SETTINGS]
+    store = SqliteNotesStore(app[DATABASE])
+    store.start()
+    limits = RoomLimits(
+        max_document_bytes=settings.notes_max_document_bytes,
+        compact_every=settings.notes_compact_every,
+        idle_seconds=settings.notes_room_idle_seconds,
+    )
+    app[NOTE_ROOMS] = Rooms(store, LocalFanout(), limits)
+    try:
+        yield
+    finally:
+        await app[NOTE_ROOMS].close()
+        await store.stop()
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/ws/notes/{meeting_id}", notes_socket)
