@@ -283,3 +283,31 @@ async def test_shutdown_closes_note_sockets_with_going_away(start: Start) -> Non
     await service.server.close()
     await client.wait_closed()
     assert client.close_code == 1001
+
+
+async def test_a_failed_store_loses_nothing_once_clients_resync(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = await start()
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    store = service.app[NOTE_ROOMS].store
+    real_append = store.append
+    failures = iter([True])
+
+    async def flaky_append(meeting_id: str, update: bytes, author: str | None) -> None:
+        if next(failures, False):
+            raise OSError("disk full")
+        await real_append(meeting_id, update, author)
+
+    monkeypatch.setattr(store, "append", flaky_append)
+    await mentor.insert(len(str(mentor)), "typed while the disk was full")
+    for client in (mentor, mentee):
+        await client.wait_closed()
+        assert client.close_code == 1011
+    assert service.app[NOTE_ROOMS].get(service.seed.meeting_id) is None
+    await mentor.connect()  # as y-websocket does by itself after a 1011
+    await asyncio.wait_for(mentor.synced.wait(), 5)
+    reader = await service.client("mentee")
+    await reader.wait_for(lambda: "disk was full" in str(reader))
+    for client in (mentor, reader):
+        await client.close()

@@ -19,7 +19,7 @@ from sidecar.domain.models import Meeting
 from sidecar.keys import DATABASE, LIFECYCLE, NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
 from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError
-from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms
+from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
 from sidecar.notes.store import SqliteNotesStore
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
     except DocumentTooLarge:
         limit = settings.notes_max_document_bytes
         await ws.close(code=CLOSE_TOO_LARGE, message=f"notes over the {limit} byte limit".encode())
+    except StorageFailed:
+        log.exception("storing a note update of %s failed; reloading the room", meeting.id)
+        if room is not None:
+            await rooms.drop(room, CLOSE_STORAGE_FAILED, b"storage failed; reconnect to resync")
     except ConnectionError:
         pass
     except Exception:

@@ -30,6 +30,10 @@ class DocumentTooLarge(Exception):
     pass
 
 
+class StorageFailed(Exception):
+    """An update could not be stored; the room's memory is ahead of its storage."""
+
+
 @dataclass(eq=False)
 class Connection:
     ws: web.WebSocketResponse
@@ -106,7 +110,10 @@ class Room:
             self.doc.apply_update(update)
         except ValueError as exc:
             raise ProtocolError("invalid update") from exc
-        await self.store.append(self.meeting_id, update, conn.person_id)
+        try:
+            await self.store.append(self.meeting_id, update, conn.person_id)
+        except Exception as exc:
+            raise StorageFailed from exc
         self.stored_bytes += len(update)
         self.updates_since_compaction += 1
         others = [c.ws for c in self.connections if c is not conn]
@@ -165,6 +172,17 @@ class Rooms:
             room.idle_timer = None
         room.connections.add(conn)
         return room
+
+    async def drop(self, room: Room, code: int, reason: bytes) -> None:
+        """Forget a room whose memory cannot be trusted and close its sockets.
+
+        Its clients reconnect, the room reloads from storage, and each client's sync step 2
+        re-sends whatever storage lacks, so an update that failed to store is not lost.
+        """
+        if self._rooms.get(room.meeting_id) is room:
+            del self._rooms[room.meeting_id]
+        for conn in list(room.connections):
+            await conn.ws.close(code=code, message=reason)
 
     async def leave(self, room: Room, conn: Connection) -> None:
         room.connections.discard(conn)
