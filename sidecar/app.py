@@ -18,11 +18,14 @@ from sidecar.keys import (
     ASSET_VERSION,
     DATABASE,
     LIFECYCLE,
+    OUTBOX,
     REPOS,
     SETTINGS,
     WEBSOCKETS,
     Lifecycle,
 )
+from sidecar.mail.outbox import Outbox
+from sidecar.mail.transport import transport_for
 from sidecar.notes import endpoint as notes_endpoint
 from sidecar.notes.endpoint import notes_context
 from sidecar.settings import Settings
@@ -41,6 +44,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
+    app.cleanup_ctx.append(_outbox)
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(add_security_headers)
 
@@ -68,6 +72,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     finally:
         await db.close()
         log.info("database closed")
+
+
+async def _outbox(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    outbox = Outbox(
+        app[DATABASE], transport_for(settings), poll_seconds=settings.outbox_poll_seconds
+    )
+    app[OUTBOX] = outbox
+    outbox.start()
+    log.info("email goes to %s", outbox.transport.describe())
+    try:
+        yield
+    finally:
+        await outbox.stop()
 
 
 async def _close_websockets(app: web.Application) -> None:

@@ -71,9 +71,31 @@ class Settings:
     notes_room_idle_seconds: float = _setting(
         30.0, "Seconds a meeting's notes stay in memory after the last person leaves."
     )
+    smtp_host: str = _setting(
+        "", "SMTP server for outgoing email; empty writes each email as a file to MAIL_FOLDER."
+    )
+    smtp_port: int = _setting(587, "SMTP server port.")
+    smtp_security: str = _setting(
+        "starttls", "How to secure the SMTP connection: `starttls`, `tls` (implicit) or `none`."
+    )
+    smtp_username: str = _setting("", "SMTP user name; empty sends without logging in.")
+    smtp_password: str = _setting("", "SMTP password.")
+    mail_from: str = _setting(
+        "Mentor Sidecar <sidecar@localhost>", "The From address of every email the service sends."
+    )
+    mail_folder: str = _setting(
+        "", "Where emails are written when no SMTP server is set; empty means DATA_DIR/mail."
+    )
+    outbox_poll_seconds: float = _setting(
+        5.0, "How often the outbox looks for email that is due, at the longest, in seconds."
+    )
     shutdown_timeout: float = _setting(
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )
+
+    def __post_init__(self) -> None:
+        if self.smtp_security not in ("starttls", "tls", "none"):
+            raise SettingsError("MENTOR_SIDECAR_SMTP_SECURITY: expected starttls, tls or none")
 
     @property
     def database_path(self) -> Path:

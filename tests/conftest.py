@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from sidecar.app import create_app
 from sidecar.keys import REPOS
 from sidecar.settings import Settings
+from tests.smtp_server import smtp  # noqa: F401  (the real SMTP server fixture)
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -24,7 +25,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, settings: Settings) -> TestClient[web.Request, web.Application]:
+async def client(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> TestClient[web.Request, web.Application]:
     return await aiohttp_client(create_app(settings))
 
 
@@ -50,16 +53,24 @@ async def make_pair(app: web.Application, label: str) -> Pair:
     """A complete pair built through the repositories: people, tokens, one of everything."""
     repos = app[REPOS]
     mentor = await repos.people.create(
-        name=f"{label} Mentor", email=f"mentor.{label}@example.org", timezone="Europe/Lisbon", locale="pt-PT"
+        name=f"{label} Mentor",
+        email=f"mentor.{label}@example.org",
+        timezone="Europe/Lisbon",
+        locale="pt-PT",
     )
     mentee = await repos.people.create(
-        name=f"{label} Mentee", email=f"mentee.{label}@example.org", timezone="Asia/Tokyo", locale="ja"
+        name=f"{label} Mentee",
+        email=f"mentee.{label}@example.org",
+        timezone="Asia/Tokyo",
+        locale="ja",
     )
     mentor_token, _ = await repos.tokens.issue(mentor.id)
     mentee_token, _ = await repos.tokens.issue(mentee.id)
     _, spare = await repos.tokens.issue(mentor.id, label="spare")
     mentorship = await repos.mentorships.create(mentor.id, "mentor", f"{label} mentoring")
-    code, _ = await repos.mentorships.create_invite(mentorship.id, timedelta(hours=1), viewer=mentor.id)
+    code, _ = await repos.mentorships.create_invite(
+        mentorship.id, timedelta(hours=1), viewer=mentor.id
+    )
     await repos.mentorships.accept_invite(code, mentee.id)
     start = datetime.now(UTC) + timedelta(days=1)
     meeting = await repos.meetings.create(
@@ -72,7 +83,9 @@ async def make_pair(app: web.Application, label: str) -> Pair:
         viewer=mentor.id,
     )
     item = await repos.agenda.add(meeting.id, section="topics", text="Feedback", viewer=mentee.id)
-    goal = await repos.goals.create(mentorship.id, title="Lead a review", description="", viewer=mentee.id)
+    goal = await repos.goals.create(
+        mentorship.id, title="Lead a review", description="", viewer=mentee.id
+    )
     action = await repos.action_items.create(
         mentorship.id,
         text="Send the draft",

@@ -185,6 +185,30 @@ CREATE TABLE note_updates (
 CREATE INDEX note_updates_meeting ON note_updates(meeting_id, id);
 """,
     ),
+    (
+        3,
+        """
+-- Email waiting to go out, and what went out. The whole message is stored, so a retry sends the
+-- same bytes (same Message-ID). dedupe_key makes enqueueing idempotent.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    meeting_id TEXT REFERENCES meetings(id) ON DELETE CASCADE,
+    person_id TEXT REFERENCES people(id) ON DELETE CASCADE,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at TEXT
+);
+CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);
+CREATE INDEX outbox_meeting ON outbox(meeting_id);
+""",
+    ),
 ]
 
 

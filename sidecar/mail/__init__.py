@@ -1,0 +1,1 @@
+"""Email: composing messages, a durable outbox, and the transports that deliver them."""
