@@ -4,6 +4,7 @@ restarts."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -29,9 +30,11 @@ def message(subject: str = "Agenda for Tuesday") -> EmailMessage:
     )
 
 
-async def eventually(predicate: object, within: float = 10.0) -> None:
+async def eventually(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll: the SMTP server runs in its own thread, so there is no event to await."""
+
     async def loop() -> None:
-        while not predicate():  # type: ignore[operator]
+        while not predicate():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(loop(), within)
