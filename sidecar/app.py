@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
+from sidecar import reminders
 from sidecar.api import endpoints  # noqa: F401  (registers the API routes)
 from sidecar.api.errors import json_errors
 from sidecar.api.openapi import build_openapi
@@ -29,7 +30,7 @@ from sidecar.mail.transport import transport_for
 from sidecar.notes import endpoint as notes_endpoint
 from sidecar.notes.endpoint import notes_context
 from sidecar.settings import Settings
-from sidecar.web import health, pages
+from sidecar.web import calendar_feed, health, pages
 from sidecar.web.security import add_security_headers
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
     app.cleanup_ctx.append(_outbox)
+    app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(add_security_headers)
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_get(f"{API_PREFIX}/openapi.json", openapi_json)
     health.add_routes(app)
+    calendar_feed.add_routes(app)
     notes_endpoint.add_routes(app)
     pages.add_routes(app)
     return app
@@ -86,6 +89,14 @@ async def _outbox(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await outbox.stop()
+
+
+async def _reminders(app: web.Application) -> AsyncIterator[None]:
+    task = reminders.start(app[REPOS], app[OUTBOX], app[SETTINGS])
+    try:
+        yield
+    finally:
+        await reminders.stop(task)
 
 
 async def _close_websockets(app: web.Application) -> None:

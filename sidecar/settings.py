@@ -89,6 +89,15 @@ class Settings:
     outbox_poll_seconds: float = _setting(
         5.0, "How often the outbox looks for email that is due, at the longest, in seconds."
     )
+    agenda_due_hours: int = _setting(
+        24, "Hours before a meeting that the mentee is reminded to send the agenda, if not sent."
+    )
+    starting_soon_minutes: int = _setting(
+        15, "Minutes before a meeting that both people get a reminder email."
+    )
+    reminders_poll_seconds: float = _setting(
+        30.0, "How often the service looks for reminders that are due, in seconds."
+    )
     shutdown_timeout: float = _setting(
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )

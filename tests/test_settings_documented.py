@@ -21,7 +21,7 @@ def test_every_setting_is_in_the_readme_with_its_default() -> None:
     table = readme_table()
     for name, default, help_text in documented_settings():
         assert help_text, f"{name} has no help text"
-        assert name in table, f"{name} is not documented in README.md"
+        assert name in table, f"{name} is not in README.md: run python scripts/settings_table.py"
         assert table[name] == (str(default) or "(empty)"), f"{name}: README default is stale"
     assert set(table) == {name for name, _, _ in documented_settings()}, "README lists extras"
 

@@ -19,6 +19,7 @@ from pydantic import (
     EmailStr,
     Field,
     HttpUrl,
+    NaiveDatetime,
     StringConstraints,
 )
 
@@ -263,6 +264,31 @@ class MeetingList(Output):
     meetings: list[Meeting]
 
 
+class PhaseIn(Input):
+    every_weeks: Annotated[int, Field(ge=1, le=8)]
+    count: Annotated[int, Field(ge=1, le=26)]
+
+
+class ScheduleCreate(Input):
+    """A series of meetings; by default weekly for six weeks, then every two weeks for six."""
+
+    first_start: NaiveDatetime = Field(
+        description="Wall-clock time of the first meeting in `timezone`, without an offset."
+    )
+    timezone: TimeZone
+    duration_minutes: Annotated[int, Field(ge=10, le=240)] = 45
+    phases: Annotated[list[PhaseIn], Field(min_length=1, max_length=4)] = Field(
+        default_factory=lambda: [PhaseIn(every_weeks=1, count=6), PhaseIn(every_weeks=2, count=6)]
+    )
+    title: Title = "Mentoring session"
+    platform: Platform = "link"
+    join_url: HttpUrl | None = None
+
+
+class CalendarFeed(Output):
+    url: str = Field(description="Private: anyone with this URL sees your meetings. Shown once.")
+
+
 class AgendaCreate(Input):
     section: AgendaSection
     text: ShortText
@@ -277,6 +303,9 @@ class AgendaPatch(Input):
 
 class AgendaList(Output):
     items: list[AgendaItem]
+    carried_over: list[ActionItem] = Field(
+        description="Open next steps from earlier meetings, reviewed at the start of this one."
+    )
 
 
 # --- action items ------------------------------------------------------------------------------

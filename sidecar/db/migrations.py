@@ -209,6 +209,53 @@ CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);
 CREATE INDEX outbox_meeting ON outbox(meeting_id);
 """,
     ),
+    (
+        4,
+        """
+-- The agreement is versioned; a person's confirmation counts for the version they confirmed.
+ALTER TABLE agreements ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE agreement_confirmations (
+    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    PRIMARY KEY (mentorship_id, person_id)
+);
+
+-- When the agenda went out, and how often a meeting moved (iCalendar SEQUENCE).
+ALTER TABLE meetings ADD COLUMN agenda_sent_at TEXT;
+ALTER TABLE meetings ADD COLUMN agenda_sent_by TEXT REFERENCES people(id);
+ALTER TABLE meetings ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+
+-- Reminders, scheduled when a meeting is made or moved; done_at is set once one is handled.
+CREATE TABLE reminders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('agenda_due', 'starting_soon')),
+    due_at TEXT NOT NULL,
+    done_at TEXT,
+    outcome TEXT CHECK (outcome IN ('sent', 'skipped')),
+    UNIQUE (meeting_id, person_id, kind)
+);
+CREATE INDEX reminders_due ON reminders(done_at, due_at);
+
+-- A person's private calendar subscription; only the hash of the URL's secret is kept.
+CREATE TABLE calendar_feeds (
+    token_hash TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE photos (
+    person_id TEXT PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+    content_type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
+""",
+    ),
 ]
 
 

@@ -59,6 +59,15 @@ class Mentorship(Record):
         return None
 
 
+# The panel offers to revisit a confirmed agreement after this many meetings.
+REVISIT_AGREEMENT_EVERY = 4
+
+
+class Confirmation(Record):
+    person_id: str
+    confirmed_at: datetime
+
+
 class Agreement(Record):
     meeting_cadence: str
     communication_channels: str
@@ -69,6 +78,10 @@ class Agreement(Record):
     cultural_differences: str
     updated_by: str
     updated_at: datetime
+    version: int
+    confirmations: list[Confirmation]  # for this version only: a change asks both again
+    confirmed_by_both: bool
+    revisit_due: bool
 
 
 class GoalProgress(Record):
@@ -105,6 +118,9 @@ class Meeting(Record):
     status: MeetingStatus
     started_at: datetime | None
     ended_at: datetime | None
+    agenda_sent_at: datetime | None
+    agenda_sent_by: str | None
+    sequence: int
     created_by: str
     created_at: datetime
     updated_by: str

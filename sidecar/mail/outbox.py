@@ -122,8 +122,9 @@ class Outbox:
                 await self.deliver_due()
             except Exception:
                 log.exception("outbox delivery round failed")
+            pause = await self._seconds_until_due()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._seconds_until_due())
+                await asyncio.wait_for(self._wake.wait(), pause)
 
     async def _seconds_until_due(self) -> float:
         next_at = await self._db.fetch_value(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sidecar import reminders
+from sidecar.api.auth import public_origin
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
     AgendaCreate,
@@ -10,8 +14,15 @@ from sidecar.api.schemas import (
     MeetingCreate,
     MeetingList,
     MeetingPatch,
+    ScheduleCreate,
 )
-from sidecar.domain.models import AgendaItem, Meeting, Summary
+from sidecar.db.repositories import Repositories
+from sidecar.domain.errors import Invalid
+from sidecar.domain.ids import iso, utcnow
+from sidecar.domain.models import ActionItem, AgendaItem, Meeting, Summary
+from sidecar.domain.schedule import Phase, series
+from sidecar.keys import OUTBOX
+from sidecar.mail.agenda import agenda_email
 
 TAGS = ("meetings",)
 
@@ -45,7 +56,7 @@ async def list_meetings(call: Call[None]) -> MeetingList:
 )
 async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
     body = call.body
-    return await call.repos.meetings.create(
+    meeting = await call.repos.meetings.create(
         call.path("mentorship_id"),
         title=body.title,
         scheduled_start=body.scheduled_start,
@@ -54,6 +65,38 @@ async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
         join_url=str(body.join_url) if body.join_url else None,
         viewer=call.viewer,
     )
+    await reminders.schedule(call.repos, meeting, call.settings)
+    return meeting
+
+
+@api.route(
+    "POST",
+    "/mentorships/{mentorship_id}/schedule",
+    summary="Schedule a series that meets more often at the start (weekly, then every two weeks)",
+    body=ScheduleCreate,
+    response=MeetingList,
+    status=201,
+    example={"first_start": "2026-12-01T14:00", "timezone": "Europe/Lisbon"},
+    tags=TAGS,
+)
+async def create_schedule(call: Call[ScheduleCreate]) -> MeetingList:
+    body = call.body
+    phases = [Phase(p.every_weeks, p.count) for p in body.phases]
+    created = []
+    async with call.repos.db.transaction():
+        for start in series(body.first_start, body.timezone, phases):
+            meeting = await call.repos.meetings.create(
+                call.path("mentorship_id"),
+                title=body.title,
+                scheduled_start=start,
+                scheduled_end=start + timedelta(minutes=body.duration_minutes),
+                platform=body.platform,
+                join_url=str(body.join_url) if body.join_url else None,
+                viewer=call.viewer,
+            )
+            await reminders.schedule(call.repos, meeting, call.settings)
+            created.append(meeting)
+    return MeetingList(meetings=created)
 
 
 @api.route("GET", "/meetings/{meeting_id}", summary="One meeting", response=Meeting, tags=TAGS)
@@ -71,9 +114,50 @@ async def get_meeting(call: Call[None]) -> Meeting:
     tags=TAGS,
 )
 async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
-    return await call.repos.meetings.update(
+    meeting = await call.repos.meetings.update(
         call.path("meeting_id"), call.body.changes(), viewer=call.viewer
     )
+    await reminders.schedule(call.repos, meeting, call.settings)
+    return meeting
+
+
+@api.route(
+    "POST",
+    "/meetings/{meeting_id}/agenda/send",
+    summary="Email the agenda to the other person and record when it went out",
+    response=Meeting,
+    tags=TAGS,
+)
+async def send_agenda(call: Call[None]) -> Meeting:
+    repos = call.repos
+    meeting = await repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
+    mentorship = await repos.mentorships.get(meeting.mentorship_id, viewer=call.viewer)
+    other_id = mentorship.mentor_id if call.viewer == mentorship.mentee_id else mentorship.mentee_id
+    if other_id is None:
+        raise Invalid("meeting_id", "the other person has not joined yet; send them the invite")
+    people = {p: await repos.people.get(p) for p in (call.viewer, other_id)}
+    message = agenda_email(
+        mail_from=call.settings.mail_from,
+        meeting=meeting,
+        sender=people[call.viewer],
+        recipient=people[other_id],
+        items=await repos.agenda.list(meeting.id, viewer=call.viewer),
+        carried_over=await carried_over(repos, meeting, call.viewer),
+        goals=await repos.goals.list(meeting.mentorship_id, viewer=call.viewer),
+        people=people,
+        panel_url=f"{public_origin(call.request)}/meetings/{meeting.id}",
+    )
+    async with repos.db.transaction():
+        sent = await repos.meetings.mark_agenda_sent(meeting.id, viewer=call.viewer)
+        # Keyed by the send time: sending again after edits sends the new agenda.
+        await call.request.app[OUTBOX].enqueue(
+            f"agenda:{meeting.id}:{iso(sent.agenda_sent_at or utcnow())}",
+            message,
+            kind="agenda",
+            meeting_id=meeting.id,
+            person_id=other_id,
+        )
+    return sent
 
 
 @api.route(
@@ -84,9 +168,22 @@ async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
     tags=TAGS,
 )
 async def list_agenda(call: Call[None]) -> AgendaList:
+    meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
     return AgendaList(
-        items=await call.repos.agenda.list(call.path("meeting_id"), viewer=call.viewer)
+        items=await call.repos.agenda.list(meeting.id, viewer=call.viewer),
+        carried_over=await carried_over(call.repos, meeting, call.viewer),
     )
+
+
+async def carried_over(repos: Repositories, meeting: Meeting, viewer: str) -> list[ActionItem]:
+    """Next steps still open from earlier meetings, and those closed in this one."""
+    items = await repos.action_items.list(meeting.mentorship_id, viewer=viewer)
+    return [
+        item
+        for item in items
+        if item.created_in_meeting_id != meeting.id
+        and (item.status == "open" or item.closed_in_meeting_id == meeting.id)
+    ]
 
 
 @api.route(

@@ -144,6 +144,19 @@ async def patch_agreement(call: Call[AgreementPatch]) -> Agreement:
 
 @api.route(
     "POST",
+    "/mentorships/{mentorship_id}/agreement/confirm",
+    summary="Confirm the agreement as it stands; a later change asks both to confirm again",
+    response=Agreement,
+    tags=TAGS,
+)
+async def confirm_agreement(call: Call[None]) -> Agreement:
+    return await call.repos.mentorships.confirm_agreement(
+        call.path("mentorship_id"), viewer=call.viewer
+    )
+
+
+@api.route(
+    "POST",
     "/mentorships/{mentorship_id}/invites",
     summary="A new invite link for the vacant place (earlier links stop working)",
     response=InviteCreated,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sidecar.api.auth import public_origin
 from sidecar.api.endpoints.links import signin_url
 from sidecar.api.endpoints.views import mentorship_brief
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
+    CalendarFeed,
     MeOut,
     ProfilePatch,
     SigninLink,
@@ -96,3 +98,16 @@ async def create_signin_link(call: Call[Any]) -> SigninLink:
     minutes = call.settings.signin_link_ttl_minutes
     url = await signin_url(call.request, call.repos, call.viewer)
     return SigninLink(signin_url=url, expires_at=utcnow() + timedelta(minutes=minutes))
+
+
+@api.route(
+    "POST",
+    "/me/calendar-feed",
+    summary="A private calendar subscription URL for my meetings (replaces any earlier one)",
+    response=CalendarFeed,
+    status=201,
+    tags=TAGS,
+)
+async def create_calendar_feed(call: Call[None]) -> CalendarFeed:
+    code = await call.repos.calendar_feeds.rotate(call.viewer)
+    return CalendarFeed(url=f"{public_origin(call.request)}/calendar/{code}.ics")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sidecar.db.connection import Database
 from sidecar.db.repositories.action_items import ActionItemRepository
+from sidecar.db.repositories.calendar_feeds import CalendarFeedRepository
 from sidecar.db.repositories.goals import GoalRepository
 from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
 from sidecar.db.repositories.mentorships import MentorshipRepository
@@ -29,6 +30,7 @@ class Repositories:
     agenda: AgendaRepository
     action_items: ActionItemRepository
     summaries: SummaryRepository
+    calendar_feeds: CalendarFeedRepository
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -42,4 +44,5 @@ class Repositories:
             agenda=AgendaRepository(db),
             action_items=ActionItemRepository(db),
             summaries=SummaryRepository(db),
+            calendar_feeds=CalendarFeedRepository(db),
         )

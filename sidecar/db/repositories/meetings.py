@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -88,7 +89,11 @@ class MeetingRepository(Repository):
             start = changes.get("scheduled_start", current.scheduled_start)
             end = changes.get("scheduled_end", current.scheduled_end)
             _check_times(start, end)
-            stored = {k: iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
+            stored: dict[str, Any] = {
+                k: iso(v) if isinstance(v, datetime) else v for k, v in changes.items()
+            }
+            if (start, end) != (current.scheduled_start, current.scheduled_end):
+                stored["sequence"] = current.sequence + 1  # calendars see the move
             if "status" in changes and changes["status"] != current.status:
                 if changes["status"] == "live" and current.started_at is None:
                     stored["started_at"] = now_iso()
@@ -99,10 +104,28 @@ class MeetingRepository(Repository):
                     "meetings",
                     {"id": meeting_id},
                     stored,
-                    _MEETING_EDITABLE | {"started_at", "ended_at"},
+                    _MEETING_EDITABLE | {"started_at", "ended_at", "sequence"},
                     viewer,
                 )
         return await self.get(meeting_id, viewer=viewer)
+
+    async def mark_agenda_sent(self, meeting_id: str, *, viewer: str) -> Meeting:
+        async with self.db.transaction():
+            await self.get(meeting_id, viewer=viewer)
+            await self.db.execute(
+                "UPDATE meetings SET agenda_sent_at = ?, agenda_sent_by = ? WHERE id = ?",
+                (now_iso(), viewer, meeting_id),
+            )
+        return await self.get(meeting_id, viewer=viewer)
+
+    async def for_person(self, person_id: str) -> builtins.list[Meeting]:
+        """Every meeting of every mentorship the person belongs to (their calendar)."""
+        rows = await self.db.fetch_all(
+            "SELECT mt.* FROM meetings mt JOIN mentorships m ON m.id = mt.mentorship_id"
+            f" WHERE {IS_MEMBER} ORDER BY mt.scheduled_start",
+            {"viewer": person_id},
+        )
+        return [Meeting.model_validate(row) for row in rows]
 
 
 def _check_times(start: datetime, end: datetime) -> None:

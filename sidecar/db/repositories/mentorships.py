@@ -8,7 +8,13 @@ from typing import Any
 from sidecar.db.repositories.base import IS_MEMBER, Repository
 from sidecar.domain.errors import Conflict, NotFound
 from sidecar.domain.ids import hash_secret, iso, new_id, new_secret, now_iso, utcnow
-from sidecar.domain.models import Agreement, Invite, Mentorship, Role
+from sidecar.domain.models import (
+    REVISIT_AGREEMENT_EVERY,
+    Agreement,
+    Invite,
+    Mentorship,
+    Role,
+)
 
 INVITE_PREFIX = "msi"
 AGREEMENT_FIELDS = frozenset(
@@ -79,19 +85,52 @@ class MentorshipRepository(Repository):
         if row is None:
             raise NotFound("mentorship")
         row.pop("mentorship_id")
-        return Agreement.model_validate(row)
+        confirmations = await self.db.fetch_all(
+            "SELECT person_id, confirmed_at FROM agreement_confirmations"
+            " WHERE mentorship_id = ? AND version = ? ORDER BY confirmed_at",
+            (mentorship_id, row["version"]),
+        )
+        both = len(confirmations) == 2
+        revisit = False
+        if both:
+            # Meetings held since the later of the two confirmations.
+            held = await self.db.fetch_value(
+                "SELECT COUNT(*) FROM meetings WHERE mentorship_id = ? AND status = 'ended'"
+                " AND ended_at > ?",
+                (mentorship_id, confirmations[-1]["confirmed_at"]),
+            )
+            revisit = held >= REVISIT_AGREEMENT_EVERY
+        return Agreement.model_validate(
+            row
+            | {"confirmations": confirmations, "confirmed_by_both": both, "revisit_due": revisit}
+        )
+
+    async def confirm_agreement(self, mentorship_id: str, *, viewer: str) -> Agreement:
+        """The viewer agrees to the agreement as it stands now."""
+        async with self.db.transaction():
+            current = await self.agreement(mentorship_id, viewer=viewer)
+            await self.db.execute(
+                "INSERT INTO agreement_confirmations (mentorship_id, person_id, version,"
+                " confirmed_at) VALUES (?, ?, ?, ?) ON CONFLICT (mentorship_id, person_id)"
+                " DO UPDATE SET version = excluded.version, confirmed_at = excluded.confirmed_at",
+                (mentorship_id, viewer, current.version, now_iso()),
+            )
+        return await self.agreement(mentorship_id, viewer=viewer)
 
     async def update_agreement(
         self, mentorship_id: str, changes: dict[str, Any], *, viewer: str
     ) -> Agreement:
         async with self.db.transaction():
-            await self.get(mentorship_id, viewer=viewer)
-            if changes:
+            current = await self.agreement(mentorship_id, viewer=viewer)
+            changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+            if changed:
+                # A new version: confirmations of the old one no longer count.
+                changed["version"] = current.version + 1
                 await self._update_row(
                     "agreements",
                     {"mentorship_id": mentorship_id},
-                    changes,
-                    AGREEMENT_FIELDS,
+                    changed,
+                    AGREEMENT_FIELDS | {"version"},
                     viewer,
                 )
         return await self.agreement(mentorship_id, viewer=viewer)
