@@ -19,12 +19,15 @@ from sidecar.keys import (
     ASSET_VERSION,
     DATABASE,
     LIFECYCLE,
+    LIVE_EVENTS,
     OUTBOX,
     REPOS,
     SETTINGS,
     WEBSOCKETS,
     Lifecycle,
 )
+from sidecar.live import events as live_events
+from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
 from sidecar.mail.transport import transport_for
 from sidecar.notes import endpoint as notes_endpoint
@@ -42,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app[WEBSOCKETS] = weakref.WeakSet()
     app[ASSET_VERSION] = pages.asset_version()
     app[LIFECYCLE] = Lifecycle()
+    app[LIVE_EVENTS] = MeetingEvents()
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
@@ -60,6 +64,7 @@ def create_app(settings: Settings) -> web.Application:
     health.add_routes(app)
     calendar_feed.add_routes(app)
     notes_endpoint.add_routes(app)
+    live_events.add_routes(app)
     pages.add_routes(app)
     return app
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from sidecar.db import Database
 from sidecar.db.repositories import Repositories
+from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
 from sidecar.notes.room import Rooms
 from sidecar.settings import Settings
@@ -19,6 +20,8 @@ REPOS = web.AppKey("repositories", Repositories)
 # Open websockets, closed with GOING_AWAY on shutdown (the live-notes endpoint registers here).
 WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
 ASSET_VERSION = web.AppKey("asset_version", str)
+# Open panels of each meeting, told when shared state changes (sidecar.live).
+LIVE_EVENTS = web.AppKey("live_events", MeetingEvents)
 # Email waiting to go out (sidecar.mail).
 OUTBOX = web.AppKey("outbox", Outbox)
 # The live-notes documents in memory (sidecar.notes).

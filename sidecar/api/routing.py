@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 from sidecar.api.auth import Identity, identify, require_identity
 from sidecar.api.errors import ApiError, InputRejected, validation_fields
 from sidecar.db.repositories import Repositories
-from sidecar.keys import REPOS, SETTINGS
+from sidecar.domain.models import Meeting
+from sidecar.keys import LIVE_EVENTS, REPOS, SETTINGS
 from sidecar.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -50,6 +51,14 @@ class Call(Generic[BodyT]):
     def path(self, name: str) -> str:
         return self.request.match_info[name]
 
+    async def publish(
+        self, kind: str, *, meeting_id: str | None = None, mentorship_id: str | None = None
+    ) -> None:
+        """Tell the pair's open panels that `kind` changed (after the change is committed)."""
+        await self.request.app[LIVE_EVENTS].publish(
+            kind, self.viewer, meeting_id=meeting_id, mentorship_id=mentorship_id
+        )
+
 
 EndpointFn = Callable[[Call[Any]], Awaitable[BaseModel | web.StreamResponse | None]]
 
@@ -67,6 +76,7 @@ class Endpoint:
     status: int
     example: dict[str, Any] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    publishes: str | None = None  # the live event a successful call sends to the pair's panels
 
     @property
     def full_path(self) -> str:
@@ -81,7 +91,10 @@ class Endpoint:
             identity = None
         query = _parse_query(self.query, request) if self.query else None
         body = await _parse_body(self.body, request) if self.body else None
-        result = await self.fn(Call(request=request, identity=identity, body=body, query=query))
+        call = Call(request=request, identity=identity, body=body, query=query)
+        result = await self.fn(call)
+        if self.publishes is not None:
+            await _publish(call, self.publishes, result)
         if isinstance(result, web.StreamResponse):
             return result
         if result is None:
@@ -108,11 +121,23 @@ class ApiRegistry:
         status: int = 200,
         example: dict[str, Any] | None = None,
         tags: tuple[str, ...] = (),
+        publishes: str | None = None,
     ) -> Callable[[EndpointFn], EndpointFn]:
         def register(fn: EndpointFn) -> EndpointFn:
             self.endpoints.append(
                 Endpoint(
-                    method, path, fn, summary, auth, body, query, response, status, example, tags
+                    method,
+                    path,
+                    fn,
+                    summary,
+                    auth,
+                    body,
+                    query,
+                    response,
+                    status,
+                    example,
+                    tags,
+                    publishes,
                 )
             )
             return fn
@@ -125,6 +150,20 @@ class ApiRegistry:
 
 
 api = ApiRegistry()
+
+
+async def _publish(call: Call[Any], kind: str, result: object) -> None:
+    """Find which meeting or mentorship changed, from the result or else the path."""
+    if isinstance(result, Meeting):
+        await call.publish(kind, meeting_id=result.id)
+    elif isinstance(getattr(result, "meeting_id", None), str):
+        await call.publish(kind, meeting_id=result.meeting_id)  # type: ignore[attr-defined]
+    elif isinstance(getattr(result, "mentorship_id", None), str):
+        await call.publish(kind, mentorship_id=result.mentorship_id)  # type: ignore[attr-defined]
+    elif "meeting_id" in call.request.match_info:
+        await call.publish(kind, meeting_id=call.path("meeting_id"))
+    elif "mentorship_id" in call.request.match_info:
+        await call.publish(kind, mentorship_id=call.path("mentorship_id"))
 
 
 async def _parse_body(model: type[BaseModel], request: web.Request) -> BaseModel:

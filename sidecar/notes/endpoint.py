@@ -12,15 +12,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
-from sidecar.api.auth import identify, public_origin
-from sidecar.api.errors import ApiError
-from sidecar.domain.errors import NotFound
 from sidecar.domain.models import Meeting
-from sidecar.keys import DATABASE, LIFECYCLE, NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
+from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS, WEBSOCKETS
 from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError
 from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
 from sidecar.notes.store import SqliteNotesStore
+from sidecar.web.socket_auth import authorize_meeting_socket
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +30,7 @@ CLOSE_STORAGE_FAILED = 1011
 
 async def notes_socket(request: web.Request) -> web.StreamResponse:
     app = request.app
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != public_origin(request):
-        raise web.HTTPForbidden(text="Origin not allowed")
-    try:
-        identity = await identify(request, allow_query_token=True)
-    except ApiError:
-        identity = None
-    if identity is None:
-        raise web.HTTPForbidden(text="sign in: pass ?token= or the session cookie")
-    repos = app[REPOS]
-    try:
-        meeting = await repos.meetings.get(
-            request.match_info["meeting_id"], viewer=identity.person_id
-        )
-    except NotFound:
-        raise web.HTTPForbidden(text="not a meeting of yours") from None
-    if app[LIFECYCLE].shutting_down:
-        raise web.HTTPServiceUnavailable(text="shutting down")
+    identity, meeting = await authorize_meeting_socket(request)
     mentee_tz = await _mentee_timezone(request, meeting)
 
     settings = app[SETTINGS]

@@ -33,6 +33,7 @@ async def list_action_items(call: Call[None]) -> ActionList:
     status=201,
     example={"text": "Send the portfolio draft", "due_date": "2026-12-03"},
     tags=TAGS,
+    publishes="actions",
 )
 async def create_action_item(call: Call[ActionCreate]) -> ActionItem:
     body = call.body
@@ -54,6 +55,7 @@ async def create_action_item(call: Call[ActionCreate]) -> ActionItem:
     response=ActionItem,
     example={"status": "done"},
     tags=TAGS,
+    publishes="actions",
 )
 async def patch_action_item(call: Call[ActionPatch]) -> ActionItem:
     return await call.repos.action_items.update(

@@ -32,6 +32,7 @@ async def list_goals(call: Call[None]) -> GoalList:
     status=201,
     example={"title": "Lead a design review", "description": "By March, run one end to end."},
     tags=TAGS,
+    publishes="goals",
 )
 async def create_goal(call: Call[GoalCreate]) -> Goal:
     return await call.repos.goals.create(
@@ -55,6 +56,7 @@ async def get_goal(call: Call[None]) -> Goal:
     response=Goal,
     example={"status": "achieved"},
     tags=TAGS,
+    publishes="goals",
 )
 async def patch_goal(call: Call[GoalPatch]) -> Goal:
     return await call.repos.goals.update(
@@ -73,10 +75,13 @@ async def patch_goal(call: Call[GoalPatch]) -> Goal:
     tags=TAGS,
 )
 async def add_progress(call: Call[ProgressCreate]) -> GoalProgress:
-    return await call.repos.goals.add_progress(
-        call.path("goal_id"),
+    goal = await call.repos.goals.get(call.path("goal_id"), viewer=call.viewer)
+    entry = await call.repos.goals.add_progress(
+        goal.id,
         entry_date=call.body.entry_date or utcnow().date(),
         note=call.body.note,
         status=call.body.status,
         viewer=call.viewer,
     )
+    await call.publish("goals", mentorship_id=goal.mentorship_id)
+    return entry

@@ -53,6 +53,7 @@ async def list_meetings(call: Call[None]) -> MeetingList:
         "platform": "jitsi",
     },
     tags=TAGS,
+    publishes="meeting",
 )
 async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
     body = call.body
@@ -78,6 +79,7 @@ async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
     status=201,
     example={"first_start": "2026-12-01T14:00", "timezone": "Europe/Lisbon"},
     tags=TAGS,
+    publishes="meeting",
 )
 async def create_schedule(call: Call[ScheduleCreate]) -> MeetingList:
     body = call.body
@@ -112,6 +114,7 @@ async def get_meeting(call: Call[None]) -> Meeting:
     response=Meeting,
     example={"title": "Check-in (moved)"},
     tags=TAGS,
+    publishes="meeting",
 )
 async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
     meeting = await call.repos.meetings.update(
@@ -127,6 +130,7 @@ async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
     summary="Email the agenda to the other person and record when it went out",
     response=Meeting,
     tags=TAGS,
+    publishes="meeting",
 )
 async def send_agenda(call: Call[None]) -> Meeting:
     repos = call.repos
@@ -195,6 +199,7 @@ async def carried_over(repos: Repositories, meeting: Meeting, viewer: str) -> li
     status=201,
     example={"section": "topics", "text": "How to say no to extra projects"},
     tags=TAGS,
+    publishes="agenda",
 )
 async def add_agenda_item(call: Call[AgendaCreate]) -> AgendaItem:
     return await call.repos.agenda.add(
@@ -210,6 +215,7 @@ async def add_agenda_item(call: Call[AgendaCreate]) -> AgendaItem:
     response=AgendaItem,
     example={"done": True},
     tags=TAGS,
+    publishes="agenda",
 )
 async def patch_agenda_item(call: Call[AgendaPatch]) -> AgendaItem:
     return await call.repos.agenda.update(
@@ -225,7 +231,9 @@ async def patch_agenda_item(call: Call[AgendaPatch]) -> AgendaItem:
     tags=TAGS,
 )
 async def delete_agenda_item(call: Call[None]) -> None:
-    await call.repos.agenda.delete(call.path("agenda_item_id"), viewer=call.viewer)
+    item = await call.repos.agenda.get(call.path("agenda_item_id"), viewer=call.viewer)
+    await call.repos.agenda.delete(item.id, viewer=call.viewer)
+    await call.publish("agenda", meeting_id=item.meeting_id)
 
 
 @api.route(

@@ -135,6 +135,7 @@ async def get_agreement(call: Call[None]) -> Agreement:
     response=Agreement,
     example={"confidentiality": "What we discuss stays between us unless we agree otherwise."},
     tags=TAGS,
+    publishes="agreement",
 )
 async def patch_agreement(call: Call[AgreementPatch]) -> Agreement:
     return await call.repos.mentorships.update_agreement(
@@ -148,6 +149,7 @@ async def patch_agreement(call: Call[AgreementPatch]) -> Agreement:
     summary="Confirm the agreement as it stands; a later change asks both to confirm again",
     response=Agreement,
     tags=TAGS,
+    publishes="agreement",
 )
 async def confirm_agreement(call: Call[None]) -> Agreement:
     return await call.repos.mentorships.confirm_agreement(

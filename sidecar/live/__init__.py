@@ -1,0 +1,1 @@
+"""Live updates of a meeting's shared state (agenda, meeting, goals, next steps) to both panels."""

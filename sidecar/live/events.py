@@ -1,0 +1,39 @@
+"""`/ws/meetings/{meeting_id}/events`: tells each open panel what changed, to refresh that part.
+
+The agenda, goals and next steps live in SQL, written through the REST API; after a change is
+committed the handler publishes a small event (`{"type": "agenda", "by": person_id}`) to every
+socket of that meeting's pair. Panels refetch what the event names. Notes have their own CRDT
+socket; this one carries no content, so a lost event costs only freshness (the panel also
+refetches when it reconnects).
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import WSMsgType, web
+
+from sidecar.keys import LIVE_EVENTS, WEBSOCKETS
+from sidecar.web.socket_auth import authorize_meeting_socket
+
+
+async def events_socket(request: web.Request) -> web.StreamResponse:
+    _, meeting = await authorize_meeting_socket(request)
+    ws = web.WebSocketResponse(compress=False, heartbeat=25, max_msg_size=1024)
+    await ws.prepare(request)
+    hub = request.app[LIVE_EVENTS]
+    request.app[WEBSOCKETS].add(ws)
+    hub.add(meeting.id, meeting.mentorship_id, ws)
+    try:
+        await ws.send_str(json.dumps({"type": "hello"}))
+        async for message in ws:
+            if message.type == WSMsgType.TEXT and message.data == "ping":
+                await ws.send_str('{"type": "pong"}')
+    finally:
+        hub.remove(meeting.id, ws)
+        request.app[WEBSOCKETS].discard(ws)
+    return ws
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/ws/meetings/{meeting_id}/events", events_socket)
