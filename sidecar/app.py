@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=settings.max_body_bytes)
+    # Photos may be larger than JSON bodies; the JSON parser enforces max_body_bytes itself.
+    largest = max(settings.max_body_bytes, settings.photo_max_bytes)
+    app = web.Application(middlewares=[json_errors], client_max_size=largest)
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()
     app[ASSET_VERSION] = pages.asset_version()

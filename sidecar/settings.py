@@ -57,6 +57,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = _setting(
         5000, "How long SQLite waits for a lock before giving up, in milliseconds."
     )
+    photo_max_bytes: int = _setting(
+        5 * 1024 * 1024, "Largest profile photo upload, in bytes; it is stored as a 256 px JPEG."
+    )
     notes_max_message_bytes: int = _setting(
         512 * 1024,
         "Largest live-notes websocket message, in bytes; a larger one closes that socket (1009).",

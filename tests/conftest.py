@@ -94,6 +94,7 @@ async def make_pair(app: web.Application, label: str) -> Pair:
         created_in_meeting_id=meeting.id,
         viewer=mentor.id,
     )
+    await repos.people.save_photo(mentee.id, tiny_png())
     await repos.summaries.save(meeting.id, "# Check-in\n\nAgreed: meet weekly.", author=None)
     return Pair(
         mentorship_id=mentorship.id,
@@ -107,6 +108,16 @@ async def make_pair(app: web.Application, label: str) -> Pair:
         action_item_id=action.id,
         spare_token_id=spare.id,
     )
+
+
+def tiny_png(color: str = "teal") -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, format="PNG")
+    return out.getvalue()
 
 
 @pytest.fixture

@@ -88,6 +88,9 @@ def _operation(e: Endpoint, refs: dict[Any, Any], components: dict[str, Any]) ->
             operation["parameters"].append(
                 {"name": name, "in": "query", "required": False, "schema": schema}
             )
+    if e.raw_body:
+        binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+        operation["requestBody"] = {"required": True, "content": dict.fromkeys(e.raw_body, binary)}
     if e.body is not None:
         content: dict[str, Any] = {"schema": refs[(e.body, "validation")]}
         if e.example is not None:

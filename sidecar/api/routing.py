@@ -77,6 +77,7 @@ class Endpoint:
     example: dict[str, Any] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     publishes: str | None = None  # the live event a successful call sends to the pair's panels
+    raw_body: tuple[str, ...] = ()  # content types of a non-JSON body the function reads itself
 
     @property
     def full_path(self) -> str:
@@ -122,6 +123,7 @@ class ApiRegistry:
         example: dict[str, Any] | None = None,
         tags: tuple[str, ...] = (),
         publishes: str | None = None,
+        raw_body: tuple[str, ...] = (),
     ) -> Callable[[EndpointFn], EndpointFn]:
         def register(fn: EndpointFn) -> EndpointFn:
             self.endpoints.append(
@@ -138,6 +140,7 @@ class ApiRegistry:
                     example,
                     tags,
                     publishes,
+                    raw_body,
                 )
             )
             return fn
@@ -168,6 +171,8 @@ async def _publish(call: Call[Any], kind: str, result: object) -> None:
 
 async def _parse_body(model: type[BaseModel], request: web.Request) -> BaseModel:
     raw = await request.read()
+    if len(raw) > request.app[SETTINGS].max_body_bytes:
+        raise ApiError(413, "body: larger than MENTOR_SIDECAR_MAX_BODY_BYTES")
     if not raw.strip():
         raw = b"{}"
     content_type = request.headers.get("Content-Type", "application/json")

@@ -39,6 +39,7 @@ from sidecar.domain.models import (
     ProgressStatus,
     Role,
 )
+from sidecar.prompts import PromptKind
 
 
 def _known_timezone(value: str) -> str:
@@ -340,3 +341,21 @@ class ActionList(Output):
 class NotesOut(Output):
     meeting_id: str
     markdown: str
+
+
+# --- prompts -----------------------------------------------------------------------------------
+
+
+class PromptQuery(Input):
+    kind: PromptKind | None = None
+
+
+class PromptOut(Output):
+    id: str
+    kind: PromptKind
+    kind_title: str
+    text: str
+
+
+class PromptList(Output):
+    prompts: list[PromptOut]

@@ -37,6 +37,7 @@ class Person(Record):
     timezone: str
     locale: str
     about: str
+    photo_updated_at: datetime | None  # None: no photo; else GET /api/v1/people/{id}/photo
     created_at: datetime
     updated_at: datetime
 

@@ -7,4 +7,5 @@ from sidecar.api.endpoints import (  # noqa: F401
     mentorships,
     notes,
     people,
+    profiles,
 )
