@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
+from sidecar import reminders
 from sidecar.db.repositories import Repositories
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import AgendaSection, Meeting, Person
@@ -74,6 +75,7 @@ async def seed_demo(app: web.Application) -> DemoSeed:
         assert pair is not None
         mentor_id, mentee_id = pair["mentor_id"], pair["mentee_id"]
         meeting = await _next_meeting(repos, mentorship_id, mentor_id, mentee_id)
+        await reminders.schedule(repos, meeting, settings)
         lifetime = timedelta(minutes=settings.signin_link_ttl_minutes)
         people = []
         for person_id, role in ((mentor_id, "mentor"), (mentee_id, "mentee")):
@@ -173,6 +175,8 @@ async def _create(repos: Repositories) -> str:
         },
         viewer=mentor.id,
     )
+    # Helena has confirmed the agreement; Arjun's confirmation is the step the demo leaves open.
+    await repos.mentorships.confirm_agreement(mentorship.id, viewer=mentor.id)
     goal = await repos.goals.create(
         mentorship.id,
         title="Lead a design critique on my own",
