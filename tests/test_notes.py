@@ -311,3 +311,19 @@ async def test_a_failed_store_loses_nothing_once_clients_resync(
     await reader.wait_for(lambda: "disk was full" in str(reader))
     for client in (mentor, reader):
         await client.close()
+
+
+async def test_an_echoed_presence_does_not_change_who_leaves(start: Start) -> None:
+    """y-websocket clients re-broadcast the states they receive, with the same clock."""
+    service = await start()
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    await mentor.set_presence({"user": {"name": "Helena"}})
+    await mentee.set_presence({"user": {"name": "Arjun"}})
+    await mentee.wait_for(lambda: mentor.doc.client_id in mentee.awareness)
+    echo = protocol.AwarenessEntry(mentor.doc.client_id, 1, '{"user": {"name": "Helena"}}')
+    await mentee.send_raw(protocol.awareness(protocol.encode_awareness([echo])))
+    await mentor.wait_for(lambda: len(mentor.awareness) == 2)
+    await mentor.close()
+    await mentee.wait_for(lambda: mentor.doc.client_id not in mentee.awareness)
+    assert mentee.doc.client_id in mentee.awareness, "the one who stayed is still present"
+    await mentee.close()

@@ -29,7 +29,12 @@ class AwarenessRegistry:
             except ValueError as exc:
                 raise ProtocolError("awareness state is not JSON") from exc
             known = self._entries.get(entry.client_id)
-            if known is not None and entry.clock < known.clock:
+            # y-protocols' rule: only a newer clock, or a removal at the same clock, counts. Clients
+            # re-broadcast the states they receive; an echo must not change who owns a client id.
+            if known is not None and (
+                entry.clock < known.clock
+                or (entry.clock == known.clock and entry.state_json != "null")
+            ):
                 continue
             if entry.state_json == "null":
                 self._entries.pop(entry.client_id, None)
@@ -49,5 +54,7 @@ class AwarenessRegistry:
         for client_id in gone:
             entry = self._entries.pop(client_id)
             del self._owner[client_id]
-            removed.append(AwarenessEntry(client_id, entry.clock + 1, "null"))
+            # The stored clock, as the reference server does: a client that reconnects with
+            # clock + 1 must count as newer than its own departure.
+            removed.append(AwarenessEntry(client_id, entry.clock, "null"))
         return encode_awareness(removed) if removed else None
