@@ -19,7 +19,15 @@ from sidecar.web.security import csp_nonce
 STATIC_DIR = Path(str(resources.files("sidecar") / "static"))
 _TEMPLATE = resources.files("sidecar") / "templates" / "page.html"
 _PLACEHOLDER = re.compile(r"{{(\w+)}}")
-_FIELDS = ("page", "meeting_id", "invite_code", "csp_nonce", "asset_version", "title")
+_FIELDS = (
+    "page",
+    "meeting_id",
+    "mentorship_id",
+    "invite_code",
+    "csp_nonce",
+    "asset_version",
+    "title",
+)
 
 
 def asset_version() -> str:
@@ -38,11 +46,13 @@ def render(
     title: str,
     status: int = 200,
     meeting_id: str = "",
+    mentorship_id: str = "",
     invite_code: str = "",
 ) -> web.Response:
     values = {
         "page": page,
         "meeting_id": meeting_id,
+        "mentorship_id": mentorship_id,
         "invite_code": invite_code,
         "csp_nonce": csp_nonce(request),
         "asset_version": request.app[ASSET_VERSION],
@@ -67,7 +77,34 @@ async def panel(request: web.Request) -> web.Response:
         )
     except NotFound:
         return render(request, "signed-out", title="Meeting not found", status=404)
-    return render(request, "panel", title=meeting.title, meeting_id=meeting.id)
+    return render(
+        request,
+        "panel",
+        title=meeting.title,
+        meeting_id=meeting.id,
+        mentorship_id=meeting.mentorship_id,
+    )
+
+
+async def agreement(request: web.Request) -> web.Response:
+    identity = await identify(request)
+    if identity is None:
+        return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
+    try:
+        mentorship = await request.app[REPOS].mentorships.get(
+            request.match_info["mentorship_id"], viewer=identity.person_id
+        )
+    except NotFound:
+        return render(request, "signed-out", title="Mentorship not found", status=404)
+    return render(
+        request, "agreement", title=f"Agreement: {mentorship.title}", mentorship_id=mentorship.id
+    )
+
+
+async def profile(request: web.Request) -> web.Response:
+    if await identify(request) is None:
+        return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
+    return render(request, "profile", title="Your profile")
 
 
 async def invite(request: web.Request) -> web.Response:
@@ -123,6 +160,8 @@ def _local_path(target: str) -> str:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/meetings/{meeting_id}", panel)
+    app.router.add_get("/mentorships/{mentorship_id}/agreement", agreement)
+    app.router.add_get("/me", profile)
     app.router.add_get("/invite/{code}", invite)
     app.router.add_get("/signin/{code}", signin)
     app.router.add_post("/signout", signout)
