@@ -16,7 +16,6 @@ from sidecar.api.errors import ApiError, unauthorized
 from sidecar.keys import REPOS, SETTINGS
 
 SESSION_COOKIE = "sidecar_session"
-_IDENTITY = "sidecar.identity"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -25,6 +24,10 @@ class Identity:
     person_id: str
     token_id: str
     via: Literal["bearer", "cookie", "query"]
+
+
+# Per-request cache, so several checks in one request look the token up once.
+_IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")
 
 
 async def identify(request: web.Request, *, allow_query_token: bool = False) -> Identity | None:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from sidecar.keys import SETTINGS
 
-_NONCE = "sidecar.csp_nonce"
+_NONCE: web.RequestKey[str] = web.RequestKey("csp_nonce")
 
 
 def csp_nonce(request: web.Request) -> str:
