@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from sidecar.app import create_app
+from sidecar.domain.models import Meeting
 from sidecar.keys import REPOS
 from sidecar.settings import Settings
 from tests.smtp_server import smtp  # noqa: F401  (the real SMTP server fixture)
@@ -107,6 +108,21 @@ async def make_pair(app: web.Application, label: str) -> Pair:
         goal_id=goal.id,
         action_item_id=action.id,
         spare_token_id=spare.id,
+    )
+
+
+async def add_meeting(
+    app: web.Application, pair: Pair, start: datetime, *, title: str = "Check-in", by: str = ""
+) -> Meeting:
+    """Another meeting of the pair, an hour long, made by the mentor unless `by` says."""
+    return await app[REPOS].meetings.create(
+        pair.mentorship_id,
+        title=title,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        platform="link",
+        join_url=None,
+        viewer=by or pair.mentor_id,
     )
 
 

@@ -17,7 +17,7 @@ from sidecar import reminders
 from sidecar.app import create_app
 from sidecar.keys import OUTBOX, REPOS, SETTINGS
 from sidecar.settings import Settings
-from tests.conftest import Pair, make_pair
+from tests.conftest import Pair, add_meeting, make_pair
 from tests.smtp_server import SmtpServer
 from tests.test_outbox import eventually
 
@@ -57,15 +57,7 @@ async def test_revisiting_the_agreement_is_offered_every_few_meetings(
     repos = client.app[REPOS]
     for i in range(4):
         start = datetime.now(UTC) + timedelta(days=i + 2)
-        meeting = await repos.meetings.create(
-            pair.mentorship_id,
-            title="m",
-            scheduled_start=start,
-            scheduled_end=start + timedelta(hours=1),
-            platform="link",
-            join_url=None,
-            viewer=pair.mentor_id,
-        )
+        meeting = await add_meeting(client.app, pair, start)
         assert not (await (await client.get(url, headers=pair.auth())).json())["revisit_due"]
         await repos.meetings.update(meeting.id, {"status": "ended"}, viewer=pair.mentor_id)
     assert (await (await client.get(url, headers=pair.auth())).json())["revisit_due"]
@@ -155,17 +147,8 @@ async def test_the_mentee_sends_the_agenda_with_last_times_next_steps(
 ) -> None:
     client = await mailing_client(aiohttp_client, tmp_path, smtp)
     pair = await make_pair(client.app, "a")
-    repos = client.app[REPOS]
     start = datetime.now(UTC) + timedelta(days=7)
-    nxt = await repos.meetings.create(
-        pair.mentorship_id,
-        title="Second",
-        scheduled_start=start,
-        scheduled_end=start + timedelta(hours=1),
-        platform="link",
-        join_url=None,
-        viewer=pair.mentee_id,
-    )
+    nxt = await add_meeting(client.app, pair, start, title="Second", by=pair.mentee_id)
     agenda = await (
         await client.get(f"/api/v1/meetings/{nxt.id}/agenda", headers=pair.auth("mentee"))
     ).json()
@@ -187,16 +170,21 @@ async def test_the_mentee_sends_the_agenda_with_last_times_next_steps(
     assert "Europe/Lisbon" in body, "the time is given in the recipient's time zone"
 
 
-async def test_reminders_go_out_once_even_across_a_restart(
-    tmp_path: Path, smtp: SmtpServer
-) -> None:
-    settings = Settings(
+def reminder_settings(tmp_path: Path, smtp: SmtpServer, starting_soon_minutes: int) -> Settings:
+    """Reminders handled only when the test calls send_due (the background round waits an hour)."""
+    return Settings(
         data_dir=tmp_path,
         outbox_poll_seconds=0.1,
         reminders_poll_seconds=3600,
-        starting_soon_minutes=30,
+        starting_soon_minutes=starting_soon_minutes,
         **smtp.settings(),
     )
+
+
+async def test_reminders_go_out_once_even_across_a_restart(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    settings = reminder_settings(tmp_path, smtp, starting_soon_minutes=30)
     server = TestServer(create_app(settings))
     await server.start_server()
     pair = await make_pair(server.app, "a")
@@ -226,13 +214,7 @@ async def test_reminders_go_out_once_even_across_a_restart(
 
 
 async def test_no_agenda_reminder_once_the_agenda_is_sent(tmp_path: Path, smtp: SmtpServer) -> None:
-    settings = Settings(
-        data_dir=tmp_path,
-        outbox_poll_seconds=0.1,
-        reminders_poll_seconds=3600,
-        starting_soon_minutes=1,
-        **smtp.settings(),
-    )
+    settings = reminder_settings(tmp_path, smtp, starting_soon_minutes=1)
     server = TestServer(create_app(settings))
     await server.start_server()
     pair = await make_pair(server.app, "a")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -67,16 +68,27 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "home", title="Mentor Sidecar")
 
 
-async def panel(request: web.Request) -> web.Response:
-    identity = await identify(request)
-    if identity is None:
-        return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
-    try:
-        meeting = await request.app[REPOS].meetings.get(
-            request.match_info["meeting_id"], viewer=identity.person_id
-        )
-    except NotFound:
-        return render(request, "signed-out", title="Meeting not found", status=404)
+PageHandler = Callable[[web.Request, str], Awaitable[web.Response]]
+
+
+def for_members(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A page for a signed-in person (their id is passed on); anything not theirs is 404."""
+
+    async def page(request: web.Request) -> web.Response:
+        identity = await identify(request)
+        if identity is None:
+            return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
+        try:
+            return await handler(request, identity.person_id)
+        except NotFound:
+            return render(request, "signed-out", title="Not found", status=404)
+
+    return page
+
+
+@for_members
+async def panel(request: web.Request, viewer: str) -> web.Response:
+    meeting = await request.app[REPOS].meetings.get(request.match_info["meeting_id"], viewer=viewer)
     return render(
         request,
         "panel",
@@ -86,24 +98,18 @@ async def panel(request: web.Request) -> web.Response:
     )
 
 
-async def agreement(request: web.Request) -> web.Response:
-    identity = await identify(request)
-    if identity is None:
-        return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
-    try:
-        mentorship = await request.app[REPOS].mentorships.get(
-            request.match_info["mentorship_id"], viewer=identity.person_id
-        )
-    except NotFound:
-        return render(request, "signed-out", title="Mentorship not found", status=404)
+@for_members
+async def agreement(request: web.Request, viewer: str) -> web.Response:
+    mentorship = await request.app[REPOS].mentorships.get(
+        request.match_info["mentorship_id"], viewer=viewer
+    )
     return render(
         request, "agreement", title=f"Agreement: {mentorship.title}", mentorship_id=mentorship.id
     )
 
 
-async def profile(request: web.Request) -> web.Response:
-    if await identify(request) is None:
-        return render(request, "signed-out", title="Sign in to Mentor Sidecar", status=401)
+@for_members
+async def profile(request: web.Request, viewer: str) -> web.Response:
     return render(request, "profile", title="Your profile")
 
 
