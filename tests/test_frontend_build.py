@@ -91,6 +91,7 @@ def test_template_follows_the_contract() -> None:
     assert placeholders == {
         "page",
         "meeting_id",
+        "mentorship_id",
         "invite_code",
         "csp_nonce",
         "asset_version",
@@ -98,6 +99,7 @@ def test_template_follows_the_contract() -> None:
     }
     assert 'data-page="{{page}}"' in html
     assert 'data-meeting-id="{{meeting_id}}"' in html
+    assert 'data-mentorship-id="{{mentorship_id}}"' in html
     assert 'data-invite-code="{{invite_code}}"' in html
     assert '<link rel="stylesheet" href="/static/panel.css?v={{asset_version}}">' in html
     assert '<script type="module" src="/static/panel.js?v={{asset_version}}"></script>' in html

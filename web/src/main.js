@@ -1,17 +1,21 @@
 // Entry point: one bundle for every page. The service renders page.html with
-// body[data-page] (panel | home | invite | signed-out) and the ids the page needs.
+// body[data-page] (panel | agreement | profile | home | invite | signed-out) and the ids the page needs.
 
 import { notice, retryButton } from "./components/layout.js";
 import { setChildren } from "./lib/dom.js";
+import { renderAgreement } from "./pages/agreement.js";
 import { renderHome } from "./pages/home.js";
 import { renderInvite } from "./pages/invite.js";
 import { renderPanel } from "./pages/panel.js";
+import { renderProfile } from "./pages/profile.js";
 import { renderSignedOut } from "./pages/signed-out.js";
 
 const PAGES = {
   panel: renderPanel,
   home: renderHome,
   invite: renderInvite,
+  agreement: renderAgreement,
+  profile: renderProfile,
   "signed-out": renderSignedOut,
 };
 
@@ -21,6 +25,7 @@ async function start() {
   const settings = {
     page: body.dataset.page ?? "",
     meetingId: body.dataset.meetingId ?? "",
+    mentorshipId: body.dataset.mentorshipId ?? "",
     inviteCode: body.dataset.inviteCode ?? "",
     cspNonce: body.dataset.cspNonce ?? "",
   };

@@ -33,6 +33,10 @@ async function request(method, path, body) {
   } catch {
     throw new ApiError(0, "Could not reach Mentor Sidecar. Check your connection and try again.");
   }
+  return readResponse(response);
+}
+
+async function readResponse(response) {
   if (response.status === 204) return null;
   const text = await response.text();
   let data = null;
@@ -86,4 +90,56 @@ export async function signOut() {
   } catch {
     // Navigating away is all that is left to do either way.
   }
+}
+
+// --- before the call: agreement, schedule, calendar, goals, next steps, profile, prompts ---
+
+export const getAgreement = (mentorshipId) =>
+  request("GET", v1(`/mentorships/${seg(mentorshipId)}/agreement`));
+export const updateAgreement = (mentorshipId, changes) =>
+  request("PATCH", v1(`/mentorships/${seg(mentorshipId)}/agreement`), changes);
+export const confirmAgreement = (mentorshipId) =>
+  request("POST", v1(`/mentorships/${seg(mentorshipId)}/agreement/confirm`));
+
+export const createSchedule = (mentorshipId, body) =>
+  request("POST", v1(`/mentorships/${seg(mentorshipId)}/schedule`), body);
+export const updateMeeting = (id, changes) => request("PATCH", v1(`/meetings/${seg(id)}`), changes);
+export const sendAgenda = (meetingId) =>
+  request("POST", v1(`/meetings/${seg(meetingId)}/agenda/send`));
+export const createCalendarFeed = () => request("POST", v1("/me/calendar-feed"));
+
+export const addGoal = (mentorshipId, body) =>
+  request("POST", v1(`/mentorships/${seg(mentorshipId)}/goals`), body);
+export const updateGoal = (id, changes) => request("PATCH", v1(`/goals/${seg(id)}`), changes);
+export const addProgress = (goalId, body) =>
+  request("POST", v1(`/goals/${seg(goalId)}/progress`), body);
+
+export const updateActionItem = (id, changes) =>
+  request("PATCH", v1(`/action-items/${seg(id)}`), changes);
+
+export const updateMe = (changes) => request("PATCH", v1("/me"), changes);
+export const deletePhoto = () => request("DELETE", v1("/me/photo"));
+export const listPrompts = (kind) =>
+  request("GET", v1(kind ? `/prompts?kind=${seg(kind)}` : "/prompts"));
+
+/** PUT /me/photo with the file's own bytes and content type (the service checks and resizes). */
+export async function uploadPhoto(file) {
+  let response;
+  try {
+    response = await fetch(v1("/me/photo"), {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": file.type || "application/octet-stream" },
+      body: file,
+    });
+  } catch {
+    throw new ApiError(0, "Could not reach Mentor Sidecar. Check your connection and try again.");
+  }
+  return readResponse(response);
+}
+
+/** The URL of a person's photo, or null when they have none (?v= busts the cache on change). */
+export function photoUrl(person) {
+  if (!person?.photo_updated_at) return null;
+  return v1(`/people/${seg(person.id)}/photo?v=${seg(person.photo_updated_at)}`);
 }

@@ -22,6 +22,7 @@ export function field({
   maxlength = null,
   placeholder = null,
   className = "",
+  markOptional = true,
 }) {
   const id = uid("f");
   const hintId = hint ? `${id}-hint` : null;
@@ -61,7 +62,12 @@ export function field({
   return h(
     "div",
     { class: `field ${className}`.trim(), dataset: { field: name } },
-    h("label", { for: id }, label, required ? null : h("span", { class: "optional" }, " (optional)")),
+    h(
+      "label",
+      { for: id },
+      label,
+      required || !markOptional ? null : h("span", { class: "optional" }, " (optional)"),
+    ),
     control,
     hint ? h("p", { class: "hint", id: hintId }, hint) : null,
     h("p", { class: "field-error", id: errorId, hidden: true }),

@@ -215,32 +215,19 @@ export function humanDuration(ms) {
   return `${days} ${days === 1 ? "day" : "days"}`;
 }
 
-/**
- * Where a meeting stands at `now`: { phase: "upcoming" | "soon" | "live" | "ended", text }.
- * The service's `status` wins ("live"/"ended"); otherwise the scheduled times decide.
- */
-export function meetingPhase(meeting, now) {
-  const start = parseInstant(meeting.scheduled_start);
-  const end = parseInstant(meeting.scheduled_end);
-  const t = now.getTime();
-  if (meeting.status === "ended") return { phase: "ended", text: "This meeting has ended" };
-  if (meeting.status === "live") {
-    if (end && t < end.getTime()) {
-      return { phase: "live", text: `Live now · ${humanDuration(end - t)} left` };
-    }
-    if (end) return { phase: "live", text: `Live now · ${humanDuration(t - end)} over time` };
-    return { phase: "live", text: "Live now" };
-  }
-  if (start && t < start.getTime()) {
-    const left = start - t;
-    if (left <= 10 * 60000) {
-      return { phase: "soon", text: `Starts in ${humanDuration(left)} · time to join` };
-    }
-    return { phase: "upcoming", text: `Starts in ${humanDuration(left)}` };
-  }
-  if (end && t >= end.getTime()) {
-    return { phase: "ended", text: "The scheduled time is over" };
-  }
-  if (end) return { phase: "live", text: `In progress · ${humanDuration(end - t)} left` };
-  return { phase: "live", text: "In progress" };
+/** The instant at wall-clock time "YYYY-MM-DDTHH:MM" in `timeZone` (null when malformed). */
+export function zonedWallToDate(wall, timeZone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(wall ?? "");
+  if (!m) return null;
+  const asUtc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  // The offset at the guessed instant, then again at the corrected one (DST edges).
+  let date = new Date(asUtc - offsetMinutes(new Date(asUtc), timeZone) * 60000);
+  date = new Date(asUtc - offsetMinutes(date, timeZone) * 60000);
+  return date;
+}
+
+/** "14:05" in 24-hour form in `timeZone`, for <input type=time>. */
+export function localTimeAttr(date, timeZone) {
+  const w = wallClock(date, timeZone);
+  return `${pad(w.hour)}:${pad(w.minute)}`;
 }

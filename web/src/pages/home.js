@@ -60,6 +60,11 @@ function mentorshipCard(mentorship, locale) {
           "Open the next meeting",
         )
       : h("p", { class: "muted" }, "No meeting scheduled yet."),
+    h(
+      "a",
+      { class: "agreement-link", href: `/mentorships/${encodeURIComponent(mentorship.id)}/agreement` },
+      mentorship.next_meeting_id ? "Agreement and schedule" : "Agreement and schedule: plan your meetings",
+    ),
   );
 }
 
@@ -68,7 +73,7 @@ function signedInView(me) {
   const first = me.person.name.split(/\s+/)[0];
   const list = me.mentorships ?? [];
   return [
-    topBar(),
+    topBar(h("a", { class: "topbar-link", href: "/me" }, "Your profile")),
     h(
       "header",
       { class: "page-header" },

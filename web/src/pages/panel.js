@@ -1,24 +1,31 @@
 // The meeting panel (body[data-page=panel]): loads the meeting, the mentorship and everything
-// the call needs, then composes header, pair, agenda, notes, goals and next steps.
+// the call needs, then composes header (with the meeting clock), pair, live notes, agenda,
+// goals, next steps, prompts and the agreement. The live events socket tells it what another
+// person (or another tab) changed; it refetches that part.
 
 import { notice, retryButton, signedInFooter } from "../components/layout.js";
 import {
   ApiError,
+  getAgreement,
   getMe,
   getMeeting,
   getMentorship,
   listActionItems,
   listAgenda,
   listGoals,
+  listMeetings,
 } from "../lib/api.js";
 import { h, setChildren } from "../lib/dom.js";
+import { connectEvents } from "../lib/events.js";
 import { browserTimeZone, displayLocale, isValidTimeZone } from "../lib/time.js";
 import { actionsSection } from "../panel/actions.js";
 import { agendaSection } from "../panel/agenda.js";
+import { agreementCard } from "../panel/agreement-card.js";
 import { goalsSection } from "../panel/goals.js";
 import { meetingHeader } from "../panel/header.js";
 import { mountNotes, notesSection } from "../panel/notes.js";
 import { pairSection } from "../panel/pair.js";
+import { promptsSection } from "../panel/prompts.js";
 
 function loadProblem(error) {
   if (error instanceof ApiError && error.status === 401) {
@@ -44,20 +51,32 @@ function loadProblem(error) {
 async function load(meetingId) {
   const [me, meeting] = await Promise.all([getMe(), getMeeting(meetingId)]);
   const mentorshipId = meeting.mentorship_id;
-  const [mentorship, agenda, goals, actions] = await Promise.all([
+  const [mentorship, agenda, goals, actions, meetings, agreement] = await Promise.all([
     getMentorship(mentorshipId),
     listAgenda(meetingId),
     listGoals(mentorshipId),
     listActionItems(mentorshipId),
+    listMeetings(mentorshipId).catch(() => ({ meetings: [] })),
+    getAgreement(mentorshipId).catch(() => null),
   ]);
   return {
     me,
     meeting,
     mentorship,
-    agenda: agenda.items ?? [],
+    agenda,
     goals: goals.goals ?? [],
     actions: actions.items ?? [],
+    meetings: meetings.meetings ?? [],
+    agreement,
   };
+}
+
+/** This meeting's place among the pair's meetings (0 = the first), by scheduled start. */
+function meetingIndex(meetings, meeting) {
+  const sorted = [...meetings].sort((a, b) =>
+    String(a.scheduled_start).localeCompare(String(b.scheduled_start)),
+  );
+  return sorted.findIndex((m) => m.id === meeting.id);
 }
 
 export async function renderPanel(root, settings) {
@@ -78,28 +97,83 @@ export async function renderPanel(root, settings) {
     locale: displayLocale(person.locale),
     viewerZone: isValidTimeZone(person.timezone) ? person.timezone : browserTimeZone(),
     cspNonce: settings.cspNonce,
+    refetch: null,
   };
   document.title = `${data.meeting.title || "Meeting"} · Mentor Sidecar`;
 
+  const header = meetingHeader(ctx);
   const agenda = agendaSection(ctx, data.agenda);
   const notes = notesSection(ctx);
+  const goals = goalsSection(ctx, data.goals);
+  const actions = actionsSection(ctx, data.actions);
+  const agreement = data.agreement ? agreementCard(ctx, data.agreement) : null;
+  const prompts = promptsSection(ctx, meetingIndex(data.meetings, data.meeting));
+
+  // Refetch one part of the panel; several events in a burst cost one request each part.
+  const mentorshipId = data.meeting.mentorship_id;
+  const fetchers = {
+    agenda: async () => agenda.update(await listAgenda(ctx.meeting.id)),
+    actions: async () => {
+      const [list, agendaData] = await Promise.all([
+        listActionItems(mentorshipId),
+        listAgenda(ctx.meeting.id),
+      ]);
+      actions.update(list.items ?? []);
+      agenda.update(agendaData);
+    },
+    goals: async () => goals.update((await listGoals(mentorshipId)).goals ?? []),
+    meeting: async () => {
+      const meeting = await getMeeting(ctx.meeting.id);
+      ctx.meeting = meeting;
+      header.update(meeting);
+      agenda.updateMeeting(meeting);
+    },
+    agreement: async () => agreement?.update(await getAgreement(mentorshipId)),
+  };
+  const running = new Map(); // part -> {again: bool}
+  async function refetch(part) {
+    const fetcher = fetchers[part];
+    if (!fetcher) return;
+    const state = running.get(part);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    const mine = { again: false };
+    running.set(part, mine);
+    try {
+      do {
+        mine.again = false;
+        try {
+          await fetcher();
+        } catch {
+          // A missed refresh is harmless: the next event, or a reconnect, catches up.
+        }
+      } while (mine.again);
+    } finally {
+      running.delete(part);
+    }
+  }
+  ctx.refetch = refetch;
+
   root.classList.add("app--panel");
   setChildren(
     root,
-    meetingHeader(ctx),
+    header.element,
     pairSection(ctx),
+    h("div", { class: "panel-live" }, notes.element, agenda.element),
     h(
       "div",
-      { class: "panel-grid" },
-      h("div", { class: "panel-main" }, agenda.element, notes.element),
-      h(
-        "div",
-        { class: "panel-side" },
-        goalsSection(ctx, data.goals),
-        actionsSection(ctx, data.actions),
-      ),
+      { class: "panel-more" },
+      goals.element,
+      actions.element,
+      h("div", { class: "panel-stack" }, agreement?.element, prompts.element),
     ),
     signedInFooter(person),
   );
   mountNotes(notes.editorRoot, ctx);
+  connectEvents(ctx.meeting.id, {
+    onEvent: (type) => refetch(type),
+    onResync: () => Object.keys(fetchers).forEach(refetch),
+  });
 }

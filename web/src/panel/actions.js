@@ -1,6 +1,6 @@
 // Open action items ("next steps") of the mentorship: what each person agreed to do.
 
-import { h } from "../lib/dom.js";
+import { h, setChildren } from "../lib/dom.js";
 import { formatCalendarDate, localDateAttr } from "../lib/time.js";
 
 function ownerName(ctx, ownerId) {
@@ -33,21 +33,29 @@ function actionItem(ctx, item, today) {
   );
 }
 
-export function actionsSection(ctx, items) {
-  const today = localDateAttr(new Date(), ctx.viewerZone);
-  const open = items
-    .filter((item) => item.status === "open")
-    .sort(
-      (a, b) =>
-        (a.due_date ?? "9999").localeCompare(b.due_date ?? "9999") ||
-        String(a.created_at).localeCompare(String(b.created_at)),
-    );
-  return h(
+export function actionsSection(ctx, initialItems) {
+  const list = h("ul", { class: "plain-list" });
+  const empty = h("p", { class: "empty-prompt" }, "Nothing open. Agree on a few next steps before you hang up.");
+  function render(items) {
+    const today = localDateAttr(new Date(), ctx.viewerZone);
+    const open = items
+      .filter((item) => item.status === "open")
+      .sort(
+        (a, b) =>
+          (a.due_date ?? "9999").localeCompare(b.due_date ?? "9999") ||
+          String(a.created_at).localeCompare(String(b.created_at)),
+      );
+    setChildren(list, open.map((item) => actionItem(ctx, item, today)));
+    list.hidden = open.length === 0;
+    empty.hidden = open.length > 0;
+  }
+  render(initialItems);
+  const element = h(
     "section",
     { id: "action-items", class: "card", "aria-labelledby": "actions-heading" },
     h("h2", { id: "actions-heading" }, "Open next steps"),
-    open.length
-      ? h("ul", { class: "plain-list" }, open.map((item) => actionItem(ctx, item, today)))
-      : h("p", { class: "empty-prompt" }, "Nothing open. Agree on a few next steps before you hang up."),
+    list,
+    empty,
   );
+  return { element, update: render };
 }

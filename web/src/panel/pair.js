@@ -14,7 +14,17 @@ import {
   wallClock,
   zoneCity,
 } from "../lib/time.js";
+import { photoUrl } from "../lib/api.js";
 import { ROLE_LABEL, initials } from "../lib/words.js";
+
+/** The person's photo, or their initials in a coloured circle when they have none. */
+export function avatar(person, className = "avatar") {
+  const url = photoUrl(person);
+  if (url) {
+    return h("img", { class: `${className} avatar--photo`, src: url, alt: "", width: 40, height: 40 });
+  }
+  return h("span", { class: className, "aria-hidden": "true" }, initials(person?.name));
+}
 
 function youBadge() {
   return h(
@@ -83,7 +93,7 @@ function personCard(ctx, role) {
     h(
       "div",
       { class: "person-head" },
-      h("span", { class: "avatar", "aria-hidden": "true" }, initials(person.name)),
+      avatar(person),
       h(
         "div",
         { class: "person-id" },
@@ -98,7 +108,21 @@ function personCard(ctx, role) {
       h("div", {}, h("dt", {}, "Meeting starts"), h("dd", {}, startEl)),
     ),
     h("p", { class: "person-zone" }, h("span", { title: zone }, zoneCity(zone)), " · ", offset),
+    aboutLine(person, isYou),
   );
+}
+
+function aboutLine(person, isYou) {
+  if (isYou) {
+    return h(
+      "p",
+      { class: "person-about person-about--you" },
+      person.about || person.photo_updated_at ? null : "Add a photo and a few lines about you. ",
+      h("a", { href: "/me" }, person.about ? "Edit your profile" : "Your profile"),
+    );
+  }
+  if (!person.about) return null;
+  return h("p", { class: "person-about" }, person.about);
 }
 
 export function pairSection(ctx) {
