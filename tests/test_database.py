@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -48,3 +49,30 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> Non
 
 def test_migration_numbers_are_consecutive() -> None:
     assert [v for v, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+async def test_a_task_cancelled_mid_transaction_leaves_the_database_usable(tmp_path: Path) -> None:
+    import asyncio
+
+    db = await open_database(tmp_path / "x.sqlite3")
+    try:
+        for delay in (0, 0.0001, 0.001, 0.005):
+            started = asyncio.Event()
+
+            async def write(started: asyncio.Event = started) -> None:
+                async with db.transaction():
+                    started.set()
+                    await db.execute(
+                        "INSERT INTO people VALUES ('p', 'n', 'e', 'UTC', 'en', '', 'now', 'now')"
+                    )
+                    await asyncio.sleep(1)
+
+            task = asyncio.create_task(write())
+            await asyncio.sleep(delay)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            async with db.transaction():  # must not fail with "transaction within a transaction"
+                assert await db.fetch_value("SELECT COUNT(*) FROM people") == 0
+    finally:
+        await db.close()

@@ -8,9 +8,10 @@ repository method call another without deadlocking.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -40,15 +41,23 @@ class Database:
             yield self
             return
         async with self._lock:
+            if self._conn.in_transaction:
+                # A task cancelled while its BEGIN was running in aiosqlite's thread left the
+                # transaction open without reaching the rollback below; it never committed.
+                await self._conn.rollback()
             token = self._in_transaction.set(True)
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    await _settled(self._conn.execute("BEGIN IMMEDIATE"))
+                except asyncio.CancelledError:
+                    await _settled(self._conn.rollback())
+                    raise
                 try:
                     yield self
                 except BaseException:
-                    await self._conn.rollback()
+                    await _settled(self._conn.rollback())
                     raise
-                await self._conn.commit()
+                await _settled(self._conn.commit())
             finally:
                 self._in_transaction.reset(token)
 
@@ -88,6 +97,18 @@ class Database:
     async def close(self) -> None:
         async with self._lock:
             await self._conn.close()
+
+
+async def _settled(operation: Awaitable[Any]) -> Any:
+    """Await an operation that runs in aiosqlite's thread; if we are cancelled meanwhile, let it
+    finish first, so no BEGIN, COMMIT or ROLLBACK lands after the lock is released."""
+    future = asyncio.ensure_future(operation)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
 
 
 async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
