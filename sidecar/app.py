@@ -33,6 +33,7 @@ from sidecar.mail.transport import transport_for
 from sidecar.notes import endpoint as notes_endpoint
 from sidecar.notes.endpoint import notes_context
 from sidecar.settings import Settings
+from sidecar.summary.ending import idle_context
 from sidecar.web import calendar_feed, health, pages
 from sidecar.web.security import add_security_headers
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
     app.cleanup_ctx.append(_outbox)
     app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
+    app.cleanup_ctx.append(idle_context)  # ends meetings nobody has open any more
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(add_security_headers)
 

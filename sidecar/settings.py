@@ -101,6 +101,12 @@ class Settings:
     reminders_poll_seconds: float = _setting(
         30.0, "How often the service looks for reminders that are due, in seconds."
     )
+    idle_end_minutes: int = _setting(
+        15, "A live meeting nobody has open this many minutes after its scheduled end is ended."
+    )
+    end_check_seconds: float = _setting(
+        30.0, "How often the service looks for meetings to end for being idle, in seconds."
+    )
     shutdown_timeout: float = _setting(
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -359,3 +359,22 @@ class PromptOut(Output):
 
 class PromptList(Output):
     prompts: list[PromptOut]
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+class Delivery(Output):
+    person_id: str | None
+    recipient: str
+    state: Literal["queued", "retrying", "sent"]
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+class SummaryOut(Output):
+    meeting_id: str
+    body_markdown: str
+    created_at: datetime
+    delivery: list[Delivery]

@@ -256,6 +256,20 @@ CREATE TABLE photos (
 );
 """,
     ),
+    (
+        5,
+        """
+-- Who was in the meeting (a panel socket open), first and last seen; and how the call ended.
+CREATE TABLE meeting_attendance (
+    meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, person_id)
+);
+ALTER TABLE meetings ADD COLUMN ended_by TEXT;  -- panel, idle, zoom, jitsi
+""",
+    ),
 ]
 
 

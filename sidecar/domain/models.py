@@ -122,6 +122,7 @@ class Meeting(Record):
     agenda_sent_at: datetime | None
     agenda_sent_by: str | None
     sequence: int
+    ended_by: str | None
     created_by: str
     created_at: datetime
     updated_by: str

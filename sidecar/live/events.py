@@ -13,17 +13,19 @@ import json
 
 from aiohttp import WSMsgType, web
 
-from sidecar.keys import LIVE_EVENTS, WEBSOCKETS
+from sidecar.keys import DATABASE, LIVE_EVENTS, WEBSOCKETS
+from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
 
 async def events_socket(request: web.Request) -> web.StreamResponse:
-    _, meeting = await authorize_meeting_socket(request)
+    identity, meeting = await authorize_meeting_socket(request)
     ws = web.WebSocketResponse(compress=False, heartbeat=25, max_msg_size=1024)
     await ws.prepare(request)
     hub = request.app[LIVE_EVENTS]
     request.app[WEBSOCKETS].add(ws)
     hub.add(meeting.id, meeting.mentorship_id, ws)
+    await attendance.seen(request.app[DATABASE], meeting, identity.person_id)
     try:
         await ws.send_str(json.dumps({"type": "hello"}))
         async for message in ws:
@@ -32,6 +34,7 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove(meeting.id, ws)
         request.app[WEBSOCKETS].discard(ws)
+        await attendance.seen(request.app[DATABASE], meeting, identity.person_id)
     return ws
 
 

@@ -24,6 +24,9 @@ class MeetingEvents:
         self._by_meeting[meeting_id].add(ws)
         self._mentorship_of[meeting_id] = mentorship_id
 
+    def watching(self, meeting_id: str) -> bool:
+        return bool(self._by_meeting.get(meeting_id))
+
     def remove(self, meeting_id: str, ws: web.WebSocketResponse) -> None:
         sockets = self._by_meeting.get(meeting_id)
         if sockets is not None:

@@ -18,6 +18,7 @@ from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError
 from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
 from sidecar.notes.store import SqliteNotesStore
+from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
     rooms = app[NOTE_ROOMS]
     room = None
     try:
+        await attendance.seen(app[DATABASE], meeting, identity.person_id)
         room = await rooms.join(meeting.id, conn, lambda: _first_text(meeting, mentee_tz))
         await room.welcome(conn)
         async for message in ws:
@@ -67,6 +69,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         app[WEBSOCKETS].discard(ws)
         if room is not None:
             await rooms.leave(room, conn)
+            await attendance.seen(app[DATABASE], meeting, identity.person_id)
     return ws
 
 

@@ -11,18 +11,21 @@ from sidecar.api.schemas import (
     AgendaCreate,
     AgendaList,
     AgendaPatch,
+    Delivery,
     MeetingCreate,
     MeetingList,
     MeetingPatch,
     ScheduleCreate,
+    SummaryOut,
 )
 from sidecar.db.repositories import Repositories
 from sidecar.domain.errors import Invalid
 from sidecar.domain.ids import iso, utcnow
-from sidecar.domain.models import ActionItem, AgendaItem, Meeting, Summary
+from sidecar.domain.models import ActionItem, AgendaItem, Meeting
 from sidecar.domain.schedule import Phase, series
 from sidecar.keys import OUTBOX
 from sidecar.mail.agenda import agenda_email
+from sidecar.summary.ending import end_meeting
 
 TAGS = ("meetings",)
 
@@ -237,13 +240,48 @@ async def delete_agenda_item(call: Call[None]) -> None:
 
 
 @api.route(
-    "GET",
-    "/meetings/{meeting_id}/summary",
-    summary="The summary written when the meeting ended (404 until then)",
-    response=Summary,
+    "POST",
+    "/meetings/{meeting_id}/end",
+    summary="End the meeting: the summary goes to both people (once, however often this is called)",
+    response=Meeting,
     tags=TAGS,
 )
-async def get_summary(call: Call[None]) -> Summary:
+async def end_meeting_now(call: Call[None]) -> Meeting:
+    meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
+    await end_meeting(call.request.app, meeting.id, source="panel", actor=call.viewer)
+    return await call.repos.meetings.get(meeting.id, viewer=call.viewer)
+
+
+@api.route(
+    "GET",
+    "/meetings/{meeting_id}/summary",
+    summary="The summary written when the meeting ended, with its delivery state (404 until then)",
+    response=SummaryOut,
+    tags=TAGS,
+)
+async def get_summary(call: Call[None]) -> SummaryOut:
     meeting_id = call.path("meeting_id")
     await call.repos.meetings.get(meeting_id, viewer=call.viewer)
-    return await call.repos.summaries.get(meeting_id, viewer=call.viewer)
+    summary = await call.repos.summaries.get(meeting_id, viewer=call.viewer)
+    rows = await call.repos.db.fetch_all(
+        "SELECT person_id, recipient, attempts, last_error, sent_at FROM outbox"
+        " WHERE meeting_id = ? AND kind = 'summary' ORDER BY id",
+        (meeting_id,),
+    )
+    delivery = [
+        Delivery(
+            person_id=row["person_id"],
+            recipient=row["recipient"],
+            state="sent" if row["sent_at"] else ("retrying" if row["attempts"] else "queued"),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            sent_at=row["sent_at"],
+        )
+        for row in rows
+    ]
+    return SummaryOut(
+        meeting_id=summary.meeting_id,
+        body_markdown=summary.body_markdown,
+        created_at=summary.created_at,
+        delivery=delivery,
+    )
