@@ -291,15 +291,17 @@ async def test_a_failed_store_loses_nothing_once_clients_resync(
     service = await start()
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
     store = service.app[NOTE_ROOMS].store
-    real_append = store.append
+    real_submit = store.submit
     failures = iter([True])
 
-    async def flaky_append(meeting_id: str, update: bytes, author: str | None) -> None:
+    def flaky_submit(meeting_id: str, update: bytes, author: str | None) -> asyncio.Future[None]:
         if next(failures, False):
-            raise OSError("disk full")
-        await real_append(meeting_id, update, author)
+            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(OSError("disk full"))
+            return failed
+        return real_submit(meeting_id, update, author)
 
-    monkeypatch.setattr(store, "append", flaky_append)
+    monkeypatch.setattr(store, "submit", flaky_submit)
     await mentor.insert(len(str(mentor)), "typed while the disk was full")
     for client in (mentor, mentee):
         await client.wait_closed()

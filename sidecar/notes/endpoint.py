@@ -91,8 +91,10 @@ def _first_text(meeting: Meeting, timezone: str) -> str:
 async def notes_context(app: web.Application) -> AsyncIterator[None]:
     """The notes store's writer and the rooms: started after the database, stopped before it."""
     settings = app[SETTINGS]
-    store = SqliteNotesStore(app[DATABASE])
-    store.start()
+    store = SqliteNotesStore(
+        settings.database_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+    await store.start()
     limits = RoomLimits(
         max_document_bytes=settings.notes_max_document_bytes,
         compact_every=settings.notes_compact_every,

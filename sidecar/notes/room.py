@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -24,6 +25,10 @@ from sidecar.notes.store import NotesStore
 
 log = logging.getLogger(__name__)
 TEXT_NAME = "notes"
+
+
+# Updates a room may hold uncommitted before a sender waits for storage.
+MAX_UNCOMMITTED = 2000
 
 
 class DocumentTooLarge(Exception):
@@ -67,7 +72,12 @@ class Room:
     connections: set[Connection] = field(default_factory=set)
     awareness: AwarenessRegistry = field(default_factory=AwarenessRegistry)
     idle_timer: asyncio.TimerHandle | None = None
+    # Called when an update could not be stored (Rooms drops the room; clients resync).
+    on_storage_failed: Callable[[Room], Awaitable[None]] | None = None
     _compaction: asyncio.Task[None] | None = None
+    # Updates applied in memory, waiting for their commit before they are relayed, in order.
+    _relays: deque[tuple[asyncio.Future[None], Connection, bytes]] = field(default_factory=deque)
+    _relaying: asyncio.Task[None] | None = None
 
     def text(self) -> str:
         return read_text(self.doc)
@@ -110,16 +120,35 @@ class Room:
             self.doc.apply_update(update)
         except ValueError as exc:
             raise ProtocolError("invalid update") from exc
-        try:
-            await self.store.append(self.meeting_id, update, conn.person_id)
-        except Exception as exc:
-            raise StorageFailed from exc
+        # The reader goes on to the next frame at once; the relay task shows this update to the
+        # others only after its commit, so consecutive updates can share one commit.
+        committed = self.store.submit(self.meeting_id, update, conn.person_id)
+        self._relays.append((committed, conn, update))
+        if self._relaying is None or self._relaying.done():
+            self._relaying = asyncio.create_task(self._relay())
         self.stored_bytes += len(update)
         self.updates_since_compaction += 1
-        others = [c.ws for c in self.connections if c is not conn]
-        await self.fanout.deliver(others, protocol.sync_update(update))
         if self.updates_since_compaction >= self.limits.compact_every:
             self._start_compaction()
+        if len(self._relays) > MAX_UNCOMMITTED:
+            try:  # back-pressure: a flood waits for storage instead of growing memory
+                await committed
+            except Exception as exc:
+                raise StorageFailed from exc
+
+    async def _relay(self) -> None:
+        while self._relays:
+            committed, sender, update = self._relays[0]
+            try:
+                await committed
+            except Exception:
+                self._relays.clear()
+                if self.on_storage_failed is not None:
+                    await self.on_storage_failed(self)
+                return
+            self._relays.popleft()
+            others = [c.ws for c in self.connections if c is not sender]
+            await self.fanout.deliver(others, protocol.sync_update(update))
 
     def _start_compaction(self) -> None:
         if self._compaction is None or self._compaction.done():
@@ -133,6 +162,8 @@ class Room:
             log.exception("compacting the notes of %s failed; the updates stay", self.meeting_id)
 
     async def close(self) -> None:
+        if self._relaying is not None:
+            await self._relaying
         if self._compaction is not None:
             await self._compaction
         if self.updates_since_compaction:
@@ -217,9 +248,15 @@ class Rooms:
             with doc.transaction():
                 text.insert(0, first_text())
             first = doc.get_update()
-            await self.store.append(meeting_id, first, None)
+            await self.store.submit(meeting_id, first, None)
             size, count = len(first), 1
-        return Room(meeting_id, doc, self.store, self.fanout, self.limits, size, count)
+        room = Room(meeting_id, doc, self.store, self.fanout, self.limits, size, count)
+        room.on_storage_failed = self._storage_failed
+        return room
+
+    async def _storage_failed(self, room: Room) -> None:
+        log.error("storing a note update of %s failed; reloading the room", room.meeting_id)
+        await self.drop(room, 1011, b"storage failed; reconnect to resync")
 
     async def read_text(self, meeting_id: str) -> str:
         """The notes as text, from memory when the room is open, else from storage."""
