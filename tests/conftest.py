@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar.app import create_app
+from sidecar.demo import DemoSeed, seed_demo
 from sidecar.domain.models import Meeting
 from sidecar.keys import REPOS
 from sidecar.settings import Settings
+from tests.browser_support import ConsoleWatch
 from tests.smtp_server import smtp  # noqa: F401  (the real SMTP server fixture)
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
@@ -144,3 +147,24 @@ async def pair(client: TestClient[web.Request, web.Application]) -> Pair:
 @pytest.fixture
 async def other_pair(client: TestClient[web.Request, web.Application]) -> Pair:
     return await make_pair(client.app, "b")
+
+
+# --- shared by the browser tests (each test module provides its own `server`) ------------------
+
+
+@pytest.fixture
+async def demo(server: TestServer) -> DemoSeed:
+    return await seed_demo(server.app)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from tests.browser_support import chromium
+
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def console() -> ConsoleWatch:
+    return ConsoleWatch()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -21,15 +21,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
-from sidecar.demo import MENTOR_EMAIL, DemoSeed, seed_demo
+from sidecar.demo import MENTOR_EMAIL, DemoSeed
 from sidecar.settings import Settings
 from tests.browser_support import (
     ConsoleWatch,
-    chromium,
     new_context,
     requires_chromium,
     screenshot,
@@ -47,23 +45,6 @@ LIVE_MS = 2500  # "at once": the other person's screen follows within about two 
 async def server(aiohttp_server: ServerFactory, tmp_path: Path, smtp: SmtpServer) -> TestServer:
     settings = Settings(data_dir=tmp_path / "data", outbox_poll_seconds=0.1, **smtp.settings())
     return await aiohttp_server(create_app(settings))
-
-
-@pytest.fixture
-async def demo(server: TestServer) -> DemoSeed:
-    app: web.Application = server.app
-    return await seed_demo(app)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def console() -> ConsoleWatch:
-    return ConsoleWatch()
 
 
 def expect(locator: Any) -> Any:

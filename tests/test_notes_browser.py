@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from sidecar.demo import DemoSeed, seed_demo
 from sidecar.settings import Settings
 from tests.browser_support import (
     ConsoleWatch,
-    chromium,
     new_context,
     requires_chromium,
     screenshot,
@@ -54,17 +53,6 @@ EDITOR_TEXT = """
 @pytest.fixture
 async def server(aiohttp_server: ServerFactory, tmp_path: Path) -> TestServer:
     return await aiohttp_server(create_app(Settings(data_dir=tmp_path / "data")))
-
-
-@pytest.fixture
-async def demo(server: TestServer) -> DemoSeed:
-    return await seed_demo(server.app)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as b:
-        yield b
 
 
 async def open_panel(

@@ -8,7 +8,7 @@ it is missing. Screenshots go under tmp_path; the main ones are also copied to /
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
-from sidecar.demo import DemoSeed, seed_demo
+from sidecar.demo import DemoSeed
 from sidecar.settings import Settings
 from tests.browser_support import (
     ConsoleWatch,
-    chromium,
     new_context,
     requires_chromium,
     screenshot,
@@ -49,23 +47,6 @@ HEADINGS = [
 @pytest.fixture
 async def server(aiohttp_server: ServerFactory, tmp_path: Path) -> TestServer:
     return await aiohttp_server(create_app(Settings(data_dir=tmp_path / "data")))
-
-
-@pytest.fixture
-async def demo(server: TestServer) -> DemoSeed:
-    app: web.Application = server.app
-    return await seed_demo(app)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def console() -> ConsoleWatch:
-    return ConsoleWatch()
 
 
 async def api_get(server: TestServer, token: str, path: str) -> Any:
