@@ -20,6 +20,7 @@ from tests.conftest import Pair, tiny_png
 Client = TestClient[web.Request, web.Application]
 MEMBER_ENDPOINTS = [e for e in api.endpoints if e.auth == "required"]
 # The fixture pair is complete, so a new invite is refused; test_api shows the 201 for a half pair.
+QUERY_EXAMPLES = {"q": "critique"}  # values for required query parameters
 EXPECTED_FOR_MEMBERS = {"POST /mentorships/{mentorship_id}/invites": 409}
 
 
@@ -50,6 +51,9 @@ async def call(client: Client, endpoint: Endpoint, pair: Pair, headers: dict[str
     kwargs: dict[str, Any] = {"headers": headers}
     if endpoint.body is not None:
         kwargs["json"] = endpoint.example or {}
+    if endpoint.query is not None:
+        required = [n for n, f in endpoint.query.model_fields.items() if f.is_required()]
+        kwargs["params"] = {name: QUERY_EXAMPLES[name] for name in required}
     if endpoint.raw_body:
         kwargs["data"] = tiny_png()
         kwargs["headers"] = {**headers, "Content-Type": "image/png"}

@@ -152,3 +152,48 @@ async def test_a_meeting_nobody_has_open_after_its_end_is_ended(
     assert await end_idle_meetings(server.app) == 0
     await eventually(lambda: len(smtp.inbox.messages) == 2)
     await server.close()
+
+
+async def test_draft_search_and_export(tmp_path: Path, smtp: SmtpServer) -> None:
+    server = await started(tmp_path, smtp)
+    pair = await make_pair(server.app, "a")
+    meeting_id = await todays_meeting(server, pair)
+    await hold_meeting(server, pair, meeting_id)
+    base = f"http://127.0.0.1:{server.port}/api/v1"
+    async with aiohttp.ClientSession(headers=pair.auth("mentor")) as session:
+        draft = await (await session.get(f"{base}/meetings/{meeting_id}/summary/draft")).json()
+        assert "we meet on Tuesdays" in draft["body_markdown"]
+        assert "Europe/Lisbon" in draft["body_markdown"], "in the reader's own time zone"
+        repos = server.app[REPOS]
+        steps = await repos.action_items.list(pair.mentorship_id, viewer=pair.mentor_id)
+        assert len(steps) == 1, "a draft files nothing"
+
+        await end_meeting(server.app, meeting_id, source="panel", actor=pair.mentor_id)
+        url = f"{base}/mentorships/{pair.mentorship_id}/search"
+        hits = (await (await session.get(url, params={"q": "critique Tuesdays"})).json())["hits"]
+        assert [h["meeting_id"] for h in hits] == [meeting_id]
+        assert "**" in hits[0]["snippet"]
+        for odd in ('"unbalanced', "NEAR(", "title:x OR", "*"):
+            response = await session.get(url, params={"q": odd})
+            assert response.status == 200, odd
+        assert (await session.get(url, params={"q": ""})).status == 422
+
+        export = await session.get(f"{base}/mentorships/{pair.mentorship_id}/export.md")
+        text = await export.text()
+        assert export.content_type == "text/markdown"
+        assert "## Our agreement" in text and "Send the draft to Ana" in text
+    await server.close()
+
+
+async def test_search_never_shows_another_pairs_meetings(tmp_path: Path, smtp: SmtpServer) -> None:
+    server = await started(tmp_path, smtp)
+    pair, other = await make_pair(server.app, "a"), await make_pair(server.app, "b")
+    meeting_id = await todays_meeting(server, pair)
+    await hold_meeting(server, pair, meeting_id)
+    await end_meeting(server.app, meeting_id, source="panel", actor=pair.mentor_id)
+    async with aiohttp.ClientSession(headers=other.auth()) as session:
+        url = f"http://127.0.0.1:{server.port}/api/v1/mentorships/{other.mentorship_id}/search"
+        assert (await (await session.get(url, params={"q": "critique"})).json())["hits"] == []
+        url = url.replace(other.mentorship_id, pair.mentorship_id)
+        assert (await session.get(url, params={"q": "critique"})).status == 404
+    await server.close()

@@ -378,3 +378,23 @@ class SummaryOut(Output):
     body_markdown: str
     created_at: datetime
     delivery: list[Delivery]
+
+
+class SummaryDraft(Output):
+    meeting_id: str
+    body_markdown: str = Field(description="What the summary would say if the call ended now.")
+
+
+class SearchQuery(Input):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class SearchHit(Output):
+    meeting_id: str
+    title: str
+    scheduled_start: datetime
+    snippet: str
+
+
+class SearchResults(Output):
+    hits: list[SearchHit]

@@ -270,6 +270,16 @@ CREATE TABLE meeting_attendance (
 ALTER TABLE meetings ADD COLUMN ended_by TEXT;  -- panel, idle, zoom, jitsi
 """,
     ),
+    (
+        6,
+        """
+-- Past meetings, searchable: title, summary and notes of each ended meeting (SQLite FTS5).
+CREATE VIRTUAL TABLE meeting_search USING fts5(
+    meeting_id UNINDEXED, mentorship_id UNINDEXED, title, summary, notes,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+""",
+    ),
 ]
 
 

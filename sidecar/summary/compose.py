@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
 from sidecar.calendar import PRODUCT_ID, meeting_event
-from sidecar.domain.models import ActionItem, AgendaItem, GoalProgress, Meeting, Mentorship, Person
+from sidecar.domain.models import AgendaItem, GoalProgress, Meeting, Mentorship, Person
 from sidecar.mail.compose import Attachment, compose
+
+
+@dataclass(frozen=True)
+class Step:
+    """A next step as the summary shows it (stored as an action item once the meeting ends)."""
+
+    text: str
+    owner_id: str | None
+    due_date: date | None
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,7 @@ class MeetingRecord:
     covered: list[AgendaItem]
     carried_to_next: list[AgendaItem]
     agreements: list[str]
-    next_steps: list[ActionItem]
+    next_steps: list[Step]
     progress: list[tuple[str, GoalProgress]]  # (goal title, entry)
     next_meeting: Meeting | None
     notes: str

@@ -22,7 +22,7 @@ from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting, Mentorship, Person
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS
 from sidecar.summary import attendance
-from sidecar.summary.compose import MeetingRecord, summary_email, summary_markdown
+from sidecar.summary.compose import MeetingRecord, Step, summary_email, summary_markdown
 from sidecar.summary.parse import NextStep, parse_notes
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,13 @@ async def end_meeting(
         people = {p: await repos.people.get(p) for p in (pair["mentor_id"], pair["mentee_id"]) if p}
         record = await _record(app, repos, meeting, mentorship, people, writer)
         reader = people.get(pair["mentee_id"]) or people[pair["mentor_id"]]
-        await repos.summaries.save(meeting.id, summary_markdown(record, reader), author=actor)
+        body = summary_markdown(record, reader)
+        await repos.summaries.save(meeting.id, body, author=actor)
+        await db.execute(
+            "INSERT INTO meeting_search (meeting_id, mentorship_id, title, summary, notes)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (meeting.id, mentorship.id, meeting.title, body, record.notes),
+        )
         base_url = app[SETTINGS].base_url
         for person in people.values():
             await app[OUTBOX].enqueue(
@@ -73,6 +79,48 @@ async def end_meeting(
     return True
 
 
+async def gather(
+    app: web.Application,
+    repos: Repositories,
+    meeting: Meeting,
+    mentorship: Mentorship,
+    people: dict[str, Person],
+    viewer: str,
+) -> tuple[MeetingRecord, list[NextStep]]:
+    """What the summary says, read without changing anything (the wrap-up view's draft too)."""
+    notes = await app[NOTE_ROOMS].read_text(meeting.id)
+    outcomes = parse_notes(notes)
+    agenda = await repos.agenda.list(meeting.id, viewer=viewer)
+    next_meeting = await repos.meetings.next_for(mentorship.id, after=meeting.scheduled_end)
+    if next_meeting is not None and next_meeting.id == meeting.id:
+        next_meeting = None
+    start = meeting.started_at or meeting.scheduled_start
+    progress = [
+        (goal.title, entry)
+        for goal in await repos.goals.list(mentorship.id, viewer=viewer)
+        for entry in goal.progress
+        if entry.created_at >= start - timedelta(hours=12)
+    ]
+    record = MeetingRecord(
+        meeting=meeting,
+        mentorship=mentorship,
+        people=people,
+        attendees=await attendance.attendees(repos.db, meeting.id),
+        covered=[i for i in agenda if i.done],
+        carried_to_next=[i for i in agenda if not i.done] if next_meeting else [],
+        agreements=outcomes.agreements,
+        next_steps=[
+            Step(s.text, _owner(s, mentorship, people), s.due)
+            for s in outcomes.next_steps
+            if not s.done
+        ],
+        progress=progress,
+        next_meeting=next_meeting,
+        notes=notes,
+    )
+    return record, outcomes.next_steps
+
+
 async def _record(
     app: web.Application,
     repos: Repositories,
@@ -81,10 +129,10 @@ async def _record(
     people: dict[str, Person],
     writer: str,
 ) -> MeetingRecord:
-    notes = await app[NOTE_ROOMS].read_text(meeting.id)
-    outcomes = parse_notes(notes)
-    steps = []
-    for step in outcomes.next_steps:
+    """Gather the record, then file it: next steps become action items, the uncovered agenda
+    moves to the next meeting."""
+    record, parsed = await gather(app, repos, meeting, mentorship, people, writer)
+    for step in parsed:
         action = await repos.action_items.create(
             mentorship.id,
             text=step.text[:2000] or "(untitled next step)",
@@ -94,45 +142,16 @@ async def _record(
             viewer=writer,
         )
         if step.done:
-            action = await repos.action_items.update(
+            await repos.action_items.update(
                 action.id, {"status": "done", "closed_in_meeting_id": meeting.id}, viewer=writer
             )
-        steps.append(action)
-    agenda = await repos.agenda.list(meeting.id, viewer=writer)
-    covered = [i for i in agenda if i.done]
-    uncovered = [i for i in agenda if not i.done]
-    next_meeting = await repos.meetings.next_for(mentorship.id, after=meeting.scheduled_end)
-    if next_meeting is not None and next_meeting.id != meeting.id:
-        already = {
-            (i.section, i.text) for i in await repos.agenda.list(next_meeting.id, viewer=writer)
-        }
-        for item in uncovered:
+    if record.next_meeting is not None:
+        nxt = record.next_meeting.id
+        already = {(i.section, i.text) for i in await repos.agenda.list(nxt, viewer=writer)}
+        for item in record.carried_to_next:
             if (item.section, item.text) not in already:
-                await repos.agenda.add(
-                    next_meeting.id, section=item.section, text=item.text, viewer=writer
-                )
-    else:
-        next_meeting = None
-    start = meeting.started_at or meeting.scheduled_start
-    progress = [
-        (goal.title, entry)
-        for goal in await repos.goals.list(mentorship.id, viewer=writer)
-        for entry in goal.progress
-        if entry.created_at >= start - timedelta(hours=12)
-    ]
-    return MeetingRecord(
-        meeting=meeting,
-        mentorship=mentorship,
-        people=people,
-        attendees=await attendance.attendees(repos.db, meeting.id),
-        covered=covered,
-        carried_to_next=uncovered if next_meeting else [],
-        agreements=outcomes.agreements,
-        next_steps=[s for s in steps if s.status == "open"],
-        progress=progress,
-        next_meeting=next_meeting,
-        notes=notes,
-    )
+                await repos.agenda.add(nxt, section=item.section, text=item.text, viewer=writer)
+    return record
 
 
 def _owner(step: NextStep, mentorship: Mentorship, people: dict[str, Person]) -> str | None:

@@ -3,6 +3,7 @@
 from sidecar.api.endpoints import (  # noqa: F401
     action_items,
     goals,
+    history,
     meetings,
     mentorships,
     notes,

@@ -1,0 +1,102 @@
+"""The pair's record over time: the live draft of today's summary, search across past meetings,
+and the whole relationship as one Markdown document to keep."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from sidecar.api.routing import Call, api
+from sidecar.api.schemas import SearchHit, SearchQuery, SearchResults, SummaryDraft
+from sidecar.keys import NOTE_ROOMS
+from sidecar.summary.compose import summary_markdown
+from sidecar.summary.ending import gather
+
+TAGS = ("history",)
+
+
+@api.route(
+    "GET",
+    "/meetings/{meeting_id}/summary/draft",
+    summary="The summary as it stands now, for the wrap-up before hanging up (changes nothing)",
+    response=SummaryDraft,
+    tags=TAGS,
+)
+async def summary_draft(call: Call[None]) -> SummaryDraft:
+    repos = call.repos
+    meeting = await repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
+    mentorship = await repos.mentorships.get(meeting.mentorship_id, viewer=call.viewer)
+    ids = [p for p in (mentorship.mentor_id, mentorship.mentee_id) if p]
+    people = {p: await repos.people.get(p) for p in ids}
+    record, _ = await gather(call.request.app, repos, meeting, mentorship, people, call.viewer)
+    return SummaryDraft(
+        meeting_id=meeting.id, body_markdown=summary_markdown(record, people[call.viewer])
+    )
+
+
+@api.route(
+    "GET",
+    "/mentorships/{mentorship_id}/search",
+    summary="Search the titles, summaries and notes of the pair's past meetings",
+    query=SearchQuery,
+    response=SearchResults,
+    tags=TAGS,
+)
+async def search(call: Call[None]) -> SearchResults:
+    mentorship = await call.repos.mentorships.get(call.path("mentorship_id"), viewer=call.viewer)
+    # Every word is quoted, so FTS5 operators in what people type are taken as plain words.
+    words = " ".join('"' + word.replace('"', '""') + '"' for word in call.query.q.split())
+    rows = await call.repos.db.fetch_all(
+        "SELECT s.meeting_id, mt.title, mt.scheduled_start,"
+        " snippet(meeting_search, -1, '**', '**', '…', 12) AS snippet"
+        " FROM meeting_search s JOIN meetings mt ON mt.id = s.meeting_id"
+        " WHERE meeting_search MATCH ? AND s.mentorship_id = ? ORDER BY rank LIMIT 50",
+        (words, mentorship.id),
+    )
+    return SearchResults(hits=[SearchHit.model_validate(row) for row in rows])
+
+
+@api.route(
+    "GET",
+    "/mentorships/{mentorship_id}/export.md",
+    summary="The whole mentorship as one Markdown document: agreement, goals, every meeting",
+    tags=TAGS,
+)
+async def export_markdown(call: Call[None]) -> web.Response:
+    repos = call.repos
+    mentorship = await repos.mentorships.get(call.path("mentorship_id"), viewer=call.viewer)
+    agreement = await repos.mentorships.agreement(mentorship.id, viewer=call.viewer)
+    lines = [f"# {mentorship.title}", "", "## Our agreement", ""]
+    for field, title in (
+        ("meeting_cadence", "When we meet"),
+        ("communication_channels", "How we keep in touch"),
+        ("communication_frequency", "How often"),
+        ("confidentiality", "Confidentiality"),
+        ("feedback_and_encouragement", "Feedback and encouragement"),
+        ("objectives", "Objectives"),
+        ("cultural_differences", "Cultural differences"),
+    ):
+        lines += [f"**{title}:** {getattr(agreement, field) or '-'}", ""]
+    lines += ["## Goals", ""]
+    for goal in await repos.goals.list(mentorship.id, viewer=call.viewer):
+        lines.append(f"### {goal.title} ({goal.status})")
+        lines += [
+            f"- {p.entry_date}: {p.note} ({p.status.replace('_', ' ')})" for p in goal.progress
+        ]
+        lines.append("")
+    lines += ["## Meetings", ""]
+    for meeting in await repos.meetings.list(mentorship.id, viewer=call.viewer):
+        if meeting.status != "ended":
+            continue
+        summary = await repos.db.fetch_value(
+            "SELECT body_markdown FROM summaries WHERE meeting_id = ?", (meeting.id,)
+        )
+        notes = await call.request.app[NOTE_ROOMS].read_text(meeting.id)
+        lines += [summary.replace("\n# ", "\n### ") if summary else f"### {meeting.title}", ""]
+        if not summary:
+            lines += [notes, ""]
+    return web.Response(
+        text="\n".join(lines),
+        content_type="text/markdown",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="mentorship.md"'},
+    )
