@@ -89,7 +89,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _outbox(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     outbox = Outbox(
-        app[DATABASE], transport_for(settings), poll_seconds=settings.outbox_poll_seconds
+        app[DATABASE],
+        transport_for(settings),
+        poll_seconds=settings.outbox_poll_seconds,
+        allow_private_webhooks=settings.webhook_allow_private_addresses,
     )
     app[OUTBOX] = outbox
     outbox.start()

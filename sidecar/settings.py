@@ -107,6 +107,11 @@ class Settings:
     end_check_seconds: float = _setting(
         30.0, "How often the service looks for meetings to end for being idle, in seconds."
     )
+    webhook_allow_private_addresses: bool = _setting(
+        False,
+        "Let a pair's summary webhook reach private, loopback or plain-http addresses (for an "
+        "on-premise chat server); off, only public https hosts are posted to.",
+    )
     shutdown_timeout: float = _setting(
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )

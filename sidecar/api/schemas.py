@@ -152,6 +152,7 @@ class MentorshipCreate(Input):
 
 class MentorshipPatch(Input):
     title: Title = _unchanged()
+    summary_webhook_url: HttpUrl | None = _unchanged()
 
 
 class MentorshipOut(Output):
@@ -164,6 +165,7 @@ class MentorshipOut(Output):
     agreement: Agreement
     my_role: Role
     invite_pending: bool
+    summary_webhook_url: str | None
 
 
 class MentorshipCreated(Output):

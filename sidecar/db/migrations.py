@@ -280,6 +280,13 @@ CREATE VIRTUAL TABLE meeting_search USING fts5(
 );
 """,
     ),
+    (
+        7,
+        """
+-- Where the pair wants their summaries posted too (their own chat), if anywhere.
+ALTER TABLE mentorships ADD COLUMN summary_webhook_url TEXT;
+""",
+    ),
 ]
 
 

@@ -47,6 +47,7 @@ class Mentorship(Record):
     title: str
     mentor_id: str | None
     mentee_id: str | None
+    summary_webhook_url: str | None
     created_by: str
     created_at: datetime
     updated_by: str

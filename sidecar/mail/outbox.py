@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 from sidecar.db import Database
 from sidecar.domain.ids import iso, now_iso, utcnow
+from sidecar.mail import webhook
 from sidecar.mail.transport import MailTransport
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,17 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Outbox:
-    def __init__(self, db: Database, transport: MailTransport, *, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        transport: MailTransport,
+        *,
+        poll_seconds: float,
+        allow_private_webhooks: bool = False,
+    ) -> None:
         self._db = db
         self.transport = transport
+        self._allow_private_webhooks = allow_private_webhooks
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -68,6 +77,27 @@ class Outbox:
         self._wake.set()
         return changed > 0
 
+    async def enqueue_webhook(
+        self, key: str, url: str, payload: bytes, *, meeting_id: str | None = None
+    ) -> bool:
+        """A JSON POST, delivered and retried like an email."""
+        changed = await self._db.execute(
+            "INSERT INTO outbox (dedupe_key, kind, meeting_id, recipient, subject, message,"
+            " created_at, next_attempt_at) VALUES (?, 'webhook', ?, ?, 'webhook', ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (key, meeting_id, url, payload, now_iso(), now_iso()),
+        )
+        self._wake.set()
+        return changed > 0
+
+    async def _send(self, kind: str, recipient: str, data: bytes) -> None:
+        if kind == "webhook":
+            await webhook.post(recipient, data, allow_private=self._allow_private_webhooks)
+            return
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        await self.transport.send(message)
+
     def start(self) -> None:
         self._worker = asyncio.create_task(self._deliver_forever(), name="outbox")
 
@@ -81,16 +111,14 @@ class Outbox:
     async def deliver_due(self) -> int:
         """Try every message that is due once; returns how many were sent."""
         due = await self._db.fetch_all(
-            "SELECT id, message, attempts FROM outbox WHERE sent_at IS NULL"
+            "SELECT id, kind, recipient, message, attempts FROM outbox WHERE sent_at IS NULL"
             " AND next_attempt_at <= ? ORDER BY id LIMIT 50",
             (now_iso(),),
         )
         sent = 0
         for row in due:
-            message = email.message_from_bytes(row["message"], policy=email.policy.default)
-            assert isinstance(message, EmailMessage)
             try:
-                await self.transport.send(message)
+                await self._send(row["kind"], row["recipient"], row["message"])
             except Exception as exc:  # SMTP down, refused, timed out: try again later
                 attempts = row["attempts"] + 1
                 retry_at = utcnow() + backoff(attempts)

@@ -21,6 +21,7 @@ from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting, Mentorship, Person
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS
+from sidecar.mail.webhook import summary_payload
 from sidecar.summary import attendance
 from sidecar.summary.compose import MeetingRecord, Step, summary_email, summary_markdown
 from sidecar.summary.parse import NextStep, parse_notes
@@ -73,6 +74,14 @@ async def end_meeting(
                 kind="summary",
                 meeting_id=meeting.id,
                 person_id=person.id,
+            )
+        if mentorship.summary_webhook_url:
+            day = meeting.scheduled_start.date().isoformat()
+            await app[OUTBOX].enqueue_webhook(
+                f"webhook:{meeting.id}",
+                mentorship.summary_webhook_url,
+                summary_payload(f"Summary of {meeting.title}, {day}", body, meeting.id),
+                meeting_id=meeting.id,
             )
     log.info("meeting %s ended (%s); summary sent to %d people", meeting_id, source, len(people))
     await app[LIVE_EVENTS].publish("meeting", actor or "", meeting_id=meeting_id)

@@ -20,6 +20,7 @@ async def mentorship_out(repos: Repositories, mentorship: Mentorship, viewer: st
         mentee=await _person(repos, mentorship.mentee_id),
         agreement=await repos.mentorships.agreement(mentorship.id, viewer=viewer),
         my_role=role,
+        summary_webhook_url=mentorship.summary_webhook_url,
         invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
     )
 

@@ -142,7 +142,11 @@ class MentorshipRepository(Repository):
             await self.get(mentorship_id, viewer=viewer)
             if changes:
                 await self._update_row(
-                    "mentorships", {"id": mentorship_id}, changes, frozenset({"title"}), viewer
+                    "mentorships",
+                    {"id": mentorship_id},
+                    changes,
+                    frozenset({"title", "summary_webhook_url"}),
+                    viewer,
                 )
         return await self.get(mentorship_id, viewer=viewer)
 
