@@ -143,3 +143,13 @@ export function photoUrl(person) {
   if (!person?.photo_updated_at) return null;
   return v1(`/people/${seg(person.id)}/photo?v=${seg(person.photo_updated_at)}`);
 }
+
+// --- after the call: ending, the summary, past meetings, search ---
+
+export const endMeeting = (id) => request("POST", v1(`/meetings/${seg(id)}/end`));
+export const getSummaryDraft = (id) => request("GET", v1(`/meetings/${seg(id)}/summary/draft`));
+export const getSummary = (id) => request("GET", v1(`/meetings/${seg(id)}/summary`));
+export const searchMeetings = (mentorshipId, q) =>
+  request("GET", v1(`/mentorships/${seg(mentorshipId)}/search?q=${seg(q)}`));
+export const exportUrl = (mentorshipId) => v1(`/mentorships/${seg(mentorshipId)}/export.md`);
+export const notesMdUrl = (meetingId) => v1(`/meetings/${seg(meetingId)}/notes.md`);

@@ -19,12 +19,14 @@ import { h, setChildren } from "../lib/dom.js";
 import { connectEvents } from "../lib/events.js";
 import { browserTimeZone, displayLocale, isValidTimeZone } from "../lib/time.js";
 import { actionsSection } from "../panel/actions.js";
+import { endControl, endedCard, wrapupCard } from "../panel/after.js";
 import { agendaSection } from "../panel/agenda.js";
 import { agreementCard } from "../panel/agreement-card.js";
 import { goalsSection } from "../panel/goals.js";
 import { meetingHeader } from "../panel/header.js";
 import { mountNotes, notesSection } from "../panel/notes.js";
 import { pairSection } from "../panel/pair.js";
+import { pastMeetingsCard } from "../panel/past.js";
 import { promptsSection } from "../panel/prompts.js";
 
 function loadProblem(error) {
@@ -108,6 +110,26 @@ export async function renderPanel(root, settings) {
   const actions = actionsSection(ctx, data.actions);
   const agreement = data.agreement ? agreementCard(ctx, data.agreement) : null;
   const prompts = promptsSection(ctx, meetingIndex(data.meetings, data.meeting));
+  const ended = endedCard(ctx);
+  const wrapup = wrapupCard(ctx);
+  const past = pastMeetingsCard(ctx, data.meetings);
+  // The meeting changed (moved, started, ended): every part that depends on its state follows.
+  let wasEnded = data.meeting.status === "ended";
+  function meetingChanged(meeting) {
+    ctx.meeting = meeting;
+    header.update(meeting);
+    agenda.updateMeeting(meeting);
+    end.update(meeting);
+    ended.update(meeting);
+    wrapup.update(meeting);
+    if (meeting.status === "ended" && !wasEnded) {
+      wasEnded = true;
+      past.refresh();
+      ended.element.scrollIntoView?.({ block: "nearest" });
+    }
+  }
+  const end = endControl(ctx, { onEnded: meetingChanged });
+  header.element.append(end.element);
 
   // Refetch one part of the panel; several events in a burst cost one request each part.
   const mentorshipId = data.meeting.mentorship_id;
@@ -123,10 +145,7 @@ export async function renderPanel(root, settings) {
     },
     goals: async () => goals.update((await listGoals(mentorshipId)).goals ?? []),
     meeting: async () => {
-      const meeting = await getMeeting(ctx.meeting.id);
-      ctx.meeting = meeting;
-      header.update(meeting);
-      agenda.updateMeeting(meeting);
+      meetingChanged(await getMeeting(ctx.meeting.id));
     },
     agreement: async () => agreement?.update(await getAgreement(mentorshipId)),
   };
@@ -160,18 +179,23 @@ export async function renderPanel(root, settings) {
   setChildren(
     root,
     header.element,
+    ended.element,
     pairSection(ctx),
     h("div", { class: "panel-live" }, notes.element, agenda.element),
+    wrapup.element,
     h(
       "div",
       { class: "panel-more" },
       goals.element,
       actions.element,
       h("div", { class: "panel-stack" }, agreement?.element, prompts.element),
+      past.element,
     ),
     signedInFooter(person),
   );
-  mountNotes(notes.editorRoot, ctx);
+  const mounted = mountNotes(notes.editorRoot, ctx);
+  mounted.ytext?.observe(() => wrapup.notesChanged());
+  meetingChanged(ctx.meeting);
   connectEvents(ctx.meeting.id, {
     onEvent: (type) => refetch(type),
     onResync: () => Object.keys(fetchers).forEach(refetch),

@@ -230,6 +230,7 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
 
   return {
     view: editor.view,
+    ytext: notes.ytext,
     destroy() {
       clearTimeout(refusedTimer);
       window.removeEventListener("online", onNetwork);
