@@ -197,3 +197,29 @@ async def test_search_never_shows_another_pairs_meetings(tmp_path: Path, smtp: S
         url = url.replace(other.mentorship_id, pair.mentorship_id)
         assert (await session.get(url, params={"q": "critique"})).status == 404
     await server.close()
+
+
+async def test_next_steps_added_in_the_panel_are_in_the_summary(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    server = await started(tmp_path, smtp)
+    pair = await make_pair(server.app, "a")
+    meeting_id = await todays_meeting(server, pair)
+    await hold_meeting(server, pair, meeting_id)
+    base = f"http://127.0.0.1:{server.port}/api/v1"
+    async with aiohttp.ClientSession(headers=pair.auth("mentor")) as session:
+        await session.post(
+            f"{base}/mentorships/{pair.mentorship_id}/action-items",
+            json={
+                "text": "Book the critique room",
+                "owner_id": pair.mentee_id,
+                "due_date": "2026-12-01",
+                "created_in_meeting_id": meeting_id,
+            },
+        )
+        await session.post(f"{base}/meetings/{meeting_id}/end")
+        summary = await (await session.get(f"{base}/meetings/{meeting_id}/summary")).json()
+    text = summary["body_markdown"]
+    assert "Book the critique room (a Mentee, by 2026-12-01)" in text, "added in the panel"
+    assert "Send the draft to Ana" in text, "written in the notes"
+    await server.close()

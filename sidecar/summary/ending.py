@@ -100,6 +100,12 @@ async def gather(
     notes = await app[NOTE_ROOMS].read_text(meeting.id)
     outcomes = parse_notes(notes)
     agenda = await repos.agenda.list(meeting.id, viewer=viewer)
+    # Next steps added in the panel during this meeting, besides those written in the notes.
+    explicit = [
+        Step(a.text, a.owner_id, a.due_date)
+        for a in await repos.action_items.list(mentorship.id, viewer=viewer, status="open")
+        if a.created_in_meeting_id == meeting.id
+    ]
     next_meeting = await repos.meetings.next_for(mentorship.id, after=meeting.scheduled_end)
     if next_meeting is not None and next_meeting.id == meeting.id:
         next_meeting = None
@@ -118,10 +124,11 @@ async def gather(
         covered=[i for i in agenda if i.done],
         carried_to_next=[i for i in agenda if not i.done] if next_meeting else [],
         agreements=outcomes.agreements,
-        next_steps=[
+        next_steps=explicit
+        + [
             Step(s.text, _owner(s, mentorship, people), s.due)
             for s in outcomes.next_steps
-            if not s.done
+            if not s.done and s.text not in {e.text for e in explicit}
         ],
         progress=progress,
         next_meeting=next_meeting,
