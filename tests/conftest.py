@@ -47,6 +47,7 @@ class Pair:
     goal_id: str
     action_item_id: str
     spare_token_id: str  # a second token of the mentor's, for the revoke endpoint
+    agreement_id: str
 
     def auth(self, who: str = "mentor") -> dict[str, str]:
         token = self.mentor_token if who == "mentor" else self.mentee_token
@@ -99,6 +100,7 @@ async def make_pair(app: web.Application, label: str) -> Pair:
         viewer=mentor.id,
     )
     await repos.people.save_photo(mentee.id, tiny_png())
+    agreed = await repos.meeting_agreements.add(meeting.id, "We meet weekly", viewer=mentee.id)
     await repos.summaries.save(meeting.id, "# Check-in\n\nAgreed: meet weekly.", author=None)
     return Pair(
         mentorship_id=mentorship.id,
@@ -111,6 +113,7 @@ async def make_pair(app: web.Application, label: str) -> Pair:
         goal_id=goal.id,
         action_item_id=action.id,
         spare_token_id=spare.id,
+        agreement_id=agreed.id,
     )
 
 

@@ -37,6 +37,7 @@ def fill_path(endpoint: Endpoint, pair: Pair, **extra: str) -> str:
         "action_item_id": pair.action_item_id,
         "token_id": pair.spare_token_id,
         "person_id": pair.mentee_id,
+        "agreement_id": pair.agreement_id,
     }
 
     def replace(match: re.Match[str]) -> str:

@@ -199,7 +199,7 @@ async def test_search_never_shows_another_pairs_meetings(tmp_path: Path, smtp: S
     await server.close()
 
 
-async def test_next_steps_added_in_the_panel_are_in_the_summary(
+async def test_agreements_and_next_steps_added_in_the_panel_are_in_the_summary(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:
     server = await started(tmp_path, smtp)
@@ -217,9 +217,16 @@ async def test_next_steps_added_in_the_panel_are_in_the_summary(
                 "created_in_meeting_id": meeting_id,
             },
         )
+        agreed = await session.post(
+            f"{base}/meetings/{meeting_id}/agreements", json={"text": "Feedback in writing"}
+        )
+        assert agreed.status == 201
+        bad = await session.post(f"{base}/meetings/{meeting_id}/agreements", json={"text": ""})
+        assert bad.status == 422 and (await bad.json())["error"]["fields"][0]["loc"] == "text"
         await session.post(f"{base}/meetings/{meeting_id}/end")
         summary = await (await session.get(f"{base}/meetings/{meeting_id}/summary")).json()
     text = summary["body_markdown"]
     assert "Book the critique room (a Mentee, by 2026-12-01)" in text, "added in the panel"
     assert "Send the draft to Ana" in text, "written in the notes"
+    assert "- Feedback in writing" in text and "- we meet on Tuesdays" in text, "both sources"
     await server.close()

@@ -33,6 +33,7 @@ from sidecar.domain.models import (
     Goal,
     GoalStatus,
     Meeting,
+    MeetingAgreement,
     MeetingStatus,
     Person,
     Platform,
@@ -400,3 +401,11 @@ class SearchHit(Output):
 
 class SearchResults(Output):
     hits: list[SearchHit]
+
+
+class MeetingAgreementIn(Input):
+    text: ShortText
+
+
+class MeetingAgreementList(Output):
+    agreements: list[MeetingAgreement]

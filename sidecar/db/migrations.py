@@ -287,6 +287,23 @@ CREATE VIRTUAL TABLE meeting_search USING fts5(
 ALTER TABLE mentorships ADD COLUMN summary_webhook_url TEXT;
 """,
     ),
+    (
+        8,
+        """
+-- Agreements the pair writes down explicitly in the panel during a meeting (besides the
+-- `Agreed: ...` lines of the notes).
+CREATE TABLE meeting_agreements (
+    id TEXT PRIMARY KEY,
+    meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX meeting_agreements_meeting ON meeting_agreements(meeting_id, created_at);
+""",
+    ),
 ]
 
 

@@ -158,6 +158,16 @@ class ActionItem(Record):
     updated_at: datetime
 
 
+class MeetingAgreement(Record):
+    id: str
+    meeting_id: str
+    text: str
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
 class Summary(Record):
     meeting_id: str
     body_markdown: str

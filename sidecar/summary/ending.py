@@ -123,7 +123,8 @@ async def gather(
         attendees=await attendance.attendees(repos.db, meeting.id),
         covered=[i for i in agenda if i.done],
         carried_to_next=[i for i in agenda if not i.done] if next_meeting else [],
-        agreements=outcomes.agreements,
+        agreements=[a.text for a in await repos.meeting_agreements.list(meeting.id, viewer=viewer)]
+        + outcomes.agreements,
         next_steps=explicit
         + [
             Step(s.text, _owner(s, mentorship, people), s.due)

@@ -6,7 +6,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from sidecar.api.routing import Call, api
-from sidecar.api.schemas import SearchHit, SearchQuery, SearchResults, SummaryDraft
+from sidecar.api.schemas import (
+    MeetingAgreementIn,
+    MeetingAgreementList,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    SummaryDraft,
+)
+from sidecar.domain.models import MeetingAgreement
 from sidecar.keys import NOTE_ROOMS
 from sidecar.summary.compose import summary_markdown
 from sidecar.summary.ending import gather
@@ -100,3 +108,62 @@ async def export_markdown(call: Call[None]) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="mentorship.md"'},
     )
+
+
+@api.route(
+    "GET",
+    "/meetings/{meeting_id}/agreements",
+    summary="Agreements written down in the panel during this meeting",
+    response=MeetingAgreementList,
+    tags=TAGS,
+)
+async def list_agreements(call: Call[None]) -> MeetingAgreementList:
+    found = await call.repos.meeting_agreements.list(call.path("meeting_id"), viewer=call.viewer)
+    return MeetingAgreementList(agreements=found)
+
+
+@api.route(
+    "POST",
+    "/meetings/{meeting_id}/agreements",
+    summary="Write down an agreement (it goes into the summary)",
+    body=MeetingAgreementIn,
+    response=MeetingAgreement,
+    status=201,
+    example={"text": "We meet on Tuesdays at 14:30 Lisbon from December"},
+    tags=TAGS,
+    publishes="actions",
+)
+async def add_agreement(call: Call[MeetingAgreementIn]) -> MeetingAgreement:
+    return await call.repos.meeting_agreements.add(
+        call.path("meeting_id"), call.body.text, viewer=call.viewer
+    )
+
+
+@api.route(
+    "PATCH",
+    "/meeting-agreements/{agreement_id}",
+    summary="Reword an agreement",
+    body=MeetingAgreementIn,
+    response=MeetingAgreement,
+    example={"text": "We meet on Tuesdays at 15:00 Lisbon from December"},
+    tags=TAGS,
+    publishes="actions",
+)
+async def reword_agreement(call: Call[MeetingAgreementIn]) -> MeetingAgreement:
+    return await call.repos.meeting_agreements.update(
+        call.path("agreement_id"), call.body.text, viewer=call.viewer
+    )
+
+
+@api.route(
+    "DELETE",
+    "/meeting-agreements/{agreement_id}",
+    summary="Remove an agreement",
+    status=204,
+    tags=TAGS,
+)
+async def remove_agreement(call: Call[None]) -> None:
+    removed = await call.repos.meeting_agreements.delete(
+        call.path("agreement_id"), viewer=call.viewer
+    )
+    await call.publish("actions", meeting_id=removed.meeting_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sidecar.db.connection import Database
 from sidecar.db.repositories.action_items import ActionItemRepository
+from sidecar.db.repositories.agreements import MeetingAgreementRepository
 from sidecar.db.repositories.calendar_feeds import CalendarFeedRepository
 from sidecar.db.repositories.goals import GoalRepository
 from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
@@ -31,6 +32,7 @@ class Repositories:
     action_items: ActionItemRepository
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
+    meeting_agreements: MeetingAgreementRepository
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -45,4 +47,5 @@ class Repositories:
             action_items=ActionItemRepository(db),
             summaries=SummaryRepository(db),
             calendar_feeds=CalendarFeedRepository(db),
+            meeting_agreements=MeetingAgreementRepository(db),
         )
