@@ -153,3 +153,18 @@ export const searchMeetings = (mentorshipId, q) =>
   request("GET", v1(`/mentorships/${seg(mentorshipId)}/search?q=${seg(q)}`));
 export const exportUrl = (mentorshipId) => v1(`/mentorships/${seg(mentorshipId)}/export.md`);
 export const notesMdUrl = (meetingId) => v1(`/meetings/${seg(meetingId)}/notes.md`);
+
+// --- during the call: the meeting's agreements and the next steps created in it ---
+
+export const listOpenActionItems = (mentorshipId) =>
+  request("GET", v1(`/mentorships/${seg(mentorshipId)}/action-items?status=open`));
+export const addActionItem = (mentorshipId, body) =>
+  request("POST", v1(`/mentorships/${seg(mentorshipId)}/action-items`), body);
+export const listMeetingAgreements = (meetingId) =>
+  request("GET", v1(`/meetings/${seg(meetingId)}/agreements`));
+export const addMeetingAgreement = (meetingId, body) =>
+  request("POST", v1(`/meetings/${seg(meetingId)}/agreements`), body);
+export const updateMeetingAgreement = (id, changes) =>
+  request("PATCH", v1(`/meeting-agreements/${seg(id)}`), changes);
+export const deleteMeetingAgreement = (id) =>
+  request("DELETE", v1(`/meeting-agreements/${seg(id)}`));

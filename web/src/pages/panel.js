@@ -13,7 +13,9 @@ import {
   listActionItems,
   listAgenda,
   listGoals,
+  listMeetingAgreements,
   listMeetings,
+  listOpenActionItems,
 } from "../lib/api.js";
 import { h, setChildren } from "../lib/dom.js";
 import { connectEvents } from "../lib/events.js";
@@ -25,6 +27,7 @@ import { agreementCard } from "../panel/agreement-card.js";
 import { goalsSection } from "../panel/goals.js";
 import { meetingHeader } from "../panel/header.js";
 import { mountNotes, notesSection } from "../panel/notes.js";
+import { outcomesSection } from "../panel/outcomes.js";
 import { pairSection } from "../panel/pair.js";
 import { pastMeetingsCard } from "../panel/past.js";
 import { promptsSection } from "../panel/prompts.js";
@@ -53,14 +56,17 @@ function loadProblem(error) {
 async function load(meetingId) {
   const [me, meeting] = await Promise.all([getMe(), getMeeting(meetingId)]);
   const mentorshipId = meeting.mentorship_id;
-  const [mentorship, agenda, goals, actions, meetings, agreement] = await Promise.all([
-    getMentorship(mentorshipId),
-    listAgenda(meetingId),
-    listGoals(mentorshipId),
-    listActionItems(mentorshipId),
-    listMeetings(mentorshipId).catch(() => ({ meetings: [] })),
-    getAgreement(mentorshipId).catch(() => null),
-  ]);
+  const [mentorship, agenda, goals, actions, meetings, agreement, outcomes, openSteps] =
+    await Promise.all([
+      getMentorship(mentorshipId),
+      listAgenda(meetingId),
+      listGoals(mentorshipId),
+      listActionItems(mentorshipId),
+      listMeetings(mentorshipId).catch(() => ({ meetings: [] })),
+      getAgreement(mentorshipId).catch(() => null),
+      listMeetingAgreements(meetingId),
+      listOpenActionItems(mentorshipId),
+    ]);
   return {
     me,
     meeting,
@@ -70,6 +76,8 @@ async function load(meetingId) {
     actions: actions.items ?? [],
     meetings: meetings.meetings ?? [],
     agreement,
+    meetingAgreements: outcomes.agreements ?? [],
+    openSteps: openSteps.items ?? [],
   };
 }
 
@@ -112,6 +120,7 @@ export async function renderPanel(root, settings) {
   const prompts = promptsSection(ctx, meetingIndex(data.meetings, data.meeting));
   const ended = endedCard(ctx);
   const wrapup = wrapupCard(ctx);
+  const outcomes = outcomesSection(ctx, { agreements: data.meetingAgreements, steps: data.openSteps });
   const past = pastMeetingsCard(ctx, data.meetings);
   // The meeting changed (moved, started, ended): every part that depends on its state follows.
   let wasEnded = data.meeting.status === "ended";
@@ -122,6 +131,7 @@ export async function renderPanel(root, settings) {
     end.update(meeting);
     ended.update(meeting);
     wrapup.update(meeting);
+    outcomes.updateMeeting();
     if (meeting.status === "ended" && !wasEnded) {
       wasEnded = true;
       past.refresh();
@@ -136,12 +146,15 @@ export async function renderPanel(root, settings) {
   const fetchers = {
     agenda: async () => agenda.update(await listAgenda(ctx.meeting.id)),
     actions: async () => {
-      const [list, agendaData] = await Promise.all([
+      const [list, agendaData, open, made] = await Promise.all([
         listActionItems(mentorshipId),
         listAgenda(ctx.meeting.id),
+        listOpenActionItems(mentorshipId),
+        listMeetingAgreements(ctx.meeting.id),
       ]);
       actions.update(list.items ?? []);
       agenda.update(agendaData);
+      outcomes.update({ agreements: made.agreements ?? [], steps: open.items ?? [] });
     },
     goals: async () => goals.update((await listGoals(mentorshipId)).goals ?? []),
     meeting: async () => {
@@ -182,6 +195,7 @@ export async function renderPanel(root, settings) {
     ended.element,
     pairSection(ctx),
     h("div", { class: "panel-live" }, notes.element, agenda.element),
+    outcomes.element,
     wrapup.element,
     h(
       "div",
