@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -18,7 +18,12 @@ from sidecar.domain.models import Meeting
 from sidecar.keys import REPOS
 from sidecar.settings import Settings
 from tests.browser_support import ConsoleWatch
-from tests.smtp_server import smtp  # noqa: F401  (the real SMTP server fixture)
+
+if TYPE_CHECKING:
+    from tests.smtp_server import SmtpServer
+
+# The real SMTP server fixture (`smtp`) for every test.
+pytest_plugins = ["tests.smtp_server"]
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -152,7 +157,15 @@ async def other_pair(client: TestClient[web.Request, web.Application]) -> Pair:
     return await make_pair(client.app, "b")
 
 
-# --- shared by the browser tests (each test module provides its own `server`) ------------------
+# --- shared by the browser tests ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def server(aiohttp_server: ClientFactory, tmp_path: Path, smtp: SmtpServer) -> TestServer:
+    """The real service, its email going to the real SMTP server of the `smtp` fixture."""
+    settings = Settings(data_dir=tmp_path / "data", outbox_poll_seconds=0.1, **smtp.settings())
+    server: TestServer = await aiohttp_server(create_app(settings))
+    return server
 
 
 @pytest.fixture

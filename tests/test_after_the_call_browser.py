@@ -8,16 +8,12 @@ Screenshots: /tmp/wrapup-mentee.png (1280 px), /tmp/ended-mentor.png (420 px).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.demo import MENTEE_EMAIL, MENTOR_EMAIL, DemoSeed
-from sidecar.settings import Settings
 from tests.browser_support import (
     ConsoleWatch,
     new_context,
@@ -29,14 +25,7 @@ from tests.smtp_server import SmtpServer
 
 pytestmark = requires_chromium
 
-ServerFactory = Callable[..., Awaitable[TestServer]]
 AGREED = "Agreed: we meet on Tuesdays"
-
-
-@pytest.fixture
-async def server(aiohttp_server: ServerFactory, tmp_path: Path, smtp: SmtpServer) -> TestServer:
-    settings = Settings(data_dir=tmp_path / "data", outbox_poll_seconds=0.1, **smtp.settings())
-    return await aiohttp_server(create_app(settings))
 
 
 def expect(locator: Any) -> Any:

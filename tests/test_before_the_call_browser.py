@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -20,12 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.demo import MENTOR_EMAIL, DemoSeed
-from sidecar.settings import Settings
 from tests.browser_support import (
     ConsoleWatch,
     new_context,
@@ -37,14 +33,7 @@ from tests.smtp_server import SmtpServer
 
 pytestmark = requires_chromium
 
-ServerFactory = Callable[..., Awaitable[TestServer]]
 LIVE_MS = 2500  # "at once": the other person's screen follows within about two seconds
-
-
-@pytest.fixture
-async def server(aiohttp_server: ServerFactory, tmp_path: Path, smtp: SmtpServer) -> TestServer:
-    settings = Settings(data_dir=tmp_path / "data", outbox_poll_seconds=0.1, **smtp.settings())
-    return await aiohttp_server(create_app(settings))
 
 
 def expect(locator: Any) -> Any:

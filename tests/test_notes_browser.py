@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
@@ -48,11 +47,6 @@ EDITOR_TEXT = """
   return copy.textContent.replace(/\\u2060/g, "");
 }).join("\\n")
 """
-
-
-@pytest.fixture
-async def server(aiohttp_server: ServerFactory, tmp_path: Path) -> TestServer:
-    return await aiohttp_server(create_app(Settings(data_dir=tmp_path / "data")))
 
 
 async def open_panel(

@@ -8,32 +8,21 @@ Screenshot: /tmp/outcomes.png (mentor, 420 px).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.demo import MENTOR_EMAIL, DemoSeed
-from sidecar.settings import Settings
 from tests.browser_support import ConsoleWatch, requires_chromium, screenshot
 from tests.smtp_server import SmtpServer
 from tests.test_after_the_call_browser import expect, open_panel, wait_for_mail
 
 pytestmark = requires_chromium
 
-ServerFactory = Callable[..., Awaitable[TestServer]]
 AGREEMENT = "We share the reading list by email"
 STEP = "Send Arjun two example design docs"
 DUE = "2031-03-14"
-
-
-@pytest.fixture
-async def server(aiohttp_server: ServerFactory, tmp_path: Path, smtp: SmtpServer) -> TestServer:
-    settings = Settings(data_dir=tmp_path / "data", outbox_poll_seconds=0.1, **smtp.settings())
-    return await aiohttp_server(create_app(settings))
 
 
 async def test_agreements_and_next_steps_reach_the_summary(

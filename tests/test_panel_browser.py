@@ -8,19 +8,15 @@ it is missing. Screenshots go under tmp_path; the main ones are also copied to /
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.demo import DemoSeed
-from sidecar.settings import Settings
 from tests.browser_support import (
     ConsoleWatch,
     new_context,
@@ -31,7 +27,6 @@ from tests.browser_support import (
 
 pytestmark = requires_chromium
 
-ServerFactory = Callable[..., Awaitable[TestServer]]
 
 SECTIONS = ["review", "successes", "challenges", "goal_progress", "topics", "next_period"]
 HEADINGS = [
@@ -42,11 +37,6 @@ HEADINGS = [
     "Topics to discuss",
     "Plan for the next period",
 ]
-
-
-@pytest.fixture
-async def server(aiohttp_server: ServerFactory, tmp_path: Path) -> TestServer:
-    return await aiohttp_server(create_app(Settings(data_dir=tmp_path / "data")))
 
 
 async def api_get(server: TestServer, token: str, path: str) -> Any:

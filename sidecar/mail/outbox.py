@@ -57,35 +57,38 @@ class Outbox:
         meeting_id: str | None = None,
         person_id: str | None = None,
     ) -> bool:
-        """Store a message for delivery; False when one with this key exists already."""
-        changed = await self._db.execute(
-            "INSERT INTO outbox (dedupe_key, kind, meeting_id, person_id, recipient, subject,"
-            " message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING",
-            (
-                key,
-                kind,
-                meeting_id,
-                person_id,
-                str(message["To"]),
-                str(message["Subject"]),
-                message.as_bytes(),
-                now_iso(),
-                now_iso(),
-            ),
+        """Store an email for delivery; False when one with this key exists already."""
+        return await self._insert(
+            key,
+            kind,
+            meeting_id,
+            person_id,
+            str(message["To"]),
+            str(message["Subject"]),
+            message.as_bytes(),
         )
-        self._wake.set()
-        return changed > 0
 
     async def enqueue_webhook(
         self, key: str, url: str, payload: bytes, *, meeting_id: str | None = None
     ) -> bool:
         """A JSON POST, delivered and retried like an email."""
+        return await self._insert(key, "webhook", meeting_id, None, url, "webhook", payload)
+
+    async def _insert(
+        self,
+        key: str,
+        kind: str,
+        meeting_id: str | None,
+        person_id: str | None,
+        recipient: str,
+        subject: str,
+        data: bytes,
+    ) -> bool:
         changed = await self._db.execute(
-            "INSERT INTO outbox (dedupe_key, kind, meeting_id, recipient, subject, message,"
-            " created_at, next_attempt_at) VALUES (?, 'webhook', ?, ?, 'webhook', ?, ?, ?)"
+            "INSERT INTO outbox (dedupe_key, kind, meeting_id, person_id, recipient, subject,"
+            " message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (dedupe_key) DO NOTHING",
-            (key, meeting_id, url, payload, now_iso(), now_iso()),
+            (key, kind, meeting_id, person_id, recipient, subject, data, now_iso(), now_iso()),
         )
         self._wake.set()
         return changed > 0

@@ -106,6 +106,7 @@ async def gather(
         for a in await repos.action_items.list(mentorship.id, viewer=viewer, status="open")
         if a.created_in_meeting_id == meeting.id
     ]
+    explicit_texts = {step.text for step in explicit}
     next_meeting = await repos.meetings.next_for(mentorship.id, after=meeting.scheduled_end)
     if next_meeting is not None and next_meeting.id == meeting.id:
         next_meeting = None
@@ -129,7 +130,7 @@ async def gather(
         + [
             Step(s.text, _owner(s, mentorship, people), s.due)
             for s in outcomes.next_steps
-            if not s.done and s.text not in {e.text for e in explicit}
+            if not s.done and s.text not in explicit_texts
         ],
         progress=progress,
         next_meeting=next_meeting,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -18,7 +19,7 @@ from sidecar.keys import ASSET_VERSION, REPOS, SETTINGS
 from sidecar.web.security import csp_nonce
 
 STATIC_DIR = Path(str(resources.files("sidecar") / "static"))
-_TEMPLATE = resources.files("sidecar") / "templates" / "page.html"
+_TEMPLATE_FILE = resources.files("sidecar") / "templates" / "page.html"
 _PLACEHOLDER = re.compile(r"{{(\w+)}}")
 _FIELDS = (
     "page",
@@ -29,6 +30,12 @@ _FIELDS = (
     "asset_version",
     "title",
 )
+
+
+@functools.cache
+def _template() -> str:
+    """Read once per process: the template ships with the package and never changes at run time."""
+    return _TEMPLATE_FILE.read_text(encoding="utf-8")
 
 
 def asset_version() -> str:
@@ -59,7 +66,7 @@ def render(
         "asset_version": request.app[ASSET_VERSION],
         "title": title,
     }
-    template = _TEMPLATE.read_text(encoding="utf-8")
+    template = _template()
     body = _PLACEHOLDER.sub(lambda m: html.escape(values.get(m.group(1), ""), quote=True), template)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 

@@ -24,6 +24,13 @@ function problemOn(form, error) {
   }
 }
 
+/** Shows `message` beside the empty required `text` field; true when the form may be sent. */
+function hasText(form, values, message) {
+  if (values.text) return true;
+  showErrors(form, { message: "", fields: [{ loc: "text", msg: message }] });
+  return false;
+}
+
 function ownerName(ctx, ownerId) {
   if (!ownerId) return null;
   if (ownerId === ctx.me.id) return "You";
@@ -162,13 +169,7 @@ export function outcomesSection(ctx, initial = {}) {
     event.preventDefault();
     clearErrors(agreementForm);
     const values = formValues(agreementForm);
-    if (!values.text) {
-      showErrors(agreementForm, {
-        message: "",
-        fields: [{ loc: "text", msg: "Write what you agreed on." }],
-      });
-      return;
-    }
+    if (!hasText(agreementForm, values, "Write what you agreed on.")) return;
     try {
       const created = await whileSubmitting(agreementForm, () =>
         addMeetingAgreement(ctx.meeting.id, { text: values.text }),
@@ -220,13 +221,7 @@ export function outcomesSection(ctx, initial = {}) {
     event.preventDefault();
     clearErrors(stepForm);
     const values = formValues(stepForm);
-    if (!values.text) {
-      showErrors(stepForm, {
-        message: "",
-        fields: [{ loc: "text", msg: "Write what will be done." }],
-      });
-      return;
-    }
+    if (!hasText(stepForm, values, "Write what will be done.")) return;
     try {
       const created = await whileSubmitting(stepForm, () =>
         addActionItem(ctx.mentorship.id, {
