@@ -146,7 +146,9 @@ async def test_a_meeting_nobody_has_open_after_its_end_is_ended(
     await db.execute("UPDATE meetings SET status = 'live' WHERE id = ?", (held.id,))
     seen = iso(two_hours_ago + timedelta(minutes=50))
     await db.execute(
-        "INSERT INTO meeting_attendance VALUES (?, ?, ?, ?)", (held.id, pair.mentee_id, seen, seen)
+        "INSERT INTO meeting_attendance (meeting_id, person_id, first_seen_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?)",
+        (held.id, pair.mentee_id, seen, seen),
     )
     assert await end_idle_meetings(server.app) == 1
     assert await end_idle_meetings(server.app) == 0

@@ -304,6 +304,16 @@ CREATE TABLE meeting_agreements (
 CREATE INDEX meeting_agreements_meeting ON meeting_agreements(meeting_id, created_at);
 """,
     ),
+    (
+        9,
+        """
+-- Attendance from the call itself (Zoom, Jitsi), not only the panel: when each person was
+-- first in the call (punctuality) and when they left it last, and which source said so.
+ALTER TABLE meeting_attendance ADD COLUMN joined_call_at TEXT;
+ALTER TABLE meeting_attendance ADD COLUMN left_call_at TEXT;
+ALTER TABLE meeting_attendance ADD COLUMN call_source TEXT;  -- zoom, jitsi
+""",
+    ),
 ]
 
 
