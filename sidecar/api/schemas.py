@@ -409,3 +409,14 @@ class MeetingAgreementIn(Input):
 
 class MeetingAgreementList(Output):
     agreements: list[MeetingAgreement]
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+
+class MentorshipDeletion(Input):
+    """Deleting cannot be undone; the caller says so explicitly."""
+
+    confirm: Literal[True] = Field(
+        description="Must be true: the mentorship and everything of it is erased for both people."
+    )

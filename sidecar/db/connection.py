@@ -120,6 +120,8 @@ async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten, not just unlinked: an erased mentorship stays erased.
+        await conn.execute("PRAGMA secure_delete=ON")
         await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         applied = await apply_migrations(conn)
     except BaseException:

@@ -8,5 +8,6 @@ from sidecar.api.endpoints import (  # noqa: F401
     mentorships,
     notes,
     people,
+    privacy,
     profiles,
 )

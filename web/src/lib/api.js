@@ -168,3 +168,6 @@ export const updateMeetingAgreement = (id, changes) =>
   request("PATCH", v1(`/meeting-agreements/${seg(id)}`), changes);
 export const deleteMeetingAgreement = (id) =>
   request("DELETE", v1(`/meeting-agreements/${seg(id)}`));
+export const everythingExportUrl = () => v1("/me/export");
+export const deleteMentorship = (id) =>
+  request("DELETE", v1(`/mentorships/${seg(id)}`), { confirm: true });

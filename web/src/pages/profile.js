@@ -3,6 +3,7 @@
 // resized by the service) that your partner sees in the panel; the private calendar link.
 
 import { calendarFeed } from "../components/calendar-feed.js";
+import { yourData } from "../components/your-data.js";
 import { notice, retryButton, signedInFooter, topBar } from "../components/layout.js";
 import { ApiError, deletePhoto, getMe, photoUrl, updateMe, uploadPhoto } from "../lib/api.js";
 import { h, liveRegion, setChildren, setText, uid } from "../lib/dom.js";
@@ -224,6 +225,7 @@ export async function renderProfile(root) {
       h("h2", { id: "calendar-heading" }, "Add to my calendar"),
       calendarFeed(),
     ),
+    yourData(me.mentorships ?? []),
     footer,
   );
 }

@@ -1,0 +1,208 @@
+"""A person takes all their data away in one archive, and erasing a mentorship leaves nothing of
+it in the SQLite file (scanned byte by byte, log included)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sqlite3
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestClient, TestServer
+
+from sidecar import privacy
+from sidecar.app import create_app
+from sidecar.keys import REPOS
+from sidecar.settings import Settings
+from sidecar.summary.ending import end_meeting
+from tests.conftest import Pair, add_meeting, make_pair
+from tests.notes_client import NotesClient
+
+# Words that occur nowhere else; every kind of record of the erased pair carries one.
+SECRETS = {
+    "title": "quokkatitle",
+    "agreement": "zanzibarcadence",
+    "goal": "pangolingoal",
+    "progress": "narwhalprogress",
+    "agenda": "axolotlagenda",
+    "action": "okapiaction",
+    "agreed": "tapiragreed",
+    "notes": "capybaranotes",
+    "meeting": "dugongmeeting",
+}
+KEPT = "marmotkept"  # the other pair's word, which must survive (proves the scan can see)
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[TestServer]:
+    server = TestServer(create_app(Settings(data_dir=tmp_path / "data")))
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+async def fill(
+    server: TestServer, pair: Pair, word_of: dict[str, str], meeting_id: str | None = None
+) -> None:
+    """Write each word into the pair's records through the API and the live notes."""
+    meeting_id = meeting_id or pair.meeting_id
+    async with ClientSession(str(server.make_url("/"))) as http:
+        auth = pair.auth("mentee")
+
+        async def ok(method: str, path: str, body: object) -> dict[str, object]:
+            response = await http.request(method, f"/api/v1{path}", json=body, headers=auth)
+            assert response.status < 300, await response.text()
+            return await response.json() if response.status != 204 else {}
+
+        await ok("PATCH", f"/mentorships/{pair.mentorship_id}", {"title": word_of["title"]})
+        await ok(
+            "PATCH",
+            f"/mentorships/{pair.mentorship_id}/agreement",
+            {"meeting_cadence": f"weekly {word_of['agreement']}"},
+        )
+        goal = await ok(
+            "POST", f"/mentorships/{pair.mentorship_id}/goals", {"title": word_of["goal"]}
+        )
+        await ok(
+            "POST",
+            f"/goals/{goal['id']}/progress",
+            {"note": word_of["progress"], "status": "on_track"},
+        )
+        await ok("PATCH", f"/meetings/{meeting_id}", {"title": word_of["meeting"]})
+        await ok(
+            "POST",
+            f"/meetings/{meeting_id}/agenda",
+            {"section": "topics", "text": word_of["agenda"]},
+        )
+        await ok(
+            "POST",
+            f"/meetings/{meeting_id}/agreements",
+            {"text": word_of["agreed"]},
+        )
+        await ok(
+            "POST",
+            f"/mentorships/{pair.mentorship_id}/action-items",
+            {"text": word_of["action"], "owner_id": pair.mentee_id},
+        )
+    url = f"ws://127.0.0.1:{server.port}/ws/notes/{meeting_id}?token={pair.mentee_token}"
+    notes = await NotesClient(url).connect()
+    await asyncio.wait_for(notes.synced.wait(), 5)
+    await notes.insert(len(str(notes.text)), f"\n{word_of['notes']} was said\n")
+    await notes.close()
+
+
+def scan(data_dir: Path, word: str) -> list[str]:
+    """Files of the database (main, log, shared memory) in which the word's bytes occur."""
+    found = []
+    for path in sorted(data_dir.glob("sidecar.sqlite3*")):
+        if word.encode() in path.read_bytes():
+            found.append(path.name)
+    return found
+
+
+async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
+    service: TestServer, tmp_path: Path
+) -> None:
+    app = service.app
+    erased = await make_pair(app, "Erased")
+    kept = await make_pair(app, "Kept")
+    held = await add_meeting(app, erased, datetime.now(UTC) - timedelta(minutes=30))
+    await fill(service, erased, SECRETS, held.id)
+    await fill(service, kept, dict.fromkeys(SECRETS, KEPT))
+    # The meeting ends: its summary, search entry and emails now hold the words too.
+    assert await end_meeting(app, held.id, source="panel", actor=None)
+    await app[REPOS].db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    data_dir = tmp_path / "data"
+    for kind, word in SECRETS.items():
+        assert scan(data_dir, word), f"{kind}: the scan must see the words before the delete"
+
+    async with ClientSession(str(service.make_url("/"))) as http:
+        refused = await http.delete(
+            f"/api/v1/mentorships/{erased.mentorship_id}", json={}, headers=erased.auth()
+        )
+        assert refused.status == 422
+        assert "confirm" in await refused.text()
+        stranger = await http.delete(
+            f"/api/v1/mentorships/{erased.mentorship_id}",
+            json={"confirm": True},
+            headers=kept.auth(),
+        )
+        assert stranger.status == 404
+        gone = await http.delete(
+            f"/api/v1/mentorships/{erased.mentorship_id}",
+            json={"confirm": True},
+            headers=erased.auth("mentee"),
+        )
+        assert gone.status == 204, await gone.text()
+        after = await http.get(f"/api/v1/mentorships/{erased.mentorship_id}", headers=erased.auth())
+        assert after.status == 404
+        search = await http.get(
+            f"/api/v1/mentorships/{kept.mentorship_id}/search",
+            params={"q": KEPT},
+            headers=kept.auth(),
+        )
+        assert search.status == 200
+
+    await service.close()  # shutdown compacts open rooms and checkpoints nothing of the erased
+    for kind, word in SECRETS.items():
+        assert scan(data_dir, word) == [], f"{kind}: '{word}' is still in the database files"
+    assert scan(data_dir, KEPT), "the other pair's records must remain"
+    with sqlite3.connect(data_dir / "sidecar.sqlite3") as db:
+        for table in ("meetings", "note_updates", "summaries", "goals"):
+            rows = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            assert rows >= 1, f"{table}: the kept pair's rows went too"
+        assert (
+            db.execute(
+                "SELECT COUNT(*) FROM meetings WHERE id IN (?, ?)", (erased.meeting_id, held.id)
+            ).fetchone()[0]
+            == 0
+        )
+    # Both people still exist: each may have other mentorships and their own profile.
+    async with TestClient(TestServer(create_app(Settings(data_dir=data_dir)))) as http:
+        me = await http.get("/api/v1/me", headers=erased.auth())
+        assert me.status == 200
+        assert (await me.json())["mentorships"] == []
+
+
+async def test_the_export_holds_everything_of_the_person_and_their_pairs(
+    client: TestClient, pair: Pair, other_pair: Pair
+) -> None:
+    await fill(client.server, pair, SECRETS)
+    response = await client.get("/api/v1/me/export", headers=pair.auth("mentee"))
+    assert response.status == 200
+    assert response.content_type == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(await response.read()))
+    names = set(archive.namelist())
+    folder = f"mentorships/{pair.mentorship_id}"
+    assert {"README.txt", "person/people.json", "person/photo.jpg"} <= names
+    assert {f"{folder}/{table}.json" for table in privacy.MENTORSHIP_TABLES} <= names
+    everything = b"".join(archive.read(name) for name in names).decode("utf-8", "replace")
+    for kind, word in SECRETS.items():
+        assert word in everything, f"{kind} is missing from the export"
+    person = json.loads(archive.read("person/people.json"))
+    assert person[0]["id"] == pair.mentee_id
+    # Secrets never leave, not even hashed; nothing of another pair is in it.
+    assert "token_hash" not in everything and "code_hash" not in everything
+    for foreign in (other_pair.mentorship_id, other_pair.meeting_id, other_pair.mentor_id):
+        assert foreign not in everything
+    notes = [n for n in names if n.startswith(f"{folder}/notes/")]
+    assert notes and SECRETS["notes"] in archive.read(notes[0]).decode()
+
+
+async def test_every_table_is_exported_and_erased_on_purpose(client: TestClient) -> None:
+    rows = await client.app[REPOS].db.fetch_all(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'meeting_search_%'"
+    )
+    tables = {row["name"] for row in rows}
+    declared = (
+        set(privacy.PERSON_TABLES) | set(privacy.MENTORSHIP_TABLES) | set(privacy.NOT_EXPORTED)
+    )
+    assert tables - declared == set(), "new tables must be declared in sidecar/privacy.py"
+    assert declared - tables == set(), "sidecar/privacy.py names tables that do not exist"
