@@ -47,6 +47,7 @@ class Outbox:
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def enqueue(
         self,
@@ -102,14 +103,26 @@ class Outbox:
         await self.transport.send(message)
 
     def start(self) -> None:
+        self._stopping = False
         self._worker = asyncio.create_task(self._deliver_forever(), name="outbox")
 
-    async def stop(self) -> None:
-        if self._worker is not None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Finish the message being sent and record it, then stop; cancel after `grace_seconds`.
+
+        Cancelling in the middle of a send could lose the record of a delivered message, and the
+        next start would send it again.
+        """
+        if self._worker is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._worker), grace_seconds)
+        except TimeoutError:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-            self._worker = None
+        self._worker = None
 
     async def deliver_due(self) -> int:
         """Try every message that is due once; returns how many were sent."""
@@ -120,6 +133,8 @@ class Outbox:
         )
         sent = 0
         for row in due:
+            if self._stopping:
+                break
             try:
                 await self._send(row["kind"], row["recipient"], row["message"])
             except Exception as exc:  # SMTP down, refused, timed out: try again later
@@ -138,16 +153,19 @@ class Outbox:
                     (attempts, str(exc)[:500], iso(retry_at), row["id"]),
                 )
             else:
-                await self._db.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, last_error = NULL"
-                    " WHERE id = ?",
-                    (now_iso(), row["id"]),
+                # Shielded: once the server has the message, its record must be written.
+                await asyncio.shield(
+                    self._db.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, last_error = NULL"
+                        " WHERE id = ?",
+                        (now_iso(), row["id"]),
+                    )
                 )
                 sent += 1
         return sent
 
     async def _deliver_forever(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.deliver_due()
