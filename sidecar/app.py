@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from sidecar import reminders
+import zoom_app
+from sidecar import jitsi, reminders
 from sidecar.api import endpoints  # noqa: F401  (registers the API routes)
 from sidecar.api.errors import json_errors
 from sidecar.api.openapi import build_openapi
@@ -21,11 +22,13 @@ from sidecar.keys import (
     LIFECYCLE,
     LIVE_EVENTS,
     OUTBOX,
+    RATE_LIMITER,
     REPOS,
     SETTINGS,
     WEBSOCKETS,
     Lifecycle,
 )
+from sidecar.limits import LocalRateLimiter
 from sidecar.live import events as live_events
 from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
@@ -49,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app[ASSET_VERSION] = pages.asset_version()
     app[LIFECYCLE] = Lifecycle()
     app[LIVE_EVENTS] = MeetingEvents()
+    app[RATE_LIMITER] = LocalRateLimiter()
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
@@ -69,7 +73,9 @@ def create_app(settings: Settings) -> web.Application:
     calendar_feed.add_routes(app)
     notes_endpoint.add_routes(app)
     live_events.add_routes(app)
+    jitsi.add_routes(app)  # the call page, /jitsi/events/* (Prosody event_sync)
     pages.add_routes(app)
+    zoom_app.install(app)  # the Zoom App: Home URL, OAuth, webhook and its worker (zoom_app/)
     return app
 
 
@@ -100,7 +106,7 @@ async def _outbox(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await outbox.stop()
+        await outbox.stop(grace_seconds=settings.shutdown_timeout)
 
 
 async def _reminders(app: web.Application) -> AsyncIterator[None]:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from sidecar.db import Database
 from sidecar.db.repositories import Repositories
+from sidecar.limits import RateLimiter
 from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
 from sidecar.notes.room import Rooms
 from sidecar.settings import Settings
+
+if TYPE_CHECKING:  # zoom_app imports this module; the key's type is only needed by mypy
+    from sidecar.jitsi.config import JitsiConfig  # (sidecar.jitsi imports this module too)
+    from zoom_app.state import ZoomState
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -26,6 +32,8 @@ LIVE_EVENTS = web.AppKey("live_events", MeetingEvents)
 OUTBOX = web.AppKey("outbox", Outbox)
 # The live-notes documents in memory (sidecar.notes).
 NOTE_ROOMS = web.AppKey("note_rooms", Rooms)
+# Quotas of HTTP actions (sidecar.limits): sign-ups, invites, uploads.
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 
 
 @dataclass
@@ -36,3 +44,13 @@ class Lifecycle:
 
 
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+
+
+# --- Zoom (zoom_app/) ---
+# The Zoom App's state: its store, HTTP client for Zoom, and the webhook worker's wake-up.
+ZOOM: web.AppKey[ZoomState] = web.AppKey("zoom")
+
+
+# --- Jitsi (sidecar/jitsi/) ---
+# The Jitsi server this service embeds and signs room tokens for, read from the settings once.
+JITSI: web.AppKey[JitsiConfig] = web.AppKey("jitsi")

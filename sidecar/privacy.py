@@ -42,6 +42,11 @@ PERSON_TABLES: dict[str, str] = {
         "SELECT created_at, expires_at, used_at FROM signin_links WHERE person_id = :person"
     ),
     "photos": "SELECT content_type, updated_at FROM photos WHERE person_id = :person",
+    "zoom_accounts": (
+        "SELECT zoom_user_id, zoom_email, scope, token_expires_at, linked_at, updated_at"
+        " FROM zoom_accounts WHERE person_id = :person"
+    ),
+    "zoom_link_codes": "SELECT expires_at, used_at FROM zoom_link_codes WHERE person_id = :person",
 }
 
 # Rows of one mentorship, with `:mentorship` bound; `meetings_of` is the subquery of its meetings.
@@ -73,6 +78,28 @@ MENTORSHIP_TABLES: dict[str, str] = {
         f" last_error, sent_at FROM outbox WHERE meeting_id IN {_MEETINGS}"
     ),
 }
+
+# Zoom's event notifications about the pair's Zoom meetings (stored raw, so matched by the
+# meeting number or instance UUID inside them).
+_ZOOM_EVENTS_OF_PAIR = (
+    "(CAST(json_extract(body, '$.payload.object.id') AS TEXT) IN"
+    " (SELECT zoom_meeting_id FROM zoom_meeting_links WHERE mentorship_id = :mentorship)"
+    " OR json_extract(body, '$.payload.object.uuid') IN"
+    f" (SELECT zoom_uuid FROM zoom_meeting_instances WHERE meeting_id IN {_MEETINGS}))"
+)
+MENTORSHIP_TABLES.update(
+    {
+        "zoom_meeting_links": "SELECT * FROM zoom_meeting_links WHERE mentorship_id = :mentorship",
+        "zoom_meeting_instances": (
+            f"SELECT * FROM zoom_meeting_instances WHERE meeting_id IN {_MEETINGS}"
+        ),
+        "zoom_events": (
+            "SELECT event, body, received_at, processed_at, outcome FROM zoom_events"
+            f" WHERE json_valid(body) AND {_ZOOM_EVENTS_OF_PAIR}"
+        ),
+        "jitsi_rooms": f"SELECT * FROM jitsi_rooms WHERE meeting_id IN {_MEETINGS}",
+    }
+)
 
 # Tables whose rows are not exported as rows, and why.
 NOT_EXPORTED: dict[str, str] = {
@@ -158,6 +185,10 @@ async def delete_mentorship(app: web.Application, mentorship_id: str) -> None:
     async with db.transaction():
         # FTS5 tables have no foreign keys; everything else goes by ON DELETE CASCADE.
         await db.execute("DELETE FROM meeting_search WHERE mentorship_id = ?", (mentorship_id,))
+        await db.execute(
+            f"DELETE FROM zoom_events WHERE json_valid(body) AND {_ZOOM_EVENTS_OF_PAIR}",
+            {"mentorship": mentorship_id},
+        )
         await db.execute("DELETE FROM mentorships WHERE id = ?", (mentorship_id,))
     await scrub(db)
     log.info("mentorship %s deleted with its %d meeting(s)", mentorship_id, len(meeting_ids))

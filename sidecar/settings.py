@@ -115,6 +115,87 @@ class Settings:
     shutdown_timeout: float = _setting(
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )
+    # --- Rate limits and quotas (sidecar/limits.py); 0 switches one off ------------------------
+    signups_per_hour: int = _setting(
+        20,
+        "New people (starting a mentorship, accepting an invite) per hour from one address; "
+        "behind a trusted proxy the address is the first `X-Forwarded-For` entry.",
+    )
+    invites_per_day: int = _setting(20, "Invite links one person may create per day.")
+    uploads_per_hour: int = _setting(30, "Profile photo uploads one person may make per hour.")
+    websocket_messages_per_second: int = _setting(
+        60,
+        "Messages one websocket (live notes, live events) may send per second, with bursts of "
+        "up to twice that; a faster sender is disconnected (4429) and its room is untouched.",
+    )
+    # --- Zoom (zoom_app/): the panel as a Zoom App, OAuth and the event webhook ---------------
+    zoom_client_id: str = _setting(
+        "", "Client ID of the Zoom App (Marketplace: App Credentials); empty turns Zoom off."
+    )
+    zoom_client_secret: str = _setting(
+        "",
+        "Client secret of the Zoom App; also the key (SHA-256 of it) of the x-zoom-app-context "
+        "header.",
+    )
+    zoom_webhook_secret: str = _setting(
+        "",
+        "Secret token of the Zoom App's event subscription; /zoom/webhook refuses every event "
+        "while it is empty.",
+    )
+    zoom_oauth_base_url: str = _setting(
+        "https://zoom.us", "Where Zoom's OAuth lives (`/oauth/authorize`, `/oauth/token`)."
+    )
+    zoom_api_base_url: str = _setting(
+        "https://api.zoom.us", "Base URL of Zoom's REST API (`/v2/users/me`)."
+    )
+    zoom_token_key: str = _setting(
+        "",
+        "Key that encrypts stored Zoom tokens (AES-256-GCM): 32 bytes in URL-safe base64; "
+        "empty derives one from the client secret.",
+    )
+    zoom_webhook_max_age_seconds: int = _setting(
+        300, "Zoom events whose x-zm-request-timestamp is further from now than this are refused."
+    )
+    # --- Jitsi (sidecar/jitsi/): the call page, room tokens and Prosody's event_sync -----------
+    jitsi_base_url: str = _setting(
+        "",
+        "Base URL of the Jitsi Meet server the call page embeds, e.g. `https://meet.example.org` "
+        "(`https://8x8.vc` for JaaS); empty turns the Jitsi call page off.",
+    )
+    jitsi_app_id: str = _setting(
+        "",
+        "Prosody's token `app_id` (each room token's `iss`); for JaaS the `vpaas-magic-cookie-…` "
+        "app ID.",
+    )
+    jitsi_app_secret: str = _setting(
+        "",
+        "Prosody's token `app_secret`, which signs each person's HS256 room token; empty (and "
+        "no JaaS key) joins rooms without a token.",
+    )
+    jitsi_audience: str = _setting(
+        "jitsi", "The `aud` claim of room tokens (one of Prosody's `asap_accepted_audiences`)."
+    )
+    jitsi_subject: str = _setting(
+        "",
+        "The `sub` claim of room tokens: the Jitsi XMPP domain (or `*`); empty means the host "
+        "of JITSI_BASE_URL.",
+    )
+    jitsi_token_minutes: int = _setting(
+        90, "How long a room token stays valid, in minutes (the call page gets a fresh one)."
+    )
+    jitsi_event_secret: str = _setting(
+        "",
+        "Bearer secret Prosody's event_sync module sends (`api_headers`) to /jitsi/events/*; "
+        "empty turns those endpoints off.",
+    )
+    jitsi_jaas_key_id: str = _setting(
+        "",
+        "JaaS only: the API key ID (the `kid` header, `vpaas-magic-cookie-…/…`); set, room "
+        "tokens are RS256 JaaS tokens signed with JITSI_JAAS_PRIVATE_KEY_FILE.",
+    )
+    jitsi_jaas_private_key_file: str = _setting(
+        "", "JaaS only: the PEM file of the private key whose public key is uploaded to JaaS."
+    )
 
     def __post_init__(self) -> None:
         if self.smtp_security not in ("starttls", "tls", "none"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -20,7 +21,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def start_demo(
+    data_dir: Path, port: int, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """`demo --json` in a real process; `env` adds MENTOR_SIDECAR_* settings."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -36,6 +40,7 @@ def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None
     line = process.stdout.readline()  # the service prints one JSON line once it is listening

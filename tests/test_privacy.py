@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar import privacy
@@ -36,6 +36,7 @@ SECRETS = {
     "notes": "capybaranotes",
     "meeting": "dugongmeeting",
 }
+ZOOM_TOPIC = "wombatzoomtopic"  # in a Zoom event notification about the erased pair's meeting
 KEPT = "marmotkept"  # the other pair's word, which must survive (proves the scan can see)
 
 
@@ -97,6 +98,27 @@ async def fill(
     await notes.close()
 
 
+async def zoom_event(app: web.Application, pair: Pair, zoom_meeting_id: str, topic: str) -> None:
+    """The pair's Zoom meeting, linked to their mentorship, and one stored Zoom notification."""
+    db = app[REPOS].db
+    now = "2026-11-24T10:00:00.000Z"
+    await db.execute(
+        "INSERT INTO zoom_meeting_links (zoom_meeting_id, mentorship_id, linked_by, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?)",
+        (zoom_meeting_id, pair.mentorship_id, pair.mentor_id, now, now),
+    )
+    body = json.dumps(
+        {
+            "event": "meeting.participant_joined",
+            "payload": {"object": {"id": int(zoom_meeting_id), "uuid": "u==", "topic": topic}},
+        }
+    )
+    await db.execute(
+        "INSERT INTO zoom_events (dedupe_key, event, body, received_at) VALUES (?, ?, ?, ?)",
+        (f"test:{zoom_meeting_id}", "meeting.participant_joined", body, now),
+    )
+
+
 def scan(data_dir: Path, word: str) -> list[str]:
     """Files of the database (main, log, shared memory) in which the word's bytes occur."""
     found = []
@@ -115,11 +137,13 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
     held = await add_meeting(app, erased, datetime.now(UTC) - timedelta(minutes=30))
     await fill(service, erased, SECRETS, held.id)
     await fill(service, kept, dict.fromkeys(SECRETS, KEPT))
+    await zoom_event(app, erased, "85746065432", ZOOM_TOPIC)
+    await zoom_event(app, kept, "11122233344", KEPT)
     # The meeting ends: its summary, search entry and emails now hold the words too.
     assert await end_meeting(app, held.id, source="panel", actor=None)
     await app[REPOS].db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     data_dir = tmp_path / "data"
-    for kind, word in SECRETS.items():
+    for kind, word in {**SECRETS, "zoom": ZOOM_TOPIC}.items():
         assert scan(data_dir, word), f"{kind}: the scan must see the words before the delete"
 
     async with ClientSession(str(service.make_url("/"))) as http:
@@ -150,7 +174,7 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
         assert search.status == 200
 
     await service.close()  # shutdown compacts open rooms and checkpoints nothing of the erased
-    for kind, word in SECRETS.items():
+    for kind, word in {**SECRETS, "zoom": ZOOM_TOPIC}.items():
         assert scan(data_dir, word) == [], f"{kind}: '{word}' is still in the database files"
     assert scan(data_dir, KEPT), "the other pair's records must remain"
     with sqlite3.connect(data_dir / "sidecar.sqlite3") as db:

@@ -118,6 +118,8 @@ def _responses(e: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
         statuses += [("400", "Body is not a JSON object"), ("422", "A field is invalid")]
     if e.auth == "required":
         statuses.append(("401", "Not signed in, or the token is revoked"))
+    if e.limit is not None:
+        statuses.append(("429", f"Quota '{e.limit}' used up; Retry-After says when to try again"))
     for status, description in statuses:
         responses[status] = {"description": description, "content": error}
     return responses

@@ -18,7 +18,8 @@ from sidecar.api.auth import Identity, identify, require_identity
 from sidecar.api.errors import ApiError, InputRejected, validation_fields
 from sidecar.db.repositories import Repositories
 from sidecar.domain.models import Meeting
-from sidecar.keys import LIVE_EVENTS, REPOS, SETTINGS
+from sidecar.keys import LIVE_EVENTS, RATE_LIMITER, REPOS, SETTINGS
+from sidecar.limits import QUOTAS, enforce
 from sidecar.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -78,6 +79,7 @@ class Endpoint:
     tags: tuple[str, ...] = field(default_factory=tuple)
     publishes: str | None = None  # the live event a successful call sends to the pair's panels
     raw_body: tuple[str, ...] = ()  # content types of a non-JSON body the function reads itself
+    limit: str | None = None  # the quota of sidecar.limits.QUOTAS each call counts against
 
     @property
     def full_path(self) -> str:
@@ -90,6 +92,14 @@ class Endpoint:
             identity = await identify(request)
         else:
             identity = None
+        if self.limit is not None:
+            await enforce(
+                request.app[RATE_LIMITER],
+                QUOTAS[self.limit],
+                request,
+                request.app[SETTINGS],
+                identity.person_id if identity else None,
+            )
         query = _parse_query(self.query, request) if self.query else None
         body = await _parse_body(self.body, request) if self.body else None
         call = Call(request=request, identity=identity, body=body, query=query)
@@ -124,7 +134,10 @@ class ApiRegistry:
         tags: tuple[str, ...] = (),
         publishes: str | None = None,
         raw_body: tuple[str, ...] = (),
+        limit: str | None = None,
     ) -> Callable[[EndpointFn], EndpointFn]:
+        assert limit is None or limit in QUOTAS, f"unknown quota {limit}"
+
         def register(fn: EndpointFn) -> EndpointFn:
             self.endpoints.append(
                 Endpoint(
@@ -141,6 +154,7 @@ class ApiRegistry:
                     tags,
                     publishes,
                     raw_body,
+                    limit,
                 )
             )
             return fn

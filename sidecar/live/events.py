@@ -13,7 +13,8 @@ import json
 
 from aiohttp import WSMsgType, web
 
-from sidecar.keys import DATABASE, LIVE_EVENTS, WEBSOCKETS
+from sidecar.keys import DATABASE, LIVE_EVENTS, SETTINGS, WEBSOCKETS
+from sidecar.limits import close_flooding, message_bucket
 from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
@@ -28,7 +29,11 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     await attendance.seen(request.app[DATABASE], meeting, identity.person_id)
     try:
         await ws.send_str(json.dumps({"type": "hello"}))
+        allowance = message_bucket(request.app[SETTINGS])
         async for message in ws:
+            if allowance is not None and allowance.take():
+                await close_flooding(ws, request.app[SETTINGS])
+                break
             if message.type == WSMsgType.TEXT and message.data == "ping":
                 await ws.send_str('{"type": "pong"}')
     finally:

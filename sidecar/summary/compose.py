@@ -14,6 +14,7 @@ from icalendar import Calendar
 from sidecar.calendar import PRODUCT_ID, meeting_event
 from sidecar.domain.models import AgendaItem, GoalProgress, Meeting, Mentorship, Person
 from sidecar.mail.compose import Attachment, compose
+from sidecar.summary.attendance import Arrival
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class MeetingRecord:
     progress: list[tuple[str, GoalProgress]]  # (goal title, entry)
     next_meeting: Meeting | None
     notes: str
+    # When each person joined the call (or opened the panel): punctuality, for the record.
+    arrivals: tuple[Arrival, ...] = ()
 
 
 def _local(record: MeetingRecord, person: Person) -> tuple[str, str]:
@@ -54,10 +57,20 @@ def _duration(record: MeetingRecord) -> str:
     return f"{minutes} min"
 
 
+def _arrived(record: MeetingRecord, person_id: str, reader: Person) -> str:
+    name = record.people[person_id].name
+    arrival = next((a for a in record.arrivals if a.person_id == person_id), None)
+    if arrival is None:
+        return name
+    at = arrival.joined_at.astimezone(ZoneInfo(reader.timezone))
+    timing = "on time" if arrival.minutes_late == 0 else f"{arrival.minutes_late} min late"
+    return f"{name} (joined {at:%H:%M}, {timing})"
+
+
 def summary_markdown(record: MeetingRecord, reader: Person) -> str:
     """The summary as the reader sees it (dates in their time zone)."""
     day, at = _local(record, reader)
-    names = ", ".join(record.people[p].name for p in record.attendees if p in record.people)
+    names = ", ".join(_arrived(record, p, reader) for p in record.attendees if p in record.people)
     lines = [
         f"# Summary: {record.meeting.title}, {day}",
         "",

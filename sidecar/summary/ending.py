@@ -135,6 +135,7 @@ async def gather(
         progress=progress,
         next_meeting=next_meeting,
         notes=notes,
+        arrivals=tuple(await attendance.arrivals(repos.db, meeting)),
     )
     return record, outcomes.next_steps
 

@@ -1,7 +1,8 @@
 // Entry point: one bundle for every page. The service renders page.html with
-// body[data-page] (panel | agreement | profile | home | invite | signed-out) and the ids the page needs.
+// body[data-page] (panel | agreement | profile | home | invite | signed-out | jitsi | zoom…) and the ids the page needs.
 
 import { notice, retryButton } from "./components/layout.js";
+import { renderJitsi } from "./jitsi/call.js";
 import { setChildren } from "./lib/dom.js";
 import { renderAgreement } from "./pages/agreement.js";
 import { renderHome } from "./pages/home.js";
@@ -9,6 +10,7 @@ import { renderInvite } from "./pages/invite.js";
 import { renderPanel } from "./pages/panel.js";
 import { renderProfile } from "./pages/profile.js";
 import { renderSignedOut } from "./pages/signed-out.js";
+import { ZOOM_PAGES, afterZoomRender } from "./zoom/index.js";
 
 const PAGES = {
   panel: renderPanel,
@@ -17,6 +19,8 @@ const PAGES = {
   agreement: renderAgreement,
   profile: renderProfile,
   "signed-out": renderSignedOut,
+  jitsi: renderJitsi,
+  ...ZOOM_PAGES,
 };
 
 async function start() {
@@ -32,6 +36,7 @@ async function start() {
   const render = PAGES[settings.page] ?? renderSignedOut;
   try {
     await render(root, settings);
+    await afterZoomRender(settings.page, root);
     body.dataset.state = "ready";
   } catch (error) {
     setChildren(

@@ -61,6 +61,7 @@ async def _person_for(
     status=201,
     example={"title": "Design mentoring", "role": "mentee", "me": _PROFILE_EXAMPLE},
     tags=TAGS,
+    limit="signup",
 )
 async def create_mentorship(call: Call[MentorshipCreate]) -> MentorshipCreated:
     repos = call.repos
@@ -164,6 +165,7 @@ async def confirm_agreement(call: Call[None]) -> Agreement:
     response=InviteCreated,
     status=201,
     tags=TAGS,
+    limit="invite",
 )
 async def create_invite(call: Call[None]) -> InviteCreated:
     lifetime = timedelta(hours=call.settings.invite_ttl_hours)
@@ -204,6 +206,7 @@ async def preview_invite(call: Call[None]) -> InvitePreview:
     status=201,
     example={"me": _PROFILE_EXAMPLE},
     tags=TAGS,
+    limit="signup",
 )
 async def accept_invite(call: Call[InviteAccept]) -> InviteAccepted:
     repos = call.repos

@@ -25,6 +25,7 @@ TAGS = ("profiles",)
     response=Person,
     raw_body=tuple(ACCEPTED.values()),
     tags=TAGS,
+    limit="upload",
 )
 async def put_photo(call: Call[Any]) -> Person:
     content_type = call.request.content_type

@@ -17,6 +17,7 @@ import {
   listMeetings,
   listOpenActionItems,
 } from "../lib/api.js";
+import { callLink } from "../jitsi/link.js";
 import { h, setChildren } from "../lib/dom.js";
 import { connectEvents } from "../lib/events.js";
 import { browserTimeZone, displayLocale, isValidTimeZone } from "../lib/time.js";
@@ -140,6 +141,7 @@ export async function renderPanel(root, settings) {
   }
   const end = endControl(ctx, { onEnded: meetingChanged });
   header.element.append(end.element);
+  header.element.querySelector(".status-row")?.append(callLink(ctx, settings));
 
   // Refetch one part of the panel; several events in a burst cost one request each part.
   const mentorshipId = data.meeting.mentorship_id;

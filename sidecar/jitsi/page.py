@@ -1,0 +1,30 @@
+"""The call page: the Jitsi meeting embedded with the IFrame API, the panel beside it.
+
+The page itself is the one template (body[data-page=jitsi]); its script asks
+GET /api/v1/meetings/{id}/jitsi for the room and token and loads `external_api.js` from the
+configured server, which the page's Content-Security-Policy allows for scripts and frames.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from sidecar.keys import JITSI, REPOS
+from sidecar.web.pages import for_members, render
+from sidecar.web.security import widen_csp
+
+
+@for_members
+async def call_page(request: web.Request, viewer: str) -> web.Response:
+    meeting = await request.app[REPOS].meetings.get(request.match_info["meeting_id"], viewer=viewer)
+    config = request.app[JITSI]
+    if config.enabled:
+        widen_csp(request, "script-src", config.origin)
+        widen_csp(request, "frame-src", config.origin)
+    return render(
+        request,
+        "jitsi",
+        title=f"Call: {meeting.title}",
+        meeting_id=meeting.id,
+        mentorship_id=meeting.mentorship_id,
+    )

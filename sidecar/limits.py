@@ -1,0 +1,155 @@
+"""Rate limits and quotas a public deployment needs.
+
+Each quota is a token bucket: up to `limit` actions at once, refilled at `limit` per `window`.
+HTTP quotas are keyed by person (or, for anonymous sign-ups, by client address) and kept behind
+the small `RateLimiter` interface, so several instances can later share them through Redis.
+A websocket's message rate is a bucket per connection, which needs no sharing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from aiohttp import web
+
+from sidecar.api.errors import ApiError
+from sidecar.settings import Settings
+
+Clock = Callable[[], float]
+KeyKind = Literal["address", "person"]
+
+
+@dataclass(frozen=True)
+class Quota:
+    name: str
+    what: str  # "sign-ups", in messages
+    setting: str  # the Settings field holding the limit
+    window_seconds: float
+    key: KeyKind
+
+    def limit(self, settings: Settings) -> int:
+        value: int = getattr(settings, self.setting)
+        return value
+
+
+QUOTAS: dict[str, Quota] = {
+    quota.name: quota
+    for quota in (
+        Quota("signup", "sign-ups", "signups_per_hour", 3600, "address"),
+        Quota("invite", "invites", "invites_per_day", 86400, "person"),
+        Quota("upload", "uploads", "uploads_per_hour", 3600, "person"),
+    )
+}
+
+
+class TokenBucket:
+    """`capacity` tokens, refilled continuously at `rate` per second."""
+
+    __slots__ = ("_clock", "capacity", "rate", "stamp", "tokens")
+
+    def __init__(self, capacity: float, rate: float, clock: Clock = time.monotonic) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self.tokens = capacity
+        self._clock = clock
+        self.stamp = clock()
+
+    def take(self) -> float:
+        """Take a token; 0.0 when allowed, else the seconds until one is available."""
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate if self.rate > 0 else math.inf
+
+    def full(self) -> bool:
+        now = self._clock()
+        return self.tokens + (now - self.stamp) * self.rate >= self.capacity
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: float) -> float:
+        """Count one action; 0.0 when allowed, else seconds to wait."""
+        ...
+
+
+class LocalRateLimiter:
+    """Buckets in this process's memory; idle (full) buckets are forgotten as keys pile up."""
+
+    def __init__(self, clock: Clock = time.monotonic, max_keys: int = 50_000) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, TokenBucket] = {}
+
+    async def hit(self, key: str, limit: int, window_seconds: float) -> float:
+        if limit <= 0:
+            return 0.0  # 0 switches the quota off
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._forget_idle()
+            bucket = TokenBucket(limit, limit / window_seconds, self._clock)
+            self._buckets[key] = bucket
+        return bucket.take()
+
+    def _forget_idle(self) -> None:
+        self._buckets = {k: b for k, b in self._buckets.items() if not b.full()}
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+def client_address(request: web.Request, settings: Settings) -> str:
+    """The caller's address; behind a trusted proxy, the first `X-Forwarded-For` entry."""
+    if settings.trust_forwarded_headers:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or "unknown"
+
+
+async def enforce(
+    limiter: RateLimiter,
+    quota: Quota,
+    request: web.Request,
+    settings: Settings,
+    person_id: str | None,
+) -> None:
+    """Raise 429 with Retry-After when the caller has used up this quota."""
+    who = person_id if quota.key == "person" and person_id else client_address(request, settings)
+    limit = quota.limit(settings)
+    wait = await limiter.hit(f"{quota.name}:{who}", limit, quota.window_seconds)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        per = "hour" if quota.window_seconds == 3600 else "day"
+        raise ApiError(
+            429,
+            f"{quota.name}: at most {limit} {quota.what} per {per}"
+            f" (MENTOR_SIDECAR_{quota.setting.upper()}); try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+# Close code for a websocket that sends faster than allowed; in y-websocket's no-reconnect range,
+# as a client that floods would only flood again.
+CLOSE_TOO_MANY_MESSAGES = 4429
+
+
+def message_bucket(settings: Settings) -> TokenBucket | None:
+    """A websocket's allowance: the set rate per second, bursts of up to twice that."""
+    rate = settings.websocket_messages_per_second
+    return TokenBucket(2 * rate, rate) if rate > 0 else None
+
+
+async def close_flooding(ws: web.WebSocketResponse, settings: Settings) -> None:
+    rate = settings.websocket_messages_per_second
+    await ws.close(
+        code=CLOSE_TOO_MANY_MESSAGES,
+        message=f"more than {rate} messages per second".encode(),
+    )

@@ -1,0 +1,256 @@
+"""The panel inside Zoom, in Chromium: a host page plays the Zoom client.
+
+What stands in for what:
+- The host page (served by the test app; see add_host_page) frames /zoom/home 400 px wide like
+  Zoom's side panel and answers the Zoom Apps SDK's message bridge as the Zoom client does:
+  the real bundled @zoom/appssdk posts `{jsCallId, apiName, data}` to its parent and gets
+  `{type: "apiResponse", data: {jsCallId, result}}` and `{type: "event", name, data}` back.
+- Playwright's routing adds the `x-zoom-app-context` header the Zoom client sends with the Home
+  URL, sealed per Zoom's documented layout (tests/test_zoom_support.seal_context).
+- FakeZoom stands in for Zoom's token endpoint and /v2/users/me (in-client OAuth).
+Not simulated (needs a real Zoom client): the capability checks, real error codes, the webview.
+Screenshots: /tmp/zoom-pick.png, /tmp/zoom-panel.png, /tmp/zoom-link.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from sidecar.app import create_app
+from sidecar.demo import DemoSeed, seed_demo
+from sidecar.keys import DATABASE, REPOS, ZOOM
+from tests.browser_support import ConsoleWatch, new_context, requires_chromium, screenshot
+from tests.conftest import ClientFactory
+from tests.smtp_server import SmtpServer
+from tests.test_zoom_support import FakeZoom, context_claims, seal_context, zoom_settings
+
+pytestmark = requires_chromium
+NUMBER = "85746065432"
+
+HOST_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Zoom (stand-in)</title></head>
+<body style="margin:0;background:#242424;display:flex;gap:0">
+<div style="flex:1;min-height:900px;color:#aaa;font:14px sans-serif;padding:16px">Video call</div>
+<iframe id="panel" src="PANEL" style="width:400px;height:900px;border:0;background:#fff"></iframe>
+<script>
+window.calls = [];
+window.zoomState = { uuid: "occurrence-1==", meetingID: "NUMBER", topic: "Mentoring call" };
+const frame = document.getElementById("panel");
+const origin = window.location.origin;
+const reply = (message) => frame.contentWindow.postMessage(message, origin);
+window.emit = (name, data) => reply({ type: "event", name, data });
+window.addEventListener("message", async (event) => {
+  if (event.source !== frame.contentWindow) return;
+  let call;
+  try { call = JSON.parse(event.data); } catch { return; }
+  window.calls.push(call);
+  const s = window.zoomState;
+  const results = {
+    config: { runningContext: "inMeeting", clientVersion: "6.3.0", unsupportedApis: [],
+              auth: { status: "authorized", upgradable: false } },
+    getMeetingUUID: { meetingUUID: s.uuid, parentUUID: s.uuid },
+    getMeetingContext: { meetingTopic: s.topic, meetingID: s.meetingID },
+    getUserContext: { screenName: "Someone", participantId: "16778240", role: "host",
+                      status: "authorized" },
+    getRunningContext: { context: "inMeeting" },
+    openUrl: { message: "success" },
+    authorize: { message: "success" },
+  };
+  if (!(call.apiName in results)) {
+    reply({ type: "apiResponse", data: { jsCallId: call.jsCallId, errorCode: 10001,
+            errorMessage: "not simulated" } });
+    return;
+  }
+  reply({ type: "apiResponse", data: { jsCallId: call.jsCallId, result: results[call.apiName] } });
+  if (call.apiName === "authorize") {
+    // Zoom's consent: the code arrives later, as the onAuthorized event.
+    const code = await window.zoomConsent(call.data.codeChallenge);
+    emit("onAuthorized", { code, state: call.data.state, redirectUri: "", result: true,
+                           timestamp: Date.now() });
+  }
+});
+</script></body></html>"""
+
+
+@pytest.fixture
+async def fake_zoom(aiohttp_server: ClientFactory) -> tuple[FakeZoom, TestServer]:
+    fake = FakeZoom(user_id="zoom-helena")
+    server: TestServer = await aiohttp_server(fake.app())
+    return fake, server
+
+
+@pytest.fixture
+async def zoom_server(
+    aiohttp_server: ClientFactory,
+    tmp_path: Path,
+    smtp: SmtpServer,
+    fake_zoom: tuple[FakeZoom, TestServer],
+) -> TestServer:
+    base = str(fake_zoom[1].make_url("")).rstrip("/")
+    settings = zoom_settings(
+        tmp_path, zoom_oauth_base_url=base, zoom_api_base_url=base, **smtp.settings()
+    )
+    app = create_app(settings)
+    add_host_page(app)
+    server: TestServer = await aiohttp_server(app)
+    return server
+
+
+def add_host_page(app: web.Application) -> None:
+    """The stand-in Zoom client page, served by the service's own test app: our CSP only lets
+    Zoom (and 'self') frame /zoom/home, so a host on another origin would be refused, as it
+    should be. It sets its own policy (inline script, framing 'self')."""
+
+    async def page(request: web.Request) -> web.Response:
+        html = HOST_PAGE.replace("PANEL", "/zoom/home").replace("NUMBER", NUMBER)
+        return web.Response(
+            text=html,
+            content_type="text/html",
+            headers={"Content-Security-Policy": "script-src 'unsafe-inline'; frame-src 'self'"},
+        )
+
+    app.router.add_get("/_test/zoom-client", page)
+
+
+async def open_in_zoom(
+    browser: Any,
+    aiohttp_server: ClientFactory,
+    server: TestServer,
+    zoom_uid: str,
+    console: ConsoleWatch,
+) -> Any:
+    context = await new_context(browser, width=1000, height=900)
+    page = console.watch(await context.new_page())
+    home = str(server.make_url("/zoom/home"))
+
+    async def with_context_header(route: Any) -> None:
+        header = seal_context(context_claims(zoom_uid, mid="occurrence-1=="))
+        await route.continue_(headers={**route.request.headers, "x-zoom-app-context": header})
+
+    await page.route(home, with_context_header)
+    await page.goto(str(server.make_url("/_test/zoom-client")))
+    return page
+
+
+def panel_frame(page: Any) -> Any:
+    return page.frame_locator("#panel")
+
+
+async def wait_for(predicate: Any, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_the_panel_inside_zoom_picks_the_mentorship_then_ends_with_the_call(
+    browser: Any,
+    aiohttp_server: ClientFactory,
+    zoom_server: TestServer,
+    console: ConsoleWatch,
+    tmp_path: Path,
+) -> None:
+    demo: DemoSeed = await seed_demo(zoom_server.app)
+    await zoom_server.app[ZOOM].store.link_account(
+        demo.mentee.id,
+        zoom_user_id="zoom-arjun",
+        zoom_email="",
+        tokens=None,
+        token_expires_at=None,
+        scope="",
+    )
+    page = await open_in_zoom(browser, aiohttp_server, zoom_server, "zoom-arjun", console)
+    frame = panel_frame(page)
+
+    # First time in this Zoom meeting: pick the mentorship.
+    choice = frame.locator(f'li.zoom-choice[data-mentorship-id="{demo.mentorship_id}"]')
+    await choice.wait_for(timeout=15000)
+    assert (
+        await frame.locator("#zoom-pick h1").inner_text() == "Which mentorship is this meeting for?"
+    )
+    await screenshot(page, tmp_path, "zoom-pick.png", copy_to="/tmp/zoom-pick.png")
+    calls = await page.evaluate("window.calls")
+    config = next(c for c in calls if c["apiName"] == "config")
+    from tests.test_zoom_manifest import panel_capabilities
+
+    assert sorted(config["data"]["js_api_lists"]) == sorted(panel_capabilities())
+    assert {"getMeetingUUID", "getMeetingContext"} <= {c["apiName"] for c in calls}
+
+    await choice.get_by_role("button").click()
+    await frame.locator("section#notes").wait_for(timeout=15000)
+    await frame.locator("li.person[data-role=mentee] .you-badge").wait_for()
+    await page.wait_for_timeout(500)
+    await screenshot(page, tmp_path, "zoom-panel.png", copy_to="/tmp/zoom-panel.png")
+    store = zoom_server.app[ZOOM].store
+    assert await store.linked_mentorship(NUMBER, viewer=demo.mentor.id) == demo.mentorship_id
+    assert await store.meeting_for_instance("occurrence-1==") == demo.meeting_id
+
+    # The Zoom client says the meeting ended: the pair's meeting ends, one summary.
+    await page.evaluate("emit('onMeeting', {action: 'ended'})")
+    await page.evaluate("emit('onMeeting', {action: 'ended'})")
+
+    async def ended() -> bool:
+        meeting = await zoom_server.app[REPOS].meetings.get(demo.meeting_id, viewer=demo.mentor.id)
+        return meeting.status == "ended"
+
+    await wait_for(ended)
+    count = await zoom_server.app[DATABASE].fetch_value(
+        "SELECT COUNT(*) FROM summaries WHERE meeting_id = ?", (demo.meeting_id,)
+    )
+    assert count == 1
+    assert not console.unexpected(), console.unexpected()
+
+
+async def test_an_unknown_zoom_user_links_in_zoom_and_sees_nobody_elses_data(
+    browser: Any,
+    aiohttp_server: ClientFactory,
+    zoom_server: TestServer,
+    fake_zoom: tuple[FakeZoom, TestServer],
+    console: ConsoleWatch,
+    tmp_path: Path,
+) -> None:
+    fake, _ = fake_zoom
+    demo: DemoSeed = await seed_demo(zoom_server.app)
+    page = await open_in_zoom(browser, aiohttp_server, zoom_server, "zoom-helena", console)
+    await page.expose_function("zoomConsent", fake.authorize)
+    frame = panel_frame(page)
+    await frame.locator("#zoom-link-form").wait_for(timeout=15000)
+    text = await frame.locator("main").inner_text()
+    assert "Link your Zoom account" in text
+    for secret in (demo.mentor.name, demo.mentee.name, "Check-in"):
+        assert secret not in text
+    await screenshot(page, tmp_path, "zoom-link.png", copy_to="/tmp/zoom-link.png")
+
+    # Helena gets a link code from her profile (in her browser), types it in Zoom.
+    code = await zoom_server.app[ZOOM].store.create_link_code(
+        demo.mentor.id, "WXYZ-2345", timedelta(minutes=10)
+    )
+    assert code
+    await frame.get_by_label("Link code").fill("wxyz-2345")
+    await frame.get_by_role("button", name="Link with Zoom").click()
+    choice = frame.locator(f'li.zoom-choice[data-mentorship-id="{demo.mentorship_id}"]')
+    await choice.wait_for(timeout=15000)
+    assert await zoom_server.app[ZOOM].store.person_for_zoom_user("zoom-helena") == demo.mentor.id
+    assert [g["grant_type"] for g in fake.grants] == ["authorization_code"]
+    assert not console.unexpected(), console.unexpected()
+
+
+async def test_outside_zoom_the_home_url_leads_a_signed_in_person_home(
+    browser: Any, zoom_server: TestServer, console: ConsoleWatch
+) -> None:
+    demo: DemoSeed = await seed_demo(zoom_server.app)
+    context = await new_context(browser, width=1000)
+    page = console.watch(await context.new_page())
+    await page.goto(str(zoom_server.make_url(demo.mentor.signin_path)))
+    await page.goto(str(zoom_server.make_url("/zoom/home")))
+    await page.wait_for_url(str(zoom_server.make_url("/")))
+    await page.wait_for_selector("body[data-state=ready]")
+    assert not console.unexpected(), console.unexpected()
