@@ -176,13 +176,16 @@ async def test_the_panel_inside_zoom_picks_the_mentorship_then_ends_with_the_cal
     assert (
         await frame.locator("#zoom-pick h1").inner_text() == "Which mentorship is this meeting for?"
     )
+    await frame.locator(".zoom-user", has_text="In Zoom as Someone").wait_for()
     await screenshot(page, tmp_path, "zoom-pick.png", copy_to="/tmp/zoom-pick.png")
     calls = await page.evaluate("window.calls")
     config = next(c for c in calls if c["apiName"] == "config")
     from tests.test_zoom_manifest import panel_capabilities
 
     assert sorted(config["data"]["js_api_lists"]) == sorted(panel_capabilities())
-    assert {"getMeetingUUID", "getMeetingContext"} <= {c["apiName"] for c in calls}
+    assert {"getMeetingUUID", "getMeetingContext", "getUserContext"} <= {
+        c["apiName"] for c in calls
+    }
 
     await choice.get_by_role("button").click()
     await frame.locator("section#notes").wait_for(timeout=15000)

@@ -66,7 +66,7 @@ function mentorshipChoice(mentorship, onPick) {
   );
 }
 
-function pickMentorship(root, context, meetingTopic, onPicked) {
+function pickMentorship(root, context, meetingTopic, zoomName, onPicked) {
   const status = h("p", { class: "field-error", role: "alert", hidden: true });
   async function onPick(mentorship, button) {
     button.disabled = true;
@@ -93,6 +93,7 @@ function pickMentorship(root, context, meetingTopic, onPicked) {
         meetingTopic ? `“${meetingTopic}” is not linked to a mentorship yet. ` : "This Zoom meeting is not linked to a mentorship yet. ",
         "Pick one once: Mentor Sidecar remembers it for this Zoom meeting, recurring ones included.",
       ),
+      zoomName ? h("p", { class: "muted zoom-user" }, `In Zoom as ${zoomName}.`) : null,
     ),
     status,
     h("ul", { class: "stack zoom-choices", style: "list-style:none;padding:0;margin:0" }, context.mentorships.map((m) => mentorshipChoice(m, onPick))),
@@ -115,7 +116,13 @@ export async function renderZoom(root, settings) {
     });
     return;
   }
-  const [uuid, meeting] = await Promise.all([sdk.getMeetingUUID(), sdk.getMeetingContext()]);
+  // Which occurrence (UUID), which meeting (its number, recurring ones included) and who is
+  // asking in Zoom (their Zoom name, shown so a shared computer's wrong account is obvious).
+  const [uuid, meeting, user] = await Promise.all([
+    sdk.getMeetingUUID(),
+    sdk.getMeetingContext(),
+    sdk.getUserContext().catch(() => null),
+  ]);
   const zoomMeeting = {
     zoom_meeting_id: digits(meeting?.meetingID),
     meeting_uuid: uuid?.meetingUUID || null,
@@ -151,7 +158,7 @@ export async function renderZoom(root, settings) {
     });
     return;
   }
-  pickMentorship(root, context, meeting?.meetingTopic, async (mentorship) => {
+  pickMentorship(root, context, meeting?.meetingTopic, user?.screenName, async (mentorship) => {
     const linked = await linkZoomMeeting(mentorship.id, zoomMeeting);
     if (!linked.meeting_id) {
       zoomNotice(root, {
