@@ -16,6 +16,7 @@ from aiohttp import web
 from sidecar.app import create_app
 from sidecar.demo import seed_demo
 from sidecar.settings import Settings, SettingsError, documented_settings
+from sidecar.web.access_log import AccessLogger
 
 log = logging.getLogger("sidecar")
 
@@ -60,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(settings: Settings, *, demo: bool, as_json: bool) -> None:
     app = create_app(settings)
-    runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_timeout)
+    runner = web.AppRunner(
+        app, shutdown_timeout=settings.shutdown_timeout, access_log_class=AccessLogger
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

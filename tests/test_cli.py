@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -108,3 +109,30 @@ def test_bad_setting_in_the_environment_is_a_clear_error(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert "MENTOR_SIDECAR_PORT" in result.stderr
+
+
+def test_the_access_log_holds_no_token_nor_code(tmp_path: Path) -> None:
+    """y-websocket sends the token in the query string; codes travel in paths."""
+    process, seed = start_demo(tmp_path, free_port())
+    port = int(seed["mentor"]["panel_url"].split(":")[2].split("/")[0])
+    token = seed["mentor"]["token"]
+    signin = seed["mentor"]["panel_url"].split(f":{port}", 1)[1]
+    urls = [
+        f"http://127.0.0.1:{port}/api/v1/me?token={token}",
+        f"http://127.0.0.1:{port}{signin}",
+        f"http://127.0.0.1:{port}/calendar/not-a-real-feed-code.ics",
+    ]
+
+    async def visit() -> None:
+        async with aiohttp.ClientSession() as session:
+            for url in urls:
+                async with session.get(url, allow_redirects=False) as response:
+                    await response.read()
+
+    asyncio.run(visit())
+    log = stop(process)
+    assert "GET /api/v1/me" in log
+    assert "/calendar/{code}.ics" in log and "/signin/{code}" in log
+    assert token not in log
+    assert signin.rsplit("/", 1)[-1].split("?")[0] not in log
+    assert "not-a-real-feed-code" not in log
