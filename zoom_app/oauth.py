@@ -16,17 +16,17 @@ is linked to that Zoom user.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import secrets
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from yarl import URL
 
 from sidecar.api.auth import identify
-from sidecar.api.errors import ApiError, InputRejected, validation_fields
+from sidecar.api.errors import ApiError, InputRejected
+from sidecar.api.routing import parse_json_body
 from sidecar.domain.errors import NotFound
 from sidecar.keys import SETTINGS
 from sidecar.web.pages import render
@@ -184,7 +184,7 @@ async def in_client_start(request: web.Request) -> web.Response:
 
 async def in_client_finish(request: web.Request) -> web.Response:
     state = require_configured(request)
-    body = await _json_body(request, InClientFinish)
+    body = await parse_json_body(InClientFinish, request)
     started = _check_state(request, body.state, "in-client")
     try:
         user = await _connect(request, state, body.code, started["verifier"])
@@ -210,19 +210,3 @@ async def in_client_finish(request: web.Request) -> web.Response:
     await start_session(request, response, person_id, in_zoom=True)
     response.del_cookie(OAUTH_COOKIE, path="/")
     return response
-
-
-async def _json_body(request: web.Request, model: type[InClientFinish]) -> InClientFinish:
-    raw = await request.read()
-    if len(raw) > request.app[SETTINGS].max_body_bytes:
-        raise ApiError(413, "body: too large")
-    try:
-        data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "body: expected a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InputRejected(validation_fields(exc)) from exc

@@ -25,6 +25,7 @@ from sidecar.settings import Settings
 API_PREFIX = "/api/v1"
 Auth = Literal["required", "optional", "none"]
 BodyT = TypeVar("BodyT")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass
@@ -101,7 +102,7 @@ class Endpoint:
                 identity.person_id if identity else None,
             )
         query = _parse_query(self.query, request) if self.query else None
-        body = await _parse_body(self.body, request) if self.body else None
+        body = await parse_json_body(self.body, request) if self.body else None
         call = Call(request=request, identity=identity, body=body, query=query)
         result = await self.fn(call)
         if self.publishes is not None:
@@ -183,7 +184,8 @@ async def _publish(call: Call[Any], kind: str, result: object) -> None:
         await call.publish(kind, mentorship_id=call.path("mentorship_id"))
 
 
-async def _parse_body(model: type[BaseModel], request: web.Request) -> BaseModel:
+async def parse_json_body(model: type[ModelT], request: web.Request) -> ModelT:
+    """A JSON object body validated by `model`; 4xx naming the problem otherwise."""
     raw = await request.read()
     if len(raw) > request.app[SETTINGS].max_body_bytes:
         raise ApiError(413, "body: larger than MENTOR_SIDECAR_MAX_BODY_BYTES")

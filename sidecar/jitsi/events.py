@@ -19,17 +19,17 @@ A room no meeting uses, a breakout room, or an occupant who is not one of the pa
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from sidecar.api.errors import ApiError, InputRejected, validation_fields
+from sidecar.api.errors import ApiError, InputRejected
+from sidecar.api.routing import parse_json_body
 from sidecar.domain.ids import utcnow
-from sidecar.keys import JITSI, REPOS, SETTINGS
+from sidecar.keys import JITSI, REPOS
 
 from . import calls
 from .rooms import meeting_for_room, meeting_record, member_named, mentorship_of
@@ -104,19 +104,7 @@ def _authenticate(request: web.Request) -> None:
 
 
 async def _parse(request: web.Request, path: str) -> SyncEvent:
-    raw = await request.read()
-    if len(raw) > request.app[SETTINGS].max_body_bytes:
-        raise ApiError(413, "body: larger than MENTOR_SIDECAR_MAX_BODY_BYTES")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "body: expected a JSON object")
-    try:
-        event = SyncEvent.model_validate(data)
-    except ValidationError as exc:
-        raise InputRejected(validation_fields(exc)) from exc
+    event = await parse_json_body(SyncEvent, request)
     expected = EVENTS[path]
     if event.event_name != expected:
         raise InputRejected([{"loc": "event_name", "msg": f"expected {expected} at {path}"}])

@@ -17,7 +17,8 @@ export class ApiError extends Error {
 
 const seg = encodeURIComponent;
 
-async function request(method, path, body) {
+/** A JSON call to the service; errors become ApiError with the contract's fields. */
+export async function request(method, path, body) {
   const init = {
     method,
     credentials: "same-origin",
