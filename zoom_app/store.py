@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sidecar.db import Database
-from sidecar.db.repositories.base import IS_MEMBER
+from sidecar.db.repositories.base import IS_MEMBER, Repository
 from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting
@@ -48,10 +47,7 @@ def event_key(event: str, payload: Any) -> str:
     return f"{event}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-class ZoomStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class ZoomStore(Repository):
     # --- accounts -----------------------------------------------------------------------------
 
     async def link_account(
