@@ -47,7 +47,7 @@ def settings(data_dir: Path, smtp: SmtpServer) -> Settings:
         zoom_webhook_secret=WEBHOOK_SECRET,
         jitsi_base_url="https://meet.example.org",
         jitsi_app_id="mentor-sidecar",
-        jitsi_app_secret="jitsi-secret",
+        jitsi_app_secret="a-jitsi-app-secret-of-32-bytes-or-more",
         jitsi_event_secret="event-secret",
         idle_end_minutes=0,
         outbox_poll_seconds=0.1,

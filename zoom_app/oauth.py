@@ -79,20 +79,24 @@ def _check_state(request: web.Request, state: str, flow: str) -> dict[str, str]:
     return {k: str(v) for k, v in started.items() if v is not None}
 
 
+# The tokens of the exchange in this request, until the account they belong to is known.
+_TOKENS: web.RequestKey[client.Tokens] = web.RequestKey("zoom_tokens")
+
+
 async def _connect(
     request: web.Request, state: ZoomState, code: str, verifier: str
 ) -> client.ZoomUser:
     """Exchange the code, ask Zoom who this is; returns the user and remembers the tokens."""
     tokens = await client.exchange_code(state, code, verifier, redirect_uri(request))
     user = await client.user_me(state, tokens.access_token)
-    request["zoom_tokens"] = tokens
+    request[_TOKENS] = tokens
     return user
 
 
 async def _link(
     request: web.Request, state: ZoomState, person_id: str, user: client.ZoomUser
 ) -> None:
-    tokens: client.Tokens = request["zoom_tokens"]
+    tokens = request[_TOKENS]
     await state.store.link_account(
         person_id,
         zoom_user_id=user.id,
