@@ -20,6 +20,7 @@ from tests.notes_client import NotesClient
 from tests.test_cli import free_port, start_demo
 
 TRIALS = int(os.environ.get("CRASH_TRIALS", "3"))
+UNLIMITED = {"MENTOR_SIDECAR_WEBSOCKET_MESSAGES_PER_SECOND": "0"}
 
 
 async def typing(client: NotesClient, prefix: str, stop: asyncio.Event) -> None:
@@ -36,7 +37,9 @@ async def typing(client: NotesClient, prefix: str, stop: asyncio.Event) -> None:
 @pytest.mark.parametrize("trial", range(TRIALS))
 async def test_kill_minus_nine_loses_no_broadcast_edit(tmp_path: Path, trial: int) -> None:
     port = free_port()
-    process, seed = start_demo(tmp_path, port)
+    # Typing every 2 ms is faster than the per-socket message limit allows: off for this test,
+    # which is about durability under a fast writer (tests/test_limits.py tests the limit).
+    process, seed = start_demo(tmp_path, port, env=UNLIMITED)
     url = f"ws://127.0.0.1:{port}/ws/notes/{seed['meeting_id']}?token="
     try:
         mentor = await NotesClient(url + seed["mentor"]["token"]).connect()
@@ -56,12 +59,15 @@ async def test_kill_minus_nine_loses_no_broadcast_edit(tmp_path: Path, trial: in
         stop.set()
         await asyncio.gather(*writers)
         assert len(seen_by_mentee) > 10 and len(seen_by_mentor) > 10, "typing did not get going"
+        assert mentor.close_code in (None, 1006) and mentee.close_code in (None, 1006), (
+            "a socket was closed by the server before the kill"
+        )
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
-    again, _ = start_demo(tmp_path, port)
+    again, _ = start_demo(tmp_path, port, env=UNLIMITED)
     try:
         fresh = await NotesClient(url + seed["mentee"]["token"]).connect()
         await asyncio.wait_for(fresh.synced.wait(), 5)

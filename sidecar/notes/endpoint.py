@@ -14,8 +14,9 @@ from aiohttp import WSMsgType, web
 
 from sidecar.domain.models import Meeting
 from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS, WEBSOCKETS
+from sidecar.limits import close_flooding, message_bucket
 from sidecar.notes.fanout import LocalFanout
-from sidecar.notes.protocol import ProtocolError
+from sidecar.notes.protocol import ProtocolError, is_update_frame
 from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
 from sidecar.notes.store import SqliteNotesStore
 from sidecar.summary import attendance
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 CLOSE_MALFORMED = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_STORAGE_FAILED = 1011
+_CLOSED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
 async def notes_socket(request: web.Request) -> web.StreamResponse:
@@ -46,10 +48,25 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         await attendance.seen(app[DATABASE], meeting, identity.person_id)
         room = await rooms.join(meeting.id, conn, lambda: _first_text(meeting, mentee_tz))
         await room.welcome(conn)
-        async for message in ws:
-            if message.type == WSMsgType.BINARY:
-                await room.receive(conn, message.data)
-            elif message.type == WSMsgType.TEXT:
+        allowance = message_bucket(settings)
+        receive, take_update = ws.receive, room.take_update
+        while True:
+            message = await receive()
+            kind = message.type
+            if kind in _CLOSED:  # as `async for message in ws` ends
+                break
+            if allowance is not None and allowance.take():
+                await close_flooding(ws, settings)  # the room and the others are untouched
+                break
+            if kind is WSMsgType.BINARY:
+                frame = message.data
+                if is_update_frame(frame):  # most messages: applied and queued, no coroutine
+                    wait = take_update(conn, frame)
+                    if wait is not None:
+                        await room.wait_stored(wait)
+                else:
+                    await room.receive(conn, frame)
+            elif kind is WSMsgType.TEXT:
                 raise ProtocolError("text frame; y-websocket messages are binary")
     except ProtocolError as exc:
         await ws.close(code=CLOSE_MALFORMED, message=f"malformed message: {exc}".encode()[:120])

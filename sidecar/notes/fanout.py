@@ -2,24 +2,64 @@
 
 One process delivers to its own sockets. When several instances serve one meeting, a Redis
 implementation of `Fanout` will publish to the other instances too; rooms only see this interface.
+
+`send` writes at once, without a coroutine per socket: each recipient's frames are framed
+(RFC 6455, unmasked binary, as a server sends them) and handed to its transport in one write.
+A socket whose client stops reading is closed once `MAX_BUFFERED_BYTES` wait for it, rather than
+holding up the others or growing without bound; y-websocket reconnects and resyncs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
-from typing import Protocol
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
 
+MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+CLOSE_TRY_AGAIN_LATER = 1013
+
+_LEN2 = struct.Struct("!BBH").pack
+_LEN3 = struct.Struct("!BBQ").pack
+_BINARY_FIN = 0x82
+
 
 class Fanout(Protocol):
     async def deliver(self, recipients: Iterable[web.WebSocketResponse], frame: bytes) -> None: ...
 
+    def send(self, recipient: web.WebSocketResponse, frames: Sequence[bytes]) -> None: ...
+
+
+def frame_binary(payload: bytes) -> bytes:
+    """A whole websocket frame: FIN, binary, unmasked (servers do not mask), then the payload."""
+    length = len(payload)
+    if length < 126:
+        return bytes((_BINARY_FIN, length)) + payload
+    if length < 65536:
+        return _LEN2(_BINARY_FIN, 126, length) + payload
+    return _LEN3(_BINARY_FIN, 127, length) + payload
+
+
+def _transport(ws: web.WebSocketResponse) -> Any:
+    """The socket's transport, when it is open and writes need no compression."""
+    writer: Any = getattr(ws, "_writer", None)
+    if writer is None or ws.closed or writer.compress or getattr(writer, "_closing", True):
+        return None
+    transport = getattr(writer, "transport", None)
+    if transport is None or transport.is_closing():
+        return None
+    return transport
+
 
 class LocalFanout:
+    def __init__(self) -> None:
+        self._closing: set[asyncio.Task[None]] = set()
+
     async def deliver(self, recipients: Iterable[web.WebSocketResponse], frame: bytes) -> None:
         for ws in recipients:
             if ws.closed:
@@ -28,3 +68,29 @@ class LocalFanout:
                 await ws.send_bytes(frame)
             except ConnectionError:
                 log.debug("dropped a frame to a closing socket")
+
+    def send(self, recipient: web.WebSocketResponse, frames: Sequence[bytes]) -> None:
+        """Write messages to one socket now, in order, in one write."""
+        transport = _transport(recipient)
+        if transport is None:
+            if not recipient.closed:  # not a plain open socket: take aiohttp's own path
+                self._spawn(self.deliver_each(recipient, list(frames)))
+            return
+        if len(frames) == 1:
+            transport.write(frame_binary(frames[0]))
+        else:
+            transport.write(b"".join([frame_binary(f) for f in frames]))
+        if transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
+            log.warning("closing a notes socket whose client stopped reading")
+            self._spawn(
+                recipient.close(code=CLOSE_TRY_AGAIN_LATER, message=b"too far behind; reconnect")
+            )
+
+    async def deliver_each(self, recipient: web.WebSocketResponse, frames: list[bytes]) -> None:
+        for frame in frames:
+            await self.deliver([recipient], frame)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)

@@ -107,6 +107,31 @@ def parse(frame: bytes) -> Message:
     raise ProtocolError(f"unsupported message type {kind}")
 
 
+def is_update_frame(frame: bytes) -> bool:
+    """SYNC, then STEP2 or UPDATE, then a non-empty length: what `sync_payload` takes."""
+    return len(frame) > 2 and frame[0] == 0 and (frame[1] == 2 or frame[1] == 1)
+
+
+def sync_payload(frame: bytes) -> bytes:
+    """The update in a frame already known to start with SYNC and STEP2 or UPDATE (the hot path).
+
+    As strict as `parse`: the length must match the rest of the frame exactly.
+    """
+    length = frame[2]
+    start = 3
+    if length >= 0x80:
+        reader = _Reader(frame)
+        reader.pos = 2
+        length = reader.varuint()
+        start = reader.pos
+    end = start + length
+    if end != len(frame):
+        raise ProtocolError(
+            "truncated payload" if end > len(frame) else "trailing bytes after the message"
+        )
+    return frame[start:]
+
+
 @dataclass(frozen=True)
 class AwarenessEntry:
     client_id: int

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, get_state
 
 from sidecar.notes import protocol
 from sidecar.notes.awareness import AwarenessRegistry
@@ -29,6 +29,17 @@ TEXT_NAME = "notes"
 
 # Updates a room may hold uncommitted before a sender waits for storage.
 MAX_UNCOMMITTED = 2000
+# Committed updates held before they are applied to the room's document (see Room.current).
+MAX_UNAPPLIED = 256
+
+
+# The rooms with updates in each pending commit, relayed together once it is done.
+_RELAY_AFTER: dict[asyncio.Future[None], list[Room]] = {}
+
+
+def _relay_committed(committed: asyncio.Future[None]) -> None:
+    for room in _RELAY_AFTER.pop(committed, ()):
+        room._committed(committed)
 
 
 class DocumentTooLarge(Exception):
@@ -75,30 +86,74 @@ class Room:
     # Called when an update could not be stored (Rooms drops the room; clients resync).
     on_storage_failed: Callable[[Room], Awaitable[None]] | None = None
     _compaction: asyncio.Task[None] | None = None
-    # Updates applied in memory, waiting for their commit before they are relayed, in order.
-    _relays: deque[tuple[asyncio.Future[None], Connection, bytes]] = field(default_factory=deque)
-    _relaying: asyncio.Task[None] | None = None
+    # Updates applied in memory, waiting for their commit before they are relayed, in order:
+    # per commit, its future and the (sender, frame to relay, update) of each update it holds.
+    _outbox: deque[tuple[asyncio.Future[None], list[tuple[Connection, bytes, bytes]]]] = field(
+        default_factory=deque
+    )
+    _uncommitted: int = 0
+    _unapplied: list[bytes] = field(default_factory=list)  # committed, not yet in `doc`
+    _failing: asyncio.Future[None] | None = None
 
     def text(self) -> str:
-        return read_text(self.doc)
+        return read_text(self.current())
+
+    def current(self) -> Doc[Text]:
+        """The document with every committed update applied.
+
+        Updates are validated as they arrive, and applied once committed, when something reads
+        the document (a client's sync, the text, a size check) or `MAX_UNAPPLIED` have gathered:
+        one transaction for many updates costs less than one each, and while people only type,
+        the server's copy is not read at all. Since only committed updates are ever in it, a
+        newcomer's sync shows nothing that a crash could lose.
+        """
+        if self._unapplied:
+            updates, self._unapplied = self._unapplied, []
+            doc = self.doc
+            with doc.transaction():
+                for update in updates:
+                    try:
+                        doc.apply_update(update)
+                    except ValueError:  # it decoded when it arrived; integrating it failed
+                        log.warning("an update to the notes of %s did not apply", self.meeting_id)
+        return self.doc
 
     async def welcome(self, conn: Connection) -> None:
-        await conn.ws.send_bytes(protocol.sync_step1(self.doc.get_state()))
+        await conn.ws.send_bytes(protocol.sync_step1(self.current().get_state()))
         present = self.awareness.snapshot()
         if present is not None:
             await conn.ws.send_bytes(protocol.awareness(present))
 
+    def take_update(self, conn: Connection, frame: bytes) -> asyncio.Future[None] | None:
+        """The hot path, without a coroutine: a SYNC frame of step 2 or UPDATE (most messages).
+
+        Applies and queues the update for the next commit; returns the commit's future only
+        when the sender must wait for it (back-pressure, see `wait_stored`).
+        """
+        update = protocol.sync_payload(frame)
+        # Relayed as it came: the others get an update message (a step 2 is re-typed as one).
+        return self._apply(conn, update, frame if frame[1] == 2 else b"\x00\x02" + frame[2:])
+
     async def receive(self, conn: Connection, frame: bytes) -> None:
+        if protocol.is_update_frame(frame):
+            wait = self.take_update(conn, frame)
+            if wait is not None:
+                await self.wait_stored(wait)
+            return
         message = protocol.parse(frame)
         if isinstance(message, protocol.SyncMessage):
             if message.step == SyncStep.STEP1:
+                # Answer with everything received before this question, once it is committed.
+                await self.flushed()
                 try:
-                    missing = self.doc.get_update(message.payload)
+                    missing = self.current().get_update(message.payload)
                 except ValueError as exc:
                     raise ProtocolError("invalid state vector") from exc
                 await conn.ws.send_bytes(protocol.sync_step2(missing))
-            else:
-                await self._apply(conn, message.payload)
+            else:  # an empty step 2 or update, which `is_update_frame` leaves to `parse`
+                wait = self._apply(conn, message.payload, protocol.sync_update(message.payload))
+                if wait is not None:
+                    await self.wait_stored(wait)
         elif isinstance(message, protocol.AwarenessMessage):
             self.awareness.apply(message.update, conn)
             # Everyone, sender included: the echo keeps the client's 30 s liveness check happy.
@@ -108,47 +163,85 @@ class Room:
             if present is not None:
                 await conn.ws.send_bytes(protocol.awareness(present))
 
-    async def _apply(self, conn: Connection, update: bytes) -> None:
+    @staticmethod
+    async def wait_stored(committed: asyncio.Future[None]) -> None:
+        try:  # back-pressure: a flood waits for storage instead of growing memory
+            await asyncio.shield(committed)  # shared by every update of the commit
+        except Exception as exc:
+            raise StorageFailed from exc
+
+    def _apply(self, conn: Connection, update: bytes, relay: bytes) -> asyncio.Future[None] | None:
         if update == EMPTY_UPDATE:
-            return
+            return None
         if self.stored_bytes + len(update) > self.limits.max_document_bytes:
             # The stored size counts history; measure the document itself before refusing.
-            self.stored_bytes = len(self.doc.get_update())
+            uncommitted = sum(len(u) for _, relays in self._outbox for _, _, u in relays)
+            self.stored_bytes = len(self.current().get_update()) + uncommitted
             if self.stored_bytes + len(update) > self.limits.max_document_bytes:
                 raise DocumentTooLarge
-        try:
-            self.doc.apply_update(update)
+        try:  # decoding it in full validates it, at a tenth of the cost of applying it
+            get_state(update)
         except ValueError as exc:
             raise ProtocolError("invalid update") from exc
-        # The reader goes on to the next frame at once; the relay task shows this update to the
-        # others only after its commit, so consecutive updates can share one commit.
+        # The reader goes on to the next frame at once; the update is shown to the others only
+        # once the commit that holds it is done. All updates of one commit share its future.
         committed = self.store.submit(self.meeting_id, update, conn.person_id)
-        self._relays.append((committed, conn, update))
-        if self._relaying is None or self._relaying.done():
-            self._relaying = asyncio.create_task(self._relay())
+        outbox = self._outbox
+        if outbox and outbox[-1][0] is committed:
+            outbox[-1][1].append((conn, relay, update))
+        else:
+            outbox.append((committed, [(conn, relay, update)]))
+            # One callback per commit for all its rooms, not one scheduled callback per room.
+            rooms = _RELAY_AFTER.get(committed)
+            if rooms is None:
+                _RELAY_AFTER[committed] = [self]
+                committed.add_done_callback(_relay_committed)
+            else:
+                rooms.append(self)
+        self._uncommitted += 1
         self.stored_bytes += len(update)
         self.updates_since_compaction += 1
         if self.updates_since_compaction >= self.limits.compact_every:
             self._start_compaction()
-        if len(self._relays) > MAX_UNCOMMITTED:
-            try:  # back-pressure: a flood waits for storage instead of growing memory
-                await committed
-            except Exception as exc:
-                raise StorageFailed from exc
+        return committed if self._uncommitted > MAX_UNCOMMITTED else None
 
-    async def _relay(self) -> None:
-        while self._relays:
-            committed, sender, update = self._relays[0]
-            try:
-                await committed
-            except Exception:
-                self._relays.clear()
+    def _committed(self, committed: asyncio.Future[None]) -> None:
+        """A commit is done: relay its updates (and any earlier ones) to everyone but the sender."""
+        outbox = self._outbox
+        while outbox and outbox[0][0].done():
+            future, relays = outbox.popleft()
+            self._uncommitted -= len(relays)
+            if future.cancelled() or future.exception() is not None:
+                outbox.clear()
+                self._uncommitted = 0
                 if self.on_storage_failed is not None:
-                    await self.on_storage_failed(self)
+                    self._failing = asyncio.ensure_future(self.on_storage_failed(self))
                 return
-            self._relays.popleft()
-            others = [c.ws for c in self.connections if c is not sender]
-            await self.fanout.deliver(others, protocol.sync_update(update))
+            self._unapplied += [update for _, _, update in relays]
+            connections = self.connections
+            if len(relays) == 1:
+                sender, frame, _ = relays[0]
+                for c in connections:
+                    if c is not sender:
+                        self.fanout.send(c.ws, (frame,))
+            else:
+                for c in connections:
+                    frames = [frame for sender, frame, _ in relays if sender is not c]
+                    if frames:
+                        self.fanout.send(c.ws, frames)
+        if len(self._unapplied) >= MAX_UNAPPLIED:
+            self.current()
+
+    async def flushed(self) -> None:
+        """Wait until every update received so far is committed and relayed (or has failed).
+
+        Only those received so far: in a room where people keep typing it still returns.
+        """
+        if not self._outbox:
+            return
+        with contextlib.suppress(Exception):  # shielded: the commit's future is shared
+            await asyncio.shield(self._outbox[-1][0])
+        await asyncio.sleep(0)  # the relay callbacks run on the loop's next turn
 
     def _start_compaction(self) -> None:
         if self._compaction is None or self._compaction.done():
@@ -162,8 +255,7 @@ class Room:
             log.exception("compacting the notes of %s failed; the updates stay", self.meeting_id)
 
     async def close(self) -> None:
-        if self._relaying is not None:
-            await self._relaying
+        await self.flushed()
         if self._compaction is not None:
             await self._compaction
         if self.updates_since_compaction:
@@ -262,6 +354,7 @@ class Rooms:
         """The notes as text, from memory when the room is open, else from storage."""
         room = self._rooms.get(meeting_id)
         if room is not None:
+            await room.flushed()  # what was received so far, once committed
             return room.text()
         doc: Doc[Text] = Doc()
         for update in (await self.store.load(meeting_id)).updates:

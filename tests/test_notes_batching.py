@@ -1,0 +1,213 @@
+"""Group commit, ordered compaction, lazy application and relaying of live-notes updates."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+import websockets
+from pycrdt import Doc, Text
+
+from sidecar.keys import NOTE_ROOMS
+from sidecar.notes import protocol
+from sidecar.notes import store as store_module
+from sidecar.notes.room import MAX_UNAPPLIED
+from sidecar.notes.store import SqliteNotesStore
+from tests import test_notes
+from tests.notes_client import NotesClient
+from tests.test_notes import Start
+
+start = test_notes.start  # the same fixture: a real service on a real SQLite file
+
+
+def typed_updates(count: int) -> tuple[str, list[bytes]]:
+    doc: Doc[Text] = Doc()
+    text = doc.get("notes", type=Text)
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    for i in range(count):
+        text.insert(len(str(text)), f"{i};")
+    return str(text), updates
+
+
+def stored_rows(tmp_path: Path, meeting_id: str) -> list[int]:
+    with sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3") as db:
+        rows = db.execute(
+            "SELECT is_snapshot FROM note_updates WHERE meeting_id = ? ORDER BY id", (meeting_id,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def test_updates_submitted_together_share_one_commit(start: Start, tmp_path: Path) -> None:
+    service = await start()
+    store = service.app[NOTE_ROOMS].store
+    meeting = service.seed.meeting_id
+    text, updates = typed_updates(30)
+    futures = [store.submit(meeting, update, None) for update in updates[:10]]
+    assert all(f is futures[0] for f in futures), "one future for the whole commit"
+    assert not futures[0].done(), "nothing is done before the commit"
+    compaction = asyncio.create_task(store.compact(meeting))
+    await asyncio.sleep(0)  # the compaction is queued: after the first ten
+    later = [store.submit(meeting, update, None) for update in updates[10:]]
+    await asyncio.gather(futures[0], *later)
+    assert await compaction > 0
+    assert stored_rows(tmp_path, meeting) == [1] + [0] * 20, "the ten merged; the rest after"
+    doc: Doc[Text] = Doc()
+    for update in (await store.load(meeting)).updates:
+        doc.apply_update(update)
+    assert str(doc.get("notes", type=Text)) == text
+
+
+async def test_a_locked_database_delays_the_commit_not_the_loop(
+    start: Start, tmp_path: Path
+) -> None:
+    service = await start()
+    store = service.app[NOTE_ROOMS].store
+    meeting = service.seed.meeting_id
+    _, updates = typed_updates(1)
+    other = sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+        committed = store.submit(meeting, updates[0], None)
+        started = asyncio.get_running_loop().time()
+        for _ in range(10):
+            await asyncio.sleep(0.005)  # the loop keeps turning
+        assert asyncio.get_running_loop().time() - started < 1.0
+        assert not committed.done(), "not committed while the lock is held"
+        other.execute("COMMIT")
+        await asyncio.wait_for(committed, 2)
+    finally:
+        other.close()
+    assert stored_rows(tmp_path, meeting) == [0]
+
+
+async def test_a_lock_held_past_the_busy_timeout_fails_the_commit(
+    start: Start, tmp_path: Path
+) -> None:
+    service = await start(sqlite_busy_timeout_ms=50)
+    store = service.app[NOTE_ROOMS].store
+    _, updates = typed_updates(1)
+    other = sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        committed = store.submit(service.seed.meeting_id, updates[0], None)
+        with pytest.raises(sqlite3.OperationalError):
+            await asyncio.wait_for(committed, 2)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_the_write_ahead_log_is_checkpointed_on_its_own_thread(
+    tmp_path: Path, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = await start()
+    meeting = service.seed.meeting_id
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_COMMITS", 3)
+    threads: list[str] = []
+    real = SqliteNotesStore._checkpoint
+
+    def checkpoint(self: SqliteNotesStore) -> None:
+        threads.append(threading.current_thread().name)
+        real(self)
+
+    monkeypatch.setattr(SqliteNotesStore, "_checkpoint", checkpoint)
+    store = service.app[NOTE_ROOMS].store
+    for update in typed_updates(7)[1]:
+        await store.submit(meeting, update, None)  # one commit each
+    for _ in range(200):
+        if threads:
+            break
+        await asyncio.sleep(0.01)
+    assert threads and all(name.startswith("notes-wal") for name in threads)
+
+
+async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(start: Start) -> None:
+    service = await start(websocket_messages_per_second=0)  # it types faster than a person
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    for i in range(MAX_UNAPPLIED + 10):  # more than a room holds unapplied: applied on the way
+        await mentor.insert(len(str(mentor)), f"{i};")
+    await mentee.wait_for(lambda: str(mentee) == str(mentor))
+    for i in range(3):
+        await mentor.insert(len(str(mentor)), f"then {i};")
+    await mentee.wait_for(lambda: str(mentee) == str(mentor))
+    room = service.app[NOTE_ROOMS].get(service.seed.meeting_id)
+    assert room is not None and room._unapplied, "typing alone does not apply every update"
+    late = await service.client("mentee")
+    assert str(late) == str(mentor)
+    assert not room._unapplied
+    await mentor.insert(len(str(mentor)), "after;")
+    await late.wait_for(lambda: str(late).endswith("after;"))
+    assert await service.app[NOTE_ROOMS].read_text(service.seed.meeting_id) == str(mentor)
+    for client in (mentor, mentee, late):
+        await client.close()
+
+
+async def test_an_invalid_update_right_after_valid_ones_closes_only_its_sender(
+    start: Start,
+) -> None:
+    service = await start()
+    good, bad = await service.client("mentor"), await service.client("mentee")
+    before = bad.doc.get_state()
+    bad.text.insert(len(str(bad)), "valid first ")
+    valid = protocol.sync_update(bad.doc.get_update(before))
+    await bad.send_raw(valid)  # then, without waiting for it to arrive, a broken one
+    await bad.send_raw(b"\x00\x02\x03\xff\xff\xff")
+    await bad.wait_closed()
+    assert bad.close_code == 4400 and "invalid update" in bad.close_reason
+    await good.wait_for(lambda: "valid first" in str(good))
+    await good.insert(len(str(good)), "and on")
+    fresh = await service.client("mentee")
+    assert str(fresh) == str(good) and str(fresh).endswith("valid first and on")
+    for client in (good, fresh):
+        await client.close()
+
+
+async def test_a_step_2_is_relayed_as_an_update(start: Start) -> None:
+    service = await start()
+    sender = await service.client("mentor")
+    url = service.url(service.seed.mentee.token)
+    async with websockets.connect(url) as raw:
+        first = await asyncio.wait_for(raw.recv(), 5)
+        assert isinstance(first, bytes) and first[:2] == b"\x00\x00", "the server's step 1"
+        before = sender.doc.get_state()
+        sender.text.insert(0, "offline ")
+        update = sender.doc.get_update(before)
+        await sender.send_raw(protocol.sync_step2(update))
+        while True:
+            frame = await asyncio.wait_for(raw.recv(), 5)
+            assert isinstance(frame, bytes)
+            if frame[0] == protocol.MessageType.SYNC:
+                break
+        message = protocol.parse(frame)
+        assert isinstance(message, protocol.SyncMessage)
+        assert message.step == protocol.SyncStep.UPDATE and message.payload == update
+    await sender.close()
+
+
+async def test_a_newcomer_is_never_shown_an_update_before_its_commit(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = await start()
+    store = service.app[NOTE_ROOMS].store
+    mentor = await service.client("mentor")
+    heading = str(mentor)
+    commit = store._flush
+    monkeypatch.setattr(store, "_flush", lambda: None)  # commits wait, as on a slow disk
+    try:
+        await mentor.insert(len(heading), "not stored yet")
+        await asyncio.sleep(0.1)  # it has reached the server, which has not committed it
+        newcomer = await NotesClient(service.url(service.seed.mentee.token)).connect()
+        await asyncio.sleep(0.2)
+        assert not newcomer.synced.is_set(), "its sync waits for the commit"
+        assert "not stored yet" not in str(newcomer), "it is shown nothing uncommitted"
+    finally:
+        monkeypatch.undo()
+        commit()
+    await asyncio.wait_for(newcomer.synced.wait(), 5)
+    await newcomer.wait_for(lambda: str(newcomer) == heading + "not stored yet")
+    for client in (mentor, newcomer):
+        await client.close()
