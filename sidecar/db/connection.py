@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -23,12 +24,24 @@ from sidecar.db.migrations import apply_migrations
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+# SQLite's own busy handler sleeps ever longer between looks at a lock (up to 100 ms), so under
+# a steady stream of short commits from the live-notes store it can miss every free moment and
+# give up. Each attempt waits at most this long inside SQLite; between attempts we poll often.
+BUSY_SLICE_MS = 20
+BUSY_POLL_SECONDS = 0.002
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, busy_timeout_ms: int = 5000) -> None:
         self._conn = conn
         self.path = path
+        self.busy_timeout_s = busy_timeout_ms / 1000
         self._lock = asyncio.Lock()
         self._in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
             f"in_transaction_{id(self)}", default=False
@@ -48,7 +61,7 @@ class Database:
             token = self._in_transaction.set(True)
             try:
                 try:
-                    await _settled(self._conn.execute("BEGIN IMMEDIATE"))
+                    await self._while_busy(lambda: _settled(self._conn.execute("BEGIN IMMEDIATE")))
                 except asyncio.CancelledError:
                     await _settled(self._conn.rollback())
                     raise
@@ -69,10 +82,25 @@ class Database:
             async with self._lock:
                 yield self._conn
 
+    async def _while_busy(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Retry what another writer's lock refused, until the busy timeout has passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_timeout_s
+        while True:
+            try:
+                return await attempt()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(BUSY_POLL_SECONDS)
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
         async with self._statement() as conn:
-            cursor = await conn.execute(sql, params)
+            if self._in_transaction.get():  # the transaction holds the write lock already
+                cursor = await conn.execute(sql, params)
+            else:
+                cursor = await self._while_busy(lambda: conn.execute(sql, params))
             changed = cursor.rowcount
             await cursor.close()
             return changed
@@ -124,9 +152,11 @@ async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
         await conn.execute("PRAGMA secure_delete=ON")
         await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         applied = await apply_migrations(conn)
+        # From here on `Database` retries in short slices itself (see BUSY_SLICE_MS).
+        await conn.execute(f"PRAGMA busy_timeout={min(int(busy_timeout_ms), BUSY_SLICE_MS)}")
     except BaseException:
         await conn.close()
         raise
     if applied:
         log.info("database %s migrated to version %d", path, applied[-1])
-    return Database(conn, path)
+    return Database(conn, path, busy_timeout_ms)

@@ -39,7 +39,7 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove(meeting.id, ws)
         request.app[WEBSOCKETS].discard(ws)
-        await attendance.seen(request.app[DATABASE], meeting, identity.person_id)
+        await attendance.seen_on_leaving(request.app[DATABASE], meeting, identity.person_id)
     return ws
 
 

@@ -86,7 +86,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         app[WEBSOCKETS].discard(ws)
         if room is not None:
             await rooms.leave(room, conn)
-            await attendance.seen(app[DATABASE], meeting, identity.person_id)
+            await attendance.seen_on_leaving(app[DATABASE], meeting, identity.person_id)
     return ws
 
 

@@ -7,12 +7,16 @@ from. The first join of either kind makes the meeting live.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sidecar.db import Database
 from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting
+
+log = logging.getLogger(__name__)
 
 # Opening the panel this long before the start counts as joining the call.
 EARLY_JOIN = timedelta(minutes=15)
@@ -29,6 +33,15 @@ async def seen(db: Database, meeting: Meeting, person_id: str) -> None:
             (meeting.id, person_id, now, now),
         )
         await _mark_live(db, meeting.id, now)
+
+
+async def seen_on_leaving(db: Database, meeting: Meeting, person_id: str) -> None:
+    """`seen` when a panel socket closes: a busy database then costs a last-seen time, not an
+    error out of the socket's cleanup."""
+    try:
+        await seen(db, meeting, person_id)
+    except sqlite3.Error as exc:
+        log.warning("last seen of %s in %s not recorded: %s", person_id, meeting.id, exc)
 
 
 async def joined_call(

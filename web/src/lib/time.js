@@ -138,13 +138,15 @@ export function formatClock(date, timeZone, locale) {
   return formatter(locale, { timeZone, hour: hourStyle(locale), minute: "2-digit" }).format(date);
 }
 
-/** "Tue 3 Jun, 14:00" in the locale's order. */
+/** "Tue 3 Jun, 14:00" in the locale's order; with the year when it is not this year's. */
 export function formatDayTime(date, timeZone, locale) {
+  const year = (d) => formatter(locale, { timeZone, year: "numeric" }).format(d);
   return formatter(locale, {
     timeZone,
     weekday: "short",
     day: "numeric",
     month: "short",
+    ...(year(date) === year(new Date()) ? {} : { year: "numeric" }),
     hour: hourStyle(locale),
     minute: "2-digit",
   }).format(date);
