@@ -208,8 +208,27 @@ async def test_an_unknown_zoom_meeting_is_ignored_not_retried(client: Client, pa
     row = await client.app[DATABASE].fetch_one("SELECT * FROM zoom_events")
     assert row is not None and row["processed_at"] is not None and row["attempts"] == 1
     assert row["outcome"].startswith("ignored")
+    assert row["body"] == "{}", "nothing of a meeting that is not a pair's is kept"
     assert await summaries(client, live) == 0
     assert await process_pending(client.app) == 0  # nothing left to do
+
+
+async def test_events_the_panel_does_not_use_are_not_kept_and_old_ones_are_forgotten(
+    client: Client, pair: Pair
+) -> None:
+    db = client.app[DATABASE]
+    other = {"event": "user.updated", "payload": {"object": {"email": "someone@example.org"}}}
+    raw, headers = signed_webhook(other)
+    response = await client.post("/zoom/webhook", data=raw, headers=headers)
+    assert response.status == 200 and (await response.json())["status"] == "ignored"
+    assert await db.fetch_value("SELECT COUNT(*) FROM zoom_events") == 0
+
+    await post_event(client, meeting_ended("99999999999", "other=="))
+    await process_pending(client.app)
+    store = client.app[ZOOM].store
+    assert await store.forget_processed(before=datetime.now(UTC) - timedelta(days=7)) == 0
+    assert await store.forget_processed(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert await db.fetch_value("SELECT COUNT(*) FROM zoom_events") == 0
 
 
 async def test_a_scheduled_meeting_is_not_ended_by_a_zoom_meeting_that_never_was_it(

@@ -248,10 +248,17 @@ class ZoomStore(Repository):
         ]
 
     async def finish_event(self, event_id: int, outcome: str) -> None:
+        """Mark an event done; one about no pair of ours keeps no payload (strangers' names)."""
         await self.db.execute(
-            "UPDATE zoom_events SET processed_at = ?, outcome = ?, attempts = attempts + 1"
-            " WHERE id = ?",
-            (now_iso(), outcome, event_id),
+            "UPDATE zoom_events SET processed_at = ?, outcome = ?, attempts = attempts + 1,"
+            " body = CASE WHEN ? THEN '{}' ELSE body END WHERE id = ?",
+            (now_iso(), outcome, outcome.startswith("ignored"), event_id),
+        )
+
+    async def forget_processed(self, *, before: datetime) -> int:
+        return await self.db.execute(
+            "DELETE FROM zoom_events WHERE processed_at IS NOT NULL AND processed_at < ?",
+            (iso(before),),
         )
 
     async def fail_event(self, event_id: int, error: str) -> None:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -32,6 +32,8 @@ from zoom_app.store import StoredEvent, ZoomStore
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
+# Processed events are kept this long, so a late re-send from Zoom is still recognised.
+KEEP_PROCESSED = timedelta(days=7)
 MAX_ATTEMPTS = 5
 HANDLED = frozenset({"meeting.ended", "meeting.participant_joined", "meeting.participant_left"})
 
@@ -73,6 +75,8 @@ async def receive(request: web.Request) -> web.Response:
         )
     if not isinstance(payload, dict):
         raise InputRejected([{"loc": "payload", "msg": "expected an object"}])
+    if event not in HANDLED:  # other events of the account: nothing of them is kept
+        return web.json_response({"status": "ignored"})
     stored = await state.store.store_event(event, body)
     if stored:
         state.wake.set()
@@ -208,6 +212,7 @@ async def _work(app: web.Application) -> None:
     while True:
         try:
             await process_pending(app)
+            await state.store.forget_processed(before=utcnow() - KEEP_PROCESSED)
         except Exception:
             log.exception("processing Zoom events failed")
         with contextlib.suppress(TimeoutError):
