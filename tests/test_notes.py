@@ -247,6 +247,41 @@ async def test_updates_are_compacted_as_they_accumulate(start: Start, tmp_path: 
     await reader.close()
 
 
+async def test_long_notes_are_not_re_merged_every_few_keystrokes(
+    start: Start, tmp_path: Path
+) -> None:
+    """Merging costs as much as the whole document: once the notes are long, a compaction waits
+    until the new history is at least half the last snapshot, so the cost per keystroke stays
+    flat as a meeting's notes grow."""
+    service = await start(notes_compact_every=5)
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    database = tmp_path / "data" / "sidecar.sqlite3"
+
+    def rows() -> int:
+        with sqlite3.connect(database) as db:
+            return int(db.execute("SELECT COUNT(*) FROM note_updates").fetchone()[0])
+
+    await mentor.insert(len(str(mentor)), "x" * 20000)
+    for i in range(5):
+        await mentor.insert(len(str(mentor)), f"{i}")
+    await mentee.wait_for(lambda: str(mentee).endswith("4"))
+    await asyncio.sleep(0.2)
+    assert await asyncio.to_thread(rows) <= 2, "short notes: compacted after a few updates"
+    for _ in range(30):  # 30 small keystrokes: far less than half of the 20 KB snapshot
+        await mentor.insert(len(str(mentor)), "y")
+    await mentee.wait_for(lambda: str(mentee).endswith("y" * 30))
+    await asyncio.sleep(0.2)
+    assert await asyncio.to_thread(rows) >= 30, "the long snapshot was merged again too soon"
+    await mentor.insert(len(str(mentor)), "z" * 12000)  # now the history is over half of it
+    for _ in range(5):
+        await mentor.insert(len(str(mentor)), "w")
+    await mentee.wait_for(lambda: str(mentee).endswith("w" * 5))
+    await asyncio.sleep(0.2)
+    assert await asyncio.to_thread(rows) <= 6
+    await mentor.close()
+    await mentee.close()
+
+
 async def test_offline_edits_merge_on_reconnect(start: Start) -> None:
     service = await start()
     mentor, mentee = await service.client("mentor"), await service.client("mentee")

@@ -80,6 +80,9 @@ class Room:
     limits: RoomLimits
     stored_bytes: int
     updates_since_compaction: int
+    # Size of the last merged snapshot, and what has been stored since (see `_apply`).
+    snapshot_bytes: int = 0
+    bytes_since_compaction: int = 0
     connections: set[Connection] = field(default_factory=set)
     awareness: AwarenessRegistry = field(default_factory=AwarenessRegistry)
     idle_timer: asyncio.TimerHandle | None = None
@@ -201,7 +204,14 @@ class Room:
         self._uncommitted += 1
         self.stored_bytes += len(update)
         self.updates_since_compaction += 1
-        if self.updates_since_compaction >= self.limits.compact_every:
+        self.bytes_since_compaction += len(update)
+        # Merging costs in proportion to the whole document: wait until the new history is at
+        # least half the last snapshot, so a long meeting's notes are not re-merged every few
+        # hundred keystrokes (the cost per keystroke stays flat as the notes grow).
+        if (
+            self.updates_since_compaction >= self.limits.compact_every
+            and 2 * self.bytes_since_compaction >= self.snapshot_bytes
+        ):
             self._start_compaction()
         return committed if self._uncommitted > MAX_UNCOMMITTED else None
 
@@ -246,11 +256,12 @@ class Room:
     def _start_compaction(self) -> None:
         if self._compaction is None or self._compaction.done():
             self.updates_since_compaction = 0
+            self.bytes_since_compaction = 0
             self._compaction = asyncio.create_task(self._compact())
 
     async def _compact(self) -> None:
         try:
-            self.stored_bytes = await self.store.compact(self.meeting_id)
+            self.stored_bytes = self.snapshot_bytes = await self.store.compact(self.meeting_id)
         except Exception:
             log.exception("compacting the notes of %s failed; the updates stay", self.meeting_id)
 
@@ -343,6 +354,7 @@ class Rooms:
             await self.store.submit(meeting_id, first, None)
             size, count = len(first), 1
         room = Room(meeting_id, doc, self.store, self.fanout, self.limits, size, count)
+        room.snapshot_bytes = size  # what is stored counts as the last snapshot
         room.on_storage_failed = self._storage_failed
         return room
 
