@@ -211,3 +211,30 @@ async def test_a_newcomer_is_never_shown_an_update_before_its_commit(
     await newcomer.wait_for(lambda: str(newcomer) == heading + "not stored yet")
     for client in (mentor, newcomer):
         await client.close()
+
+
+async def test_the_write_ahead_log_stays_small_under_steady_writing(
+    tmp_path: Path, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With commits never pausing, a checkpoint must still complete and the log be reused;
+    a passive one never caught up and the log grew without end."""
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_COMMITS", 20)
+    service = await start()
+    store = service.app[NOTE_ROOMS].store
+    meeting = service.seed.meeting_id
+    wal = tmp_path / "data" / "sidecar.sqlite3-wal"
+    doc: Doc[Text] = Doc()
+    text = doc.get("notes", type=Text)
+    largest = [0, 0]  # the log's largest size in the first and in the second half
+    for i in range(1600):  # 4 KB updates, back to back: the store is never idle
+        before = doc.get_state()
+        text.insert(len(str(text)), f"{i:04d}" * 1000)
+        pending = store.submit(meeting, doc.get_update(before), None)
+        await asyncio.sleep(0)  # one commit per turn of the loop
+        if i % 10 == 0:
+            half = i * 2 // 1600
+            largest[half] = max(largest[half], wal.stat().st_size)
+    await pending
+    first, second = largest
+    # Reused, the log stops growing; never reset, it grows with everything written.
+    assert second <= first * 1.25 + 256 * 1024, f"the log grew from {first} to {second} bytes"
