@@ -181,7 +181,7 @@ async def delete_mentorship(app: web.Application, mentorship_id: str) -> None:
         room = rooms.get(meeting_id)
         if room is not None:
             await rooms.drop(room, 4410, b"this mentorship was deleted")
-            await room.close()  # waits for its pending commits
+            await room.flushed()  # its pending commits land before the delete
     async with db.transaction():
         # FTS5 tables have no foreign keys; everything else goes by ON DELETE CASCADE.
         await db.execute("DELETE FROM meeting_search WHERE mentorship_id = ?", (mentorship_id,))

@@ -217,14 +217,6 @@ class ZoomStore(Repository):
         )
         return {str(r["person_id"]): (str(r["zoom_user_id"]), str(r["zoom_email"])) for r in rows}
 
-    async def _check_member(self, mentorship_id: str, viewer: str) -> None:
-        found = await self.db.fetch_value(
-            f"SELECT 1 FROM mentorships m WHERE m.id = :id AND {IS_MEMBER}",
-            {"id": mentorship_id, "viewer": viewer},
-        )
-        if found is None:
-            raise NotFound("mentorship")
-
     # --- webhook events -----------------------------------------------------------------------
 
     async def store_event(self, event: str, body: dict[str, Any]) -> bool:
