@@ -243,6 +243,40 @@ async def test_meeting_must_end_after_it_starts(client: Client, pair: Pair) -> N
     )
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [  # found by the fuzzer: year 1 failed to store, year 9999 failed when the meeting ended
+        ("0001-01-01T00:00:00+05:00", "0001-01-01T01:00:00Z"),
+        ("9999-12-31T22:00:00Z", "9999-12-31T23:59:59Z"),
+    ],
+)
+async def test_meeting_times_must_be_plausible(
+    client: Client, pair: Pair, start: str, end: str
+) -> None:
+    response = await client.post(
+        f"/api/v1/mentorships/{pair.mentorship_id}/meetings",
+        headers=pair.auth(),
+        json={"scheduled_start": start, "scheduled_end": end},
+    )
+    assert response.status == 422
+    fields = (await response.json())["error"]["fields"]
+    assert fields[0] == {
+        "loc": "scheduled_start",
+        "msg": "must be between the years 2000 and 2200",
+    }
+    moved = await client.patch(
+        f"/api/v1/meetings/{pair.meeting_id}", headers=pair.auth(), json={"scheduled_end": end}
+    )
+    assert moved.status == 422
+    series = await client.post(
+        f"/api/v1/mentorships/{pair.mentorship_id}/schedule",
+        headers=pair.auth(),
+        json={"first_start": "9999-12-01T10:00:00", "timezone": "Europe/Lisbon"},
+    )
+    assert series.status == 422
+    assert (await series.json())["error"]["fields"][0]["loc"] == "first_start"
+
+
 async def test_action_item_owner_must_be_one_of_the_pair(
     client: Client, pair: Pair, other_pair: Pair
 ) -> None:

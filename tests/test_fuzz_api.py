@@ -166,6 +166,6 @@ def test_the_api_never_answers_5xx_nor_crashes(service: Service, tmp_path: Path)
     print(f"fuzzed {total} requests; server process alive: {service.process.poll() is None}")
     for outcome in outcomes:
         assert outcome.cases > 0, outcome.output[-3000:]
-        assert outcome.returncode == 0, outcome.output[-6000:]
+        assert outcome.returncode == 0, outcome.output[-6000:] + "".join(server_errors(service))
     assert service.process.poll() is None, "the service crashed"
     assert server_errors(service) == []

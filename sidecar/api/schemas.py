@@ -22,6 +22,7 @@ from pydantic import (
     NaiveDatetime,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from sidecar.domain.models import (
     AccessToken,
@@ -53,6 +54,18 @@ def _known_timezone(value: str) -> str:
     return value
 
 
+# Meetings are planned in this range: dates far outside it are typing mistakes, and at the ends
+# of what datetime holds (years 1 and 9999) time zone conversions overflow.
+MEETING_YEARS = (2000, 2200)
+
+
+def _plausible_meeting_time(value: datetime) -> datetime:
+    first, last = MEETING_YEARS
+    if not first <= value.year <= last:
+        raise PydanticCustomError("meeting_year", f"must be between the years {first} and {last}")
+    return value
+
+
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -69,6 +82,7 @@ LongText = Annotated[str, StringConstraints(max_length=8000)]
 TimeZone = Annotated[str, AfterValidator(_known_timezone)]
 Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_locale)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MeetingTime = Annotated[AwareDatetime, AfterValidator(_plausible_meeting_time)]
 
 
 def _unchanged() -> Any:
@@ -249,16 +263,16 @@ class GoalList(Output):
 
 class MeetingCreate(Input):
     title: Title = "Mentoring session"
-    scheduled_start: AwareDatetime
-    scheduled_end: AwareDatetime
+    scheduled_start: MeetingTime
+    scheduled_end: MeetingTime
     platform: Platform = "link"
     join_url: HttpUrl | None = None
 
 
 class MeetingPatch(Input):
     title: Title = _unchanged()
-    scheduled_start: AwareDatetime = _unchanged()
-    scheduled_end: AwareDatetime = _unchanged()
+    scheduled_start: MeetingTime = _unchanged()
+    scheduled_end: MeetingTime = _unchanged()
     platform: Platform = _unchanged()
     join_url: HttpUrl | None = _unchanged()
     status: MeetingStatus = _unchanged()
@@ -276,7 +290,7 @@ class PhaseIn(Input):
 class ScheduleCreate(Input):
     """A series of meetings; by default weekly for six weeks, then every two weeks for six."""
 
-    first_start: NaiveDatetime = Field(
+    first_start: Annotated[NaiveDatetime, AfterValidator(_plausible_meeting_time)] = Field(
         description="Wall-clock time of the first meeting in `timezone`, without an offset."
     )
     timezone: TimeZone
