@@ -69,12 +69,18 @@ def _tree(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process tree (all threads; reaped children's time included)."""
-    total = 0
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process tree; system is mostly socket and epoll calls."""
+    user = system = 0
     for member in _tree(pid):
         with contextlib.suppress(OSError):
             f = _stat_fields(member)
-            total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
-    return total / CLK_TCK
+            user += int(f[11]) + int(f[13])
+            system += int(f[12]) + int(f[14])
+    return user / CLK_TCK, system / CLK_TCK
 
 
 def rss_kib(pid: int) -> int:
@@ -210,6 +216,7 @@ class RunResult:
     max_ms: float = math.nan
     window_s: float = 0.0
     server_cpu_s: float = 0.0
+    server_sys_s: float = 0.0  # the kernel's share of server_cpu_s (sockets, epoll, fsync)
     cpu_us_per_edit: float = math.nan
     rss_idle_kib: int = 0
     rss_ready_kib: int = 0
@@ -401,11 +408,11 @@ class Bench:
             results_task = asyncio.gather(*(self.read_line(p, "RESULT") for p in loadgens))
 
             await asyncio.sleep(max(0.0, measure_from / 1000 - time.time()))
-            cpu0, host0, t0 = cpu_seconds(server.pid), host_ticks(), time.monotonic()
+            split0, host0, t0 = cpu_split(server.pid), host_ticks(), time.monotonic()
             if kind == "ours" and self.args.py_spy:
                 profiler = await self.start_py_spy(server.pid, run_dir)
             await asyncio.sleep(max(0.0, measure_to / 1000 - time.time()))
-            cpu1, host1, t1 = cpu_seconds(server.pid), host_ticks(), time.monotonic()
+            split1, host1, t1 = cpu_split(server.pid), host_ticks(), time.monotonic()
             result.rss_end_kib = rss_kib(server.pid)
             outcomes = await asyncio.wait_for(results_task, self.args.drain + 30)
         except Exception as exc:  # a level that breaks is reported, not fatal to the benchmark
@@ -434,7 +441,8 @@ class Bench:
         )
         if not outcomes:
             return result
-        self.summarise(result, outcomes, cpu1 - cpu0, t1 - t0, host0, host1)
+        result.server_sys_s = split1[1] - split0[1]
+        self.summarise(result, outcomes, sum(split1) - sum(split0), t1 - t0, host0, host1)
         if kind == "ours" and not self.args.keep:
             shutil.rmtree(run_dir / "data", ignore_errors=True)
         return result
@@ -784,7 +792,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(
                     f"[{time.monotonic() - began:5.0f} s] {kind:9} {level:5} meetings: "
                     f"p50 {fmt(result.p50_ms, 2)} ms, p99 {fmt(result.p99_ms, 2)} ms, "
-                    f"lost {result.lost}, {fmt(result.cpu_us_per_edit)} us/edit, "
+                    f"lost {result.lost}, {fmt(result.cpu_us_per_edit)} us/edit"
+                    f" ({fmt(100 * result.server_sys_s / result.server_cpu_s, 0)}% kernel), "
                     f"gen max {100 * result.loadgen_max_core:.0f}%"
                     + (f", error: {result.error}" if result.error else ""),
                     file=sys.stderr,

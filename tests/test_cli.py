@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 
 def free_port() -> int:
@@ -90,6 +92,8 @@ async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path)
         stderr = stop(process)
     assert "database closed" in stderr
     assert (tmp_path / "sidecar.sqlite3").exists()
+    expected_loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert f"event loop: {expected_loop}" in stderr, "uvloop is the default where installed"
 
     again, second = start_demo(tmp_path, port)
     stop(again)
@@ -99,16 +103,26 @@ async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path)
     assert second["mentor"]["token"] != seed["mentor"]["token"]
 
 
-def test_bad_setting_in_the_environment_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MENTOR_SIDECAR_PORT", "eighty"),
+        ("MENTOR_SIDECAR_EVENT_LOOP", "fastest"),
+        ("MENTOR_SIDECAR_NOTES_COMMIT_WINDOW_MS", "-1"),
+    ],
+)
+def test_bad_setting_in_the_environment_is_a_clear_error(
+    tmp_path: Path, name: str, value: str
+) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "sidecar", "serve", "--data-dir", str(tmp_path)],
-        env={"MENTOR_SIDECAR_PORT": "eighty", "PATH": "/usr/bin:/bin"},
+        env={name: value, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert result.returncode == 2
-    assert "MENTOR_SIDECAR_PORT" in result.stderr
+    assert name in result.stderr
 
 
 def test_the_access_log_holds_no_token_nor_code(tmp_path: Path) -> None:

@@ -50,11 +50,14 @@ async def test_updates_submitted_together_share_one_commit(start: Start, tmp_pat
     assert all(f is futures[0] for f in futures), "one future for the whole commit"
     assert not futures[0].done(), "nothing is done before the commit"
     compaction = asyncio.create_task(store.compact(meeting))
-    await asyncio.sleep(0)  # the compaction is queued: after the first ten
-    later = [store.submit(meeting, update, None) for update in updates[10:]]
+    await asyncio.sleep(0)  # the compaction is queued after the first ten
+    later = [store.submit(meeting, update, None) for update in updates[10:25]]
     await asyncio.gather(futures[0], *later)
     assert await compaction > 0
-    assert stored_rows(tmp_path, meeting) == [1] + [0] * 20, "the ten merged; the rest after"
+    # It runs at the end of its commit: what that commit stored after the request is merged too.
+    assert stored_rows(tmp_path, meeting) == [1], "one snapshot of everything stored"
+    await asyncio.gather(*[store.submit(meeting, update, None) for update in updates[25:]])
+    assert stored_rows(tmp_path, meeting) == [1] + [0] * 5, "later commits add rows after it"
     doc: Doc[Text] = Doc()
     for update in (await store.load(meeting)).updates:
         doc.apply_update(update)

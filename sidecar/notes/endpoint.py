@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from sidecar.domain.models import Meeting
 from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS, WEBSOCKETS
 from sidecar.limits import close_flooding, message_bucket
+from sidecar.notes.direct import NotesWebSocket
 from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError, is_update_frame
 from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
@@ -38,7 +39,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
 
     settings = app[SETTINGS]
     # compress=False: per-message deflate multiplied tail latency by eight for tiny Yjs frames.
-    ws = web.WebSocketResponse(compress=False, max_msg_size=settings.notes_max_message_bytes)
+    ws = NotesWebSocket(compress=False, max_msg_size=settings.notes_max_message_bytes)
     await ws.prepare(request)
     app[WEBSOCKETS].add(ws)
     conn = Connection(ws, identity.person_id)
@@ -49,7 +50,18 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         room = await rooms.join(meeting.id, conn, lambda: _first_text(meeting, mentee_tz))
         await room.welcome(conn)
         allowance = message_bucket(settings)
-        receive, take_update = ws.receive, room.take_update
+        receive, take_update, can_take = ws.receive, room.take_update, room.can_take_now
+
+        def take_now(frame: bytes) -> bool:
+            """Most frames: an update stored and relayed without waking this handler."""
+            if ws.closed or not is_update_frame(frame) or not can_take():
+                return False
+            if allowance is not None and allowance.take():
+                return False  # the handler closes the socket
+            take_update(conn, frame)
+            return True
+
+        ws.take_directly(take_now)
         while True:
             message = await receive()
             kind = message.type
@@ -83,6 +95,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         log.exception("notes socket of %s failed", meeting.id)
         await ws.close(code=CLOSE_STORAGE_FAILED, message=b"server error; reconnecting resyncs")
     finally:
+        ws.take_directly(None)
         app[WEBSOCKETS].discard(ws)
         if room is not None:
             await rooms.leave(room, conn)
@@ -109,7 +122,9 @@ async def notes_context(app: web.Application) -> AsyncIterator[None]:
     """The notes store's writer and the rooms: started after the database, stopped before it."""
     settings = app[SETTINGS]
     store = SqliteNotesStore(
-        settings.database_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        settings.database_path,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        commit_window_seconds=settings.notes_commit_window_ms / 1000,
     )
     await store.start()
     limits = RoomLimits(

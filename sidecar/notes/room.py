@@ -137,6 +137,10 @@ class Room:
         # Relayed as it came: the others get an update message (a step 2 is re-typed as one).
         return self._apply(conn, update, frame if frame[1] == 2 else b"\x00\x02" + frame[2:])
 
+    def can_take_now(self) -> bool:
+        """Whether `take_update` would return without asking its sender to wait."""
+        return self._uncommitted < MAX_UNCOMMITTED and self._failing is None
+
     async def receive(self, conn: Connection, frame: bytes) -> None:
         if protocol.is_update_frame(frame):
             wait = self.take_update(conn, frame)

@@ -1,0 +1,101 @@
+"""Update frames taken as aiohttp parses them (sidecar/notes/direct.py), and what still is not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import pytest
+from pycrdt import Doc, Text
+
+from sidecar.notes import protocol
+from sidecar.notes.direct import NotesWebSocket
+from tests import test_notes
+from tests.test_notes import Start
+
+start = test_notes.start  # a real service on a real SQLite file, real sockets
+
+
+@pytest.fixture
+def handled(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Messages that reached the socket handler through `receive()`, by kind."""
+    seen: Counter[str] = Counter()
+    receive = NotesWebSocket.receive
+
+    async def counting(self: NotesWebSocket, *args: Any) -> Any:
+        assert self.direct, "the installed aiohttp's reader is the one direct.py builds on"
+        message = await receive(self, *args)
+        data = message.data
+        is_update = isinstance(data, bytes) and protocol.is_update_frame(data)
+        seen["update" if is_update else "other"] += 1
+        return message
+
+    monkeypatch.setattr(NotesWebSocket, "receive", counting)
+    return seen
+
+
+async def test_typing_does_not_wake_the_handler_per_keystroke(
+    start: Start, handled: Counter[str]
+) -> None:
+    service = await start()
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    await asyncio.sleep(0.05)  # the sync answers are in
+    handled.clear()
+    for i in range(40):
+        await mentor.insert(len(str(mentor)), f"{i},")
+        await mentee.wait_for(lambda i=i: str(mentee).endswith(f"{i},"))
+    assert str(mentee) == str(mentor)
+    assert handled["update"] == 0, "each keystroke went straight to the room"
+    await mentor.close()
+    await mentee.close()
+
+
+async def test_frames_in_one_read_keep_their_order(start: Start, handled: Counter[str]) -> None:
+    """A step 1 waits for the handler; the updates behind it in the same read wait behind it,
+    and its answer holds nothing they would make it contradict."""
+    service = await start()
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    await asyncio.sleep(0.05)
+    handled.clear()
+    doc: Doc[Text] = Doc()
+    doc.apply_update(mentor.doc.get_update())
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    text = doc.get("notes", type=Text)
+    for word in ("one ", "two ", "three "):
+        text.insert(len(str(text)), word)
+    frames = [protocol.sync_step1(mentor.doc.get_state())]
+    frames += [protocol.sync_update(update) for update in updates]
+    # All in one websocket write burst: aiohttp parses them in one data_received.
+    await asyncio.gather(*(mentor.send_raw(frame) for frame in frames))
+    await mentee.wait_for(lambda: str(mentee).endswith("one two three "))
+    assert handled["other"] == 1, "the step 1 reached the handler"
+    assert handled["update"] == 3, "the updates behind it kept their place in the queue"
+    await mentor.close()
+    await mentee.close()
+
+
+async def test_a_bad_update_is_handled_as_before(start: Start, handled: Counter[str]) -> None:
+    service = await start()
+    good, bad = await service.client("mentor"), await service.client("mentee")
+    await asyncio.sleep(0.05)
+    handled.clear()
+    await bad.send_raw(b"\x00\x02\x03\xff\xff\xff")  # an update frame whose update is invalid
+    await bad.wait_closed()
+    assert bad.close_code == 4400 and "invalid update" in bad.close_reason
+    assert handled["update"] == 1, "left to the handler, which closed the socket"
+    await good.insert(len(str(good)), "still here")
+    fresh = await service.client("mentee")
+    assert str(fresh).endswith("still here")
+    await good.close()
+    await fresh.close()
+
+
+async def test_a_flooding_sender_is_still_closed(start: Start) -> None:
+    service = await start(websocket_messages_per_second=5)
+    flooder = await service.client("mentor")
+    for i in range(40):
+        await flooder.insert(len(str(flooder)), f"{i}")
+    await flooder.wait_closed()
+    assert flooder.close_code == 4429
