@@ -40,9 +40,12 @@ log = logging.getLogger(__name__)
 DEFAULT_COMMIT_WINDOW_SECONDS = 0.010
 # While another connection holds SQLite's write lock, retry the commit this often.
 LOCKED_RETRY_SECONDS = 0.002
-# Copy the write-ahead log back into the database after this many commits (a commit writes a
-# few pages; SQLite's own automatic checkpoint, at 1000 pages, would fsync on the event loop).
-CHECKPOINT_EVERY_COMMITS = 250
+# Copy the write-ahead log back into the database after this many commits, or sooner once this
+# many rows were written (each row dirties about one page of the log): SQLite's own automatic
+# checkpoint would fsync on the event loop. Fewer, larger checkpoints copy a page rewritten by
+# many commits once.
+CHECKPOINT_EVERY_COMMITS = 1000
+CHECKPOINT_EVERY_ROWS = 4000
 # Compactions (each merges a meeting's rows: about a millisecond) one commit runs at most.
 MAX_COMPACTIONS_PER_COMMIT = 2
 
@@ -105,6 +108,7 @@ class SqliteNotesStore:
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._checkpointing: asyncio.Future[None] | None = None
         self._commits_since_checkpoint = 0
+        self._rows_since_checkpoint = 0
         self._compactions: deque[tuple[str, asyncio.Future[int]]] = deque()
 
     async def start(self) -> None:
@@ -201,7 +205,11 @@ class SqliteNotesStore:
             if not batch.done.done():
                 batch.done.set_result(None)
             self._commits_since_checkpoint += 1
-            if self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS:
+            self._rows_since_checkpoint += len(batch.rows)
+            if (
+                self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS
+                or self._rows_since_checkpoint >= CHECKPOINT_EVERY_ROWS
+            ):
                 self._start_checkpoint()
             for (_, _, future), size in zip(batch.compactions, sizes, strict=True):
                 if not future.done():
@@ -214,7 +222,7 @@ class SqliteNotesStore:
     def _start_checkpoint(self) -> None:
         if self._checkpointing is not None or self._loop is None:
             return
-        self._commits_since_checkpoint = 0
+        self._commits_since_checkpoint = self._rows_since_checkpoint = 0
         self._checkpointing = self._loop.run_in_executor(self._checkpointer, self._checkpoint)
         self._checkpointing.add_done_callback(self._checkpointed)
 
