@@ -38,7 +38,7 @@ class Settings:
     event_loop: str = _setting(
         "uvloop",
         "Event loop that `serve` and `demo` run on: `uvloop` (installed with the service except "
-        "on Windows; a third less CPU per live-notes edit) or `asyncio` (the standard library's).",
+        "on Windows; 10-15% less CPU per live-notes edit) or `asyncio` (the standard library's).",
     )
     trust_forwarded_headers: bool = _setting(
         False,
