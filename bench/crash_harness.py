@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import itertools
 import json
 import os
 import random
@@ -59,6 +57,7 @@ sys.path.insert(0, str(REPO_DIR))  # the service's settings and the tests' pycrd
 from pycrdt import Doc, Text  # noqa: E402
 
 from sidecar.settings import Settings  # noqa: E402
+from tests.node_process import NodeProcess  # noqa: E402
 from tests.notes_client import NotesClient  # noqa: E402
 
 TOKEN = re.compile(r"[RE]\d+;")
@@ -185,66 +184,23 @@ class Service:
             raise
 
 
-class Typist:
-    """crash_typist.mjs as a subprocess: one JSON command per line, one JSON reply each."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.events: list[dict[str, Any]] = []
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._seq = itertools.count(1)
-        self._reader = asyncio.create_task(self._read())
+class Typist(NodeProcess):
+    """crash_typist.mjs as a subprocess (see tests/node_process.py)."""
 
     @classmethod
     async def launch(cls, log: IO[bytes]) -> Typist:
         node = shutil.which("node") or "node"
-        process = await asyncio.create_subprocess_exec(
-            node,
-            str(TYPIST),
-            cwd=WEB_DIR,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=log,
-            limit=16 * 1024 * 1024,  # a report carries both documents
-        )
-        return cls(process)
+        # A report carries both documents: allow long lines.
+        return cls(await cls.spawn(node, TYPIST, cwd=WEB_DIR, stderr=log, limit=16 * 1024 * 1024))
 
-    async def _read(self) -> None:
-        assert self.process.stdout is not None
-        async for raw in self.process.stdout:
-            message = json.loads(raw)
-            future = self._pending.pop(message.get("seq") or 0, None)
-            if future is not None and not future.done():
-                future.set_result(message)
-            elif "event" in message:
-                self.events.append(message)
-        for future in self._pending.values():  # the process ended: fail whoever waits
-            if not future.done():
-                future.set_exception(RuntimeError("the typist exited; see its log"))
+    async def exited(self) -> Exception:
+        return RuntimeError("the typist exited; see its log")
 
     async def call(self, cmd: str, *, within: float = 20, **args: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        seq = next(self._seq)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[seq] = future
-        self.process.stdin.write((json.dumps({"cmd": cmd, "seq": seq, **args}) + "\n").encode())
-        reply = await asyncio.wait_for(future, within)
+        reply = await asyncio.wait_for(self.start(cmd, **args), within)
         if not reply["ok"]:
             raise RuntimeError(f"typist {cmd}: {reply.get('error')}")
         return reply
-
-    async def close(self) -> None:
-        if self.process.returncode is None:
-            with contextlib.suppress(Exception):
-                await self.call("quit", within=5)
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
 
 
 # --- one trial -------------------------------------------------------------------------------

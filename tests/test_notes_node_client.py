@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import json
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +25,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.settings import Settings
+from tests.node_process import NodeProcess
 from tests.notes_client import NotesClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,55 +47,22 @@ ServerFactory = Callable[..., Awaitable[TestServer]]
 HEADING = re.compile(r"# Weekly check-in \((\d{4}-\d{2}-\d{2})\)")  # the first line
 
 
-class NodeDriver:
+class NodeDriver(NodeProcess):
     """yjs_sync.mjs as a subprocess: `await call(cmd, ...)`, or `start(...)` to overlap work."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.events: list[dict[str, Any]] = []
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._seq = itertools.count(1)
-        self._reader = asyncio.create_task(self._read())
 
     @classmethod
     async def launch(cls) -> NodeDriver:
         assert NODE is not None
-        process = await asyncio.create_subprocess_exec(
-            NODE,
-            str(DRIVER),
-            cwd=WEB,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        return cls(process)
+        return cls(await cls.spawn(NODE, DRIVER, cwd=WEB, stderr=asyncio.subprocess.PIPE))
 
-    async def _read(self) -> None:
-        assert self.process.stdout is not None
-        async for raw in self.process.stdout:
-            message = json.loads(raw)
-            future = self._pending.pop(message.get("seq") or 0, None)
-            if future is not None and not future.done():
-                future.set_result(message)
-            elif "event" in message:
-                self.events.append(message)
-        for future in self._pending.values():  # the process ended: fail whoever waits
-            if not future.done():
-                future.set_exception(RuntimeError(f"node exited: {await self.stderr()}"))
+    async def exited(self) -> Exception:
+        return RuntimeError(f"node exited: {await self.stderr()}")
 
     async def stderr(self) -> str:
         assert self.process.stderr is not None
         with contextlib.suppress(TimeoutError):
             return (await asyncio.wait_for(self.process.stderr.read(), 1)).decode()
         return ""
-
-    def start(self, cmd: str, **args: Any) -> asyncio.Future[dict[str, Any]]:
-        assert self.process.stdin is not None
-        seq = next(self._seq)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[seq] = future
-        self.process.stdin.write((json.dumps({"cmd": cmd, "seq": seq, **args}) + "\n").encode())
-        return future
 
     async def call(self, cmd: str, *, within: float = 10, **args: Any) -> dict[str, Any]:
         return self.check(await asyncio.wait_for(self.start(cmd, **args), within), cmd)
@@ -105,19 +71,6 @@ class NodeDriver:
     def check(reply: dict[str, Any], cmd: str) -> dict[str, Any]:
         assert reply["ok"], f"{cmd}: {reply.get('error')}"
         return reply
-
-    async def close(self) -> None:
-        if self.process.returncode is None:
-            with contextlib.suppress(Exception):
-                await self.call("quit", within=5)
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
 
 
 @pytest.fixture
