@@ -25,8 +25,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.helpers import DEFAULT_CHUNK_SIZE
 
 log = logging.getLogger(__name__)
+
+try:  # aiohttp's reader classes (private: see the module's docstring)
+    from aiohttp._websocket import reader as _aiohttp_reader
+except ImportError:  # pragma: no cover
+    _aiohttp_reader = None  # type: ignore[assignment]
 
 # Takes a binary frame now (True) or leaves it to the handler (False); may raise, which also
 # leaves it to the handler.
@@ -35,12 +41,10 @@ Taker = Callable[[bytes], bool]
 
 def _direct_queue_class() -> Any:
     """aiohttp's message queue, with a shortcut for frames the taker accepts (None: no such)."""
-    try:
-        from aiohttp._websocket.reader import WebSocketDataQueue
-    except ImportError:  # pragma: no cover - another aiohttp layout: plain sockets
+    if _aiohttp_reader is None:  # pragma: no cover - another aiohttp layout: plain sockets
         return None
 
-    class DirectQueue(WebSocketDataQueue):
+    class DirectQueue(_aiohttp_reader.WebSocketDataQueue):
         def __init__(self, protocol: Any, limit: int, *, loop: Any) -> None:
             super().__init__(protocol, limit, loop=loop)
             self.taker: Taker | None = None
@@ -75,11 +79,8 @@ class NotesWebSocket(web.WebSocketResponse):
 
     def _post_start(self, request: Any, protocol: Any, writer: Any) -> None:
         try:  # the same as aiohttp's own, with the queue above
-            from aiohttp._websocket.reader import WebSocketReader
-            from aiohttp.helpers import DEFAULT_CHUNK_SIZE
-
             queue = _DirectQueue(request._protocol, DEFAULT_CHUNK_SIZE, loop=self._loop)
-            parser = WebSocketReader(
+            parser = _aiohttp_reader.WebSocketReader(
                 queue, self._max_msg_size, bool(self._compress), self._decode_text
             )
             data_received_cb = None if self._heartbeat is None else self._on_data_received
