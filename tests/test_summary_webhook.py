@@ -6,16 +6,19 @@ needs a JSON body with `text`); the real service cannot be reached from here."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
 from sidecar.keys import DATABASE
+from sidecar.mail import webhook
 from sidecar.settings import Settings
 from sidecar.summary.ending import end_meeting
 from tests.conftest import add_meeting, make_pair
@@ -59,7 +62,7 @@ async def test_the_summary_is_posted_once_to_the_pairs_webhook(tmp_path: Path) -
         *[end_meeting(server.app, meeting.id, source="panel", actor=None) for _ in range(3)]
     )
     await eventually(lambda: len(received) == 1)
-    await asyncio.sleep(0.3)
+    await outbox_empty(server.app[DATABASE])  # nothing left that could post a second time
     assert len(received) == 1
     assert (
         received[0]["text"].startswith("*Summary of Check-in, ")
@@ -81,7 +84,91 @@ async def test_a_webhook_to_a_private_address_is_refused(tmp_path: Path) -> None
     )
     meeting = await add_meeting(server.app, pair, datetime.now(UTC) - timedelta(minutes=40))
     await end_meeting(server.app, meeting.id, source="panel", actor=None)
-    await asyncio.sleep(0.5)
+
+    async def tried() -> bool:
+        sql = "SELECT attempts FROM outbox WHERE kind = 'webhook'"
+        return bool(await db.fetch_value(sql))
+
+    await eventually(tried, what="the webhook's first attempt")
     row = await db.fetch_one("SELECT last_error, sent_at FROM outbox WHERE kind = 'webhook'")
     assert row is not None and row["sent_at"] is None and "non-public" in row["last_error"]
     await server.close()
+
+
+class ChangingDns:
+    """A resolver that answers a public address first and loopback after (DNS rebinding)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.calls = 0
+
+    async def __call__(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        self.calls += 1
+        address = "93.184.215.14" if self.calls == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+
+async def test_the_webhook_connects_only_to_the_addresses_it_checked() -> None:
+    """The host is resolved once; a second answer (loopback) is never asked for or used."""
+    reached_loopback: list[object] = []
+
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        reached_loopback.append(writer.get_extra_info("peername"))
+        writer.close()
+
+    loopback = await asyncio.start_server(count, "127.0.0.1", 0)
+    port = loopback.sockets[0].getsockname()[1]
+    dns = ChangingDns(port)
+    dialled: list[tuple[Any, ...]] = []
+
+    def no_outside_network(addr_info: Any) -> socket.socket:
+        dialled.append(addr_info[4])
+        raise OSError("the test does not reach outside networks")
+
+    with pytest.raises(aiohttp.ClientConnectorError):
+        await webhook.post(
+            f"https://chat.test:{port}/hooks/abc",
+            b"{}",
+            allow_private=False,
+            lookup=dns,
+            socket_factory=no_outside_network,
+        )
+    assert dns.calls == 1
+    assert dialled == [("93.184.215.14", port)]
+    assert reached_loopback == []
+    loopback.close()
+    await loopback.wait_closed()
+
+
+async def test_a_host_answering_loopback_first_is_refused_before_connecting() -> None:
+    dns = ChangingDns(443)
+    dns.calls = 1  # the next answer is loopback
+    dialled: list[object] = []
+
+    def record(addr_info: Any) -> socket.socket:
+        dialled.append(addr_info)
+        raise OSError("unexpected")
+
+    with pytest.raises(webhook.WebhookRefused, match="non-public"):
+        await webhook.post(
+            "https://chat.test/hooks/abc",
+            b"{}",
+            allow_private=False,
+            lookup=dns,
+            socket_factory=record,
+        )
+    assert dialled == []
+
+
+async def test_the_pinned_resolver_answers_only_for_the_checked_host() -> None:
+    checked = await webhook.check_destination(
+        "https://chat.test/x", allow_private=False, lookup=ChangingDns(443)
+    )
+    assert checked is not None
+    resolver = webhook.PinnedResolver("chat.test", checked)
+    answer = await resolver.resolve("chat.test", 8443)
+    assert [(a["host"], a["port"], a["hostname"]) for a in answer] == [
+        ("93.184.215.14", 8443, "chat.test")
+    ]
+    with pytest.raises(OSError):
+        await resolver.resolve("other.test", 443)
