@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import AsyncIterator
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 import zoom_app
 from sidecar import jitsi, reminders
@@ -40,6 +39,7 @@ from sidecar.summary.ending import idle_context
 from sidecar.web import calendar_feed, health, pages
 from sidecar.web.security import add_security_headers
 
+from sidecar.web.open_sockets import OpenSockets, close_all_sockets
 log = logging.getLogger(__name__)
 
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     largest = max(settings.max_body_bytes, settings.photo_max_bytes)
     app = web.Application(middlewares=[json_errors], client_max_size=largest)
     app[SETTINGS] = settings
-    app[WEBSOCKETS] = weakref.WeakSet()
+    app[WEBSOCKETS] = OpenSockets()
     app[ASSET_VERSION] = pages.asset_version()
     app[LIFECYCLE] = Lifecycle()
     app[LIVE_EVENTS] = MeetingEvents()
@@ -119,9 +119,6 @@ async def _reminders(app: web.Application) -> AsyncIterator[None]:
 
 async def _close_websockets(app: web.Application) -> None:
     app[LIFECYCLE].shutting_down = True
-    open_sockets = app[WEBSOCKETS]
-    sockets = list(open_sockets)  # a copy: closing one removes it from the set
-    if sockets:
-        log.info("closing %d websocket(s): server shutting down", len(sockets))
-    for ws in sockets:
-        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+    if len(app[WEBSOCKETS]):
+        log.info("closing %d websocket(s): server shutting down", len(app[WEBSOCKETS]))
+    await close_all_sockets(app)  # 1001: clients reconnect by themselves

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,13 +17,15 @@ from sidecar.settings import Settings
 
 if TYPE_CHECKING:  # zoom_app imports this module; the key's type is only needed by mypy
     from sidecar.jitsi.config import JitsiConfig  # (sidecar.jitsi imports this module too)
+    from sidecar.web.open_sockets import OpenSockets  # (it imports this module)
     from zoom_app.state import ZoomState
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 REPOS = web.AppKey("repositories", Repositories)
-# Open websockets, closed with GOING_AWAY on shutdown (the live-notes endpoint registers here).
-WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
+# Open websockets with whose they are (sidecar/web/open_sockets.py): closed with 4401 when their
+# token is revoked, 4410 when their mentorship is erased, 1001 on shutdown.
+WEBSOCKETS: web.AppKey[OpenSockets] = web.AppKey("websockets")
 ASSET_VERSION = web.AppKey("asset_version", str)
 # Open panels of each meeting, told when shared state changes (sidecar.live).
 LIVE_EVENTS = web.AppKey("live_events", MeetingEvents)

@@ -24,6 +24,7 @@ from aiohttp import web
 from sidecar.db import Database
 from sidecar.domain.ids import now_iso
 from sidecar.keys import DATABASE, NOTE_ROOMS
+from sidecar.web.open_sockets import CLOSE_GONE, close_mentorship_sockets
 
 log = logging.getLogger(__name__)
 
@@ -175,12 +176,13 @@ async def delete_mentorship(app: web.Application, mentorship_id: str) -> None:
             "SELECT id FROM meetings WHERE mentorship_id = ?", (mentorship_id,)
         )
     ]
-    # Close the live notes first, so no update of these meetings is written after the delete.
-    # 4410 is in the range y-websocket does not reconnect after.
+    # Close the live notes and events first, so no update of these meetings is written after
+    # the delete. 4410 is in the range y-websocket does not reconnect after.
+    await close_mentorship_sockets(app, mentorship_id)
     for meeting_id in meeting_ids:
         room = rooms.get(meeting_id)
         if room is not None:
-            await rooms.drop(room, 4410, b"this mentorship was deleted")
+            await rooms.drop(room, CLOSE_GONE, b"mentorship erased")
             await room.flushed()  # its pending commits land before the delete
     async with db.transaction():
         # FTS5 tables have no foreign keys; everything else goes by ON DELETE CASCADE.

@@ -16,6 +16,7 @@ from aiohttp import web
 from sidecar.api.auth import SESSION_COOKIE, identify, is_secure
 from sidecar.domain.errors import NotFound
 from sidecar.keys import ASSET_VERSION, REPOS, SETTINGS
+from sidecar.web.open_sockets import close_token_sockets
 from sidecar.web.security import csp_nonce
 
 STATIC_DIR = Path(str(resources.files("sidecar") / "static"))
@@ -154,6 +155,7 @@ async def signout(request: web.Request) -> web.Response:
     identity = await identify(request)
     if identity is not None and identity.via == "cookie":
         await request.app[REPOS].tokens.revoke(identity.person_id, identity.token_id)
+        await close_token_sockets(request.app, identity.token_id)  # 4401: its panels' sockets
     response = web.HTTPSeeOther("/")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

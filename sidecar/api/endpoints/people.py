@@ -22,6 +22,7 @@ from sidecar.domain.ids import utcnow
 from sidecar.domain.models import AccessToken, Person
 
 TAGS = ("me",)
+from sidecar.web.open_sockets import close_token_sockets
 
 
 @api.route(
@@ -83,7 +84,9 @@ async def create_token(call: Call[TokenCreate]) -> TokenCreated:
     tags=TAGS,
 )
 async def revoke_token(call: Call[None]) -> AccessToken:
-    return await call.repos.tokens.revoke(call.viewer, call.path("token_id"))
+    token = await call.repos.tokens.revoke(call.viewer, call.path("token_id"))
+    await close_token_sockets(call.request.app, token.id)  # 4401: its open sockets too
+    return token
 
 
 @api.route(
