@@ -17,9 +17,21 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic"]
 
-try:
-    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+# Every wait in a browser test (locators and `expect`) gets this long: on a busy 2-core machine a
+# page can take seconds to react; a deadline is there to report a failure, not to measure speed.
+BROWSER_DEADLINE_MS = 30_000
 
+try:
+    from playwright.async_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Page,
+        async_playwright,
+        expect,
+    )
+
+    expect.set_options(timeout=BROWSER_DEADLINE_MS)
     _PLAYWRIGHT_MISSING = ""
 except ImportError as exc:  # pragma: no cover - depends on the environment
     _PLAYWRIGHT_MISSING = f"playwright is not installed ({exc})"
@@ -104,6 +116,7 @@ async def new_context(
     context = await browser.new_context(
         viewport={"width": width, "height": height}, locale="en-GB", **kwargs
     )
+    context.set_default_timeout(BROWSER_DEADLINE_MS)
     await context.add_init_script(REPORT_CSP_VIOLATIONS)
     return context
 

@@ -30,6 +30,7 @@ class NotesClient:
         self._reader: asyncio.Task[None] | None = None
         self.close_code: int | None = None
         self.close_reason: str = ""
+        self._round_trips = 0
 
     async def connect(self) -> NotesClient:
         headers = {"Origin": self.origin} if self.origin else None
@@ -80,10 +81,23 @@ class NotesClient:
         entry = protocol.AwarenessEntry(self.doc.client_id, clock, json.dumps(state))
         await self.ws.send(protocol.awareness(protocol.encode_awareness([entry])))
 
+    async def round_trip(self) -> None:
+        """Wait until the server has handled every message this client sent so far.
+
+        The server handles one socket's messages in order and echoes presence to its sender
+        too, so once a new presence comes back, everything sent before it was handled. (It
+        replaces this client's presence with a marker: for tests that need no names.)
+        """
+        await asyncio.wait_for(self.synced.wait(), 30)  # our answer to its step 1 went first
+        self._round_trips += 1
+        marker = {"round_trip": self._round_trips}
+        await self.set_presence(marker, clock=1000 + self._round_trips)
+        await self.wait_for(lambda: self.awareness.get(self.doc.client_id) == marker)
+
     async def send_raw(self, frame: bytes | str) -> None:
         await self.ws.send(frame)
 
-    async def wait_for(self, predicate: Any, within: float = 5.0) -> None:
+    async def wait_for(self, predicate: Any, within: float = 30.0) -> None:
         async def loop() -> None:
             while not predicate():
                 self.changed.clear()
@@ -91,7 +105,7 @@ class NotesClient:
 
         await asyncio.wait_for(loop(), within)
 
-    async def wait_closed(self, within: float = 5.0) -> None:
+    async def wait_closed(self, within: float = 30.0) -> None:
         assert self._reader is not None
         await asyncio.wait_for(asyncio.shield(self._reader), within)
 

@@ -19,7 +19,7 @@ from sidecar.summary.ending import end_idle_meetings, end_meeting
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer
-from tests.test_outbox import eventually
+from tests.waiting import eventually, outbox_empty
 
 NOTES = (
     "Talked about preparing people before a critique.\n"
@@ -53,7 +53,7 @@ async def hold_meeting(server: TestServer, pair: Pair, meeting_id: str) -> str:
     mentor = await NotesClient(url + pair.mentor_token).connect()
     mentee = await NotesClient(url + pair.mentee_token).connect()
     for client in (mentor, mentee):
-        await asyncio.wait_for(client.synced.wait(), 5)
+        await asyncio.wait_for(client.synced.wait(), 30)
     await mentee.insert(len(str(mentee)), NOTES)
     await mentor.wait_for(lambda: "articles" in str(mentor))
     await mentor.close()
@@ -79,7 +79,7 @@ async def test_ending_twice_at_once_sends_one_summary_to_each(
         assert [r.status for r in responses[:2]] == [200, 200]
         assert (await responses[0].json())["status"] == "ended"
         await eventually(lambda: len(smtp.inbox.messages) >= 2)
-        await asyncio.sleep(0.5)
+        await outbox_empty(server.app[DATABASE])  # the counts below are final
         assert len(smtp.inbox.to("mentor.a@example.org")) == 1
         assert len(smtp.inbox.to("mentee.a@example.org")) == 1
 
@@ -109,7 +109,7 @@ async def test_ending_twice_at_once_sends_one_summary_to_each(
     assert (
         await end_meeting(again.app, pair.meeting_id, source="panel", actor=pair.mentor_id) is False
     )
-    await asyncio.sleep(0.4)
+    await outbox_empty(again.app[DATABASE])
     assert len(smtp.inbox.messages) == 2, "no second summary after a restart"
     await again.close()
 
@@ -122,16 +122,23 @@ async def test_the_summary_arrives_once_the_smtp_server_is_back(
     pair = await make_pair(server.app, "a")
     meeting_id = await todays_meeting(server, pair)
     assert await end_meeting(server.app, meeting_id, source="panel", actor=pair.mentee_id)
-    await asyncio.sleep(0.5)
     async with aiohttp.ClientSession(headers=pair.auth()) as session:
         url = f"http://127.0.0.1:{server.port}/api/v1/meetings/{meeting_id}/summary"
-        delivery = (await (await session.get(url)).json())["delivery"]
-        assert {d["state"] for d in delivery} == {"retrying"}
+
+        async def states() -> set[str]:
+            return {d["state"] for d in (await (await session.get(url)).json())["delivery"]}
+
+        async def all_retrying() -> bool:
+            return await states() == {"retrying"}
+
+        await eventually(all_retrying, what="both emails to be refused once")
         smtp.inbox.refuse = False
-        await eventually(lambda: len(smtp.inbox.messages) == 2, within=15)
-        await asyncio.sleep(0.2)
-        delivery = (await (await session.get(url)).json())["delivery"]
-        assert {d["state"] for d in delivery} == {"sent"}
+        await eventually(lambda: len(smtp.inbox.messages) == 2)
+
+        async def all_sent() -> bool:
+            return await states() == {"sent"}
+
+        await eventually(all_sent, what="both emails recorded as sent")
     await server.close()
 
 

@@ -7,13 +7,13 @@ Screenshots: /tmp/wrapup-mentee.png (1280 px), /tmp/ended-mentor.png (420 px).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestServer
 
 from sidecar.demo import MENTEE_EMAIL, MENTOR_EMAIL, DemoSeed
+from sidecar.keys import DATABASE
 from tests.browser_support import (
     ConsoleWatch,
     new_context,
@@ -22,6 +22,7 @@ from tests.browser_support import (
     wait_until_ready,
 )
 from tests.smtp_server import SmtpServer
+from tests.waiting import eventually, outbox_empty
 
 pytestmark = requires_chromium
 
@@ -46,11 +47,8 @@ async def open_panel(
 
 
 async def wait_for_mail(smtp: SmtpServer, count: int) -> None:
-    """Until the SMTP server holds `count` messages, for at most 10 s."""
-    for _ in range(100):
-        if len(smtp.inbox.messages) >= count:
-            return
-        await asyncio.sleep(0.1)
+    """Until the SMTP server holds `count` messages."""
+    await eventually(lambda: len(smtp.inbox.messages) >= count, what=f"{count} emails")
 
 
 async def test_wrap_up_end_meeting_and_summary(
@@ -69,7 +67,7 @@ async def test_wrap_up_end_meeting_and_summary(
     wrapup = mentee.locator("#wrap-up")
     await expect(wrapup.locator(".wrapup-content")).to_be_hidden()
     await wrapup.get_by_role("button", name="Preview the summary").click()
-    await expect(wrapup.locator(".summary-body")).to_contain_text("Summary", timeout=5000)
+    await expect(wrapup.locator(".summary-body")).to_contain_text("Summary", timeout=30_000)
     assert "@mentee by" in await wrapup.locator(".wrapup-help").inner_text()
 
     # The mentee writes an agreement into the live notes; the preview picks it up.
@@ -79,7 +77,7 @@ async def test_wrap_up_end_meeting_and_summary(
     await mentee.keyboard.press("Enter")
     await mentee.keyboard.type(AGREED)
     await expect(wrapup.locator(".summary-body")).to_contain_text(
-        "we meet on Tuesdays", timeout=12000
+        "we meet on Tuesdays", timeout=30_000
     )
     await screenshot(mentee, tmp_path, "wrapup-mentee.png", copy_to="/tmp/wrapup-mentee.png")
 
@@ -91,21 +89,21 @@ async def test_wrap_up_end_meeting_and_summary(
 
     for page in (mentor, mentee):
         ended = page.locator("#meeting-ended")
-        await expect(ended).to_be_visible(timeout=5000)
+        await expect(ended).to_be_visible(timeout=30_000)
         await expect(ended.locator(".summary-body")).to_contain_text(
-            "we meet on Tuesdays", timeout=5000
+            "we meet on Tuesdays", timeout=30_000
         )
         await expect(page.get_by_role("button", name="End meeting")).to_be_hidden()
         await expect(page.locator("#wrap-up")).to_be_hidden()
         # Delivery: one line per person, each "Sent to … at HH:MM" once the outbox has run.
         lines = ended.locator(".delivery")
-        await expect(lines).to_have_count(2, timeout=5000)
-        await expect(ended.locator('.delivery[data-state="sent"]')).to_have_count(2, timeout=10000)
+        await expect(lines).to_have_count(2, timeout=30_000)
+        await expect(ended.locator('.delivery[data-state="sent"]')).to_have_count(2, timeout=30_000)
         await expect(lines.first).to_contain_text("Sent to")
 
     # Exactly one summary email per person at the real SMTP server.
     await wait_for_mail(smtp, before + 2)
-    await asyncio.sleep(0.5)  # nothing more arrives
+    await outbox_empty(server.app[DATABASE])  # nothing more can arrive
     summaries = [m for m in smtp.inbox.messages[before:] if "Summary" in str(m["Subject"])]
     for address in (MENTOR_EMAIL, MENTEE_EMAIL):
         mine = [m for m in summaries if address in str(m["To"])]
@@ -118,7 +116,7 @@ async def test_wrap_up_end_meeting_and_summary(
     await expect(past.locator(f'[data-meeting-id="{demo.meeting_id}"]')).to_be_visible()
     await past.get_by_label("Search your notes and summaries").fill("Tuesdays")
     await past.get_by_role("button", name="Search").click()
-    await expect(past.locator(".snippet strong").first).to_be_visible(timeout=5000)
+    await expect(past.locator(".snippet strong").first).to_be_visible(timeout=30_000)
     assert await past.get_by_role("link", name="Export everything (.md)").get_attribute("href") == (
         f"/api/v1/mentorships/{demo.mentorship_id}/export.md"
     )

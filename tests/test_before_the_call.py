@@ -15,11 +15,11 @@ from icalendar import Calendar
 
 from sidecar import reminders
 from sidecar.app import create_app
-from sidecar.keys import OUTBOX, REPOS, SETTINGS
+from sidecar.keys import DATABASE, OUTBOX, REPOS, SETTINGS
 from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.smtp_server import SmtpServer
-from tests.test_outbox import eventually
+from tests.waiting import eventually, outbox_empty
 
 Client = TestClient[web.Request, web.Application]
 
@@ -206,7 +206,7 @@ async def test_reminders_go_out_once_even_across_a_restart(
     again = TestServer(create_app(settings))
     await again.start_server()
     assert await reminders.send_due(again.app[REPOS], again.app[OUTBOX], again.app[SETTINGS]) == 0
-    await asyncio.sleep(0.3)
+    await outbox_empty(again.app[DATABASE])
     subjects = sorted(str(m["Subject"]).split(":")[0] for m in smtp.inbox.messages)
     assert subjects == ["Agenda due", "Starting soon", "Starting soon"]
     assert len(smtp.inbox.to("mentee.a@example.org")) == 2

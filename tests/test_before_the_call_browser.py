@@ -10,7 +10,6 @@ it is missing. Screenshots: /tmp/agreement.png, /tmp/panel-live-mentor.png (420 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime
 from io import BytesIO
@@ -30,6 +29,7 @@ from tests.browser_support import (
     wait_until_ready,
 )
 from tests.smtp_server import SmtpServer
+from tests.waiting import eventually
 
 pytestmark = requires_chromium
 
@@ -290,10 +290,7 @@ async def test_agenda_preparation_and_sending(
     assert re.match(r"Sent .+ · \d+ min before the start$", status), status
 
     # The email reaches the real SMTP server, addressed to the mentor, with the new items.
-    for _ in range(100):
-        if smtp.inbox.to(MENTOR_EMAIL):
-            break
-        await asyncio.sleep(0.1)
+    await eventually(lambda: bool(smtp.inbox.to(MENTOR_EMAIL)), what="the agenda email")
     messages = smtp.inbox.to(MENTOR_EMAIL)
     assert len(messages) == 1
     body = messages[0].get_body(preferencelist=("plain",))

@@ -134,9 +134,9 @@ async def test_bad_frames_close_only_their_socket(
     server, seed = service
     base = f"ws://127.0.0.1:{server.port}/ws/notes/{seed.meeting_id}?token="
     watcher = await NotesClient(base + seed.mentor.token).connect()
-    await asyncio.wait_for(watcher.synced.wait(), 5)
+    await asyncio.wait_for(watcher.synced.wait(), 30)
     await watcher.insert(len(str(watcher)), "baseline ")
-    await asyncio.sleep(0.05)
+    await watcher.round_trip()  # the server has it
     baseline = str(watcher)
     rng = random.Random(SEED)
     closes: dict[str, dict[int | None, int]] = {}
@@ -162,7 +162,7 @@ async def test_bad_frames_close_only_their_socket(
     assert watcher.close_code is None
     assert str(watcher) == baseline
     fresh = await NotesClient(base + seed.mentee.token).connect()
-    await asyncio.wait_for(fresh.synced.wait(), 5)
+    await asyncio.wait_for(fresh.synced.wait(), 30)
     assert str(fresh) == baseline
     await fresh.insert(len(str(fresh)), "still editable")
     await watcher.wait_for(lambda: str(watcher).endswith("still editable"))
@@ -191,9 +191,9 @@ async def test_a_flood_of_valid_messages_is_cut_off(
     server, seed = service
     base = f"ws://127.0.0.1:{server.port}/ws/notes/{seed.meeting_id}?token="
     watcher = await NotesClient(base + seed.mentor.token).connect()
-    await asyncio.wait_for(watcher.synced.wait(), 5)
+    await asyncio.wait_for(watcher.synced.wait(), 30)
     flood = await NotesClient(base + seed.mentee.token).connect()
-    await asyncio.wait_for(flood.synced.wait(), 5)
+    await asyncio.wait_for(flood.synced.wait(), 30)
     for n in range(300):
         try:
             await flood.set_presence({"user": {"name": "Flood"}}, clock=n + 1)

@@ -16,7 +16,6 @@ Screenshots: /tmp/jitsi-call-wide.png (1400x900), /tmp/jitsi-call-narrow.png (42
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
-from sidecar.keys import REPOS
+from sidecar.keys import DATABASE, REPOS
 from tests.browser_support import (
     ConsoleWatch,
     new_context,
@@ -39,6 +38,7 @@ from tests.browser_support import (
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
 from tests.smtp_server import SmtpServer
 from tests.test_jitsi_tokens import SECRET, jitsi_settings
+from tests.waiting import eventually, outbox_empty
 
 pytestmark = requires_chromium
 
@@ -180,12 +180,8 @@ async def attendance(server: TestServer, meeting_id: str, person_id: str) -> dic
     )
 
 
-async def wait_for(condition: Any, what: str, seconds: float = 10) -> None:
-    for _ in range(int(seconds * 10)):
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait_for(condition: Any, what: str) -> None:
+    await eventually(condition, what=what)
 
 
 async def test_the_call_beside_the_panel_from_join_to_summary(
@@ -211,7 +207,7 @@ async def test_the_call_beside_the_panel_from_join_to_summary(
         width=1280,
     )
     link = panel.get_by_role("link", name="Open the video call")
-    await expect(link).to_be_visible(timeout=5000)
+    await expect(link).to_be_visible(timeout=30_000)
     assert await link.get_attribute("href") == call_path
     await panel.locator(".panel-header").screenshot(path="/tmp/jitsi-panel-link.png")
     await panel.context.close()
@@ -225,9 +221,9 @@ async def test_the_call_beside_the_panel_from_join_to_summary(
         height=900,
     )
     frame = page.locator("#jitsi-frame iframe")
-    await expect(frame).to_be_visible(timeout=10000)
+    await expect(frame).to_be_visible(timeout=30_000)
     side = page.locator("#call-side")
-    await expect(side.locator(".panel-title")).to_have_text("Portfolio review", timeout=10000)
+    await expect(side.locator(".panel-title")).to_have_text("Portfolio review", timeout=30_000)
     await expect(side.get_by_role("link", name="Open the video call")).to_be_hidden()
 
     # What the page gave the iframe API.
@@ -298,16 +294,16 @@ async def test_the_call_beside_the_panel_from_join_to_summary(
     await emit(page, "videoConferenceLeft", {"roomName": options["roomName"]})
     await emit(page, "readyToClose")
     await expect(page.locator(".call-notice")).to_contain_text(
-        "The meeting has ended", timeout=10000
+        "The meeting has ended", timeout=30_000
     )
     assert await page.evaluate("window.__jitsiStandIn.disposed()") is True
-    await expect(side.locator("#meeting-ended")).to_be_visible(timeout=10000)
+    await expect(side.locator("#meeting-ended")).to_be_visible(timeout=30_000)
 
     async def two_mails() -> bool:
         return len(smtp.inbox.messages) >= before + 2
 
     await wait_for(two_mails, "the summary emails")
-    await asyncio.sleep(0.5)  # nothing more arrives
+    await outbox_empty(jserver.app[DATABASE])  # nothing more can arrive
     summaries = [m for m in smtp.inbox.messages[before:] if "Summary" in str(m["Subject"])]
     for address in ("mentor.b@example.org", "mentee.b@example.org"):
         assert len([m for m in summaries if address in str(m["To"])]) == 1
@@ -327,8 +323,8 @@ async def test_the_call_beside_the_panel_from_join_to_summary(
         width=420,
         height=860,
     )
-    await expect(narrow.locator("#jitsi-frame iframe")).to_be_visible(timeout=10000)
-    await expect(narrow.locator("#call-side .panel-title")).to_be_visible(timeout=10000)
+    await expect(narrow.locator("#jitsi-frame iframe")).to_be_visible(timeout=30_000)
+    await expect(narrow.locator("#call-side .panel-title")).to_be_visible(timeout=30_000)
     top = await narrow.locator(".call-main").bounding_box()
     below = await narrow.locator("#call-side").bounding_box()
     assert below["y"] >= top["y"] + top["height"] - 1 and below["width"] >= 400
@@ -349,7 +345,7 @@ async def test_leaving_while_the_other_stays_offers_to_rejoin(
         console,
         width=1280,
     )
-    await expect(page.locator("#jitsi-frame iframe")).to_be_visible(timeout=10000)
+    await expect(page.locator("#jitsi-frame iframe")).to_be_visible(timeout=30_000)
     room = (await page.evaluate("window.__jitsiStandIn.options"))["roomName"]
     await emit(
         page, "videoConferenceJoined", {"roomName": room, "id": "m1", "displayName": "r Mentor"}
@@ -359,12 +355,12 @@ async def test_leaving_while_the_other_stays_offers_to_rejoin(
     # Jitsi reports the end of the hang-up with readyToClose.
     await page.evaluate("window.__jitsiStandIn.emit('readyToClose')")
     notice = page.locator(".call-notice")
-    await expect(notice).to_contain_text("You left the call", timeout=10000)
+    await expect(notice).to_contain_text("You left the call", timeout=30_000)
     live = await jserver.app[REPOS].meetings.get(meeting.id, viewer=pair.mentor_id)
     assert live.status == "live", "the mentee is still in the call"
 
     await notice.get_by_role("button", name="Rejoin the call").click()
-    await expect(page.locator("#jitsi-frame iframe")).to_be_visible(timeout=10000)
+    await expect(page.locator("#jitsi-frame iframe")).to_be_visible(timeout=30_000)
     assert await page.evaluate("window.__jitsiStandIn.instances") == 2
     assert console.unexpected() == []
 
@@ -385,6 +381,6 @@ async def test_without_jitsi_the_call_page_says_so_beside_the_panel(
     )
     await expect(page.locator(".call-notice")).to_contain_text("Video calls are not set up")
     await expect(page.locator(".call-notice")).to_contain_text("MENTOR_SIDECAR_JITSI_BASE_URL")
-    await expect(page.locator("#call-side .panel-title")).to_be_visible(timeout=10000)
+    await expect(page.locator("#call-side .panel-title")).to_be_visible(timeout=30_000)
     assert await page.evaluate("typeof window.JitsiMeetExternalAPI") == "undefined"
     assert console.unexpected() == []

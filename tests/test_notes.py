@@ -21,6 +21,7 @@ from sidecar.notes import protocol
 from sidecar.settings import Settings
 from tests.conftest import make_pair
 from tests.notes_client import NotesClient
+from tests.waiting import eventually
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Service:
     async def client(self, who: str = "mentor") -> NotesClient:
         token = self.seed.mentor.token if who == "mentor" else self.seed.mentee.token
         client = await NotesClient(self.url(token)).connect()
-        await asyncio.wait_for(client.synced.wait(), 5)
+        await asyncio.wait_for(client.synced.wait(), 30)
         return client
 
 
@@ -217,8 +218,10 @@ async def test_notes_survive_unloading_and_a_restart(start: Start, tmp_path: Pat
     await client.insert(len(str(client)), "- [ ] send the draft @mentee by 2026-12-03\n")
     text = str(client)
     await client.close()
-    await asyncio.sleep(0.3)
-    assert service.app[NOTE_ROOMS].get(service.seed.meeting_id) is None, "the room left memory"
+    await eventually(
+        lambda: service.app[NOTE_ROOMS].get(service.seed.meeting_id) is None,
+        what="the room to leave memory",
+    )
     assert await service.app[NOTE_ROOMS].read_text(service.seed.meeting_id) == text
     await service.server.close()
 
@@ -264,19 +267,21 @@ async def test_long_notes_are_not_re_merged_every_few_keystrokes(
     await mentor.insert(len(str(mentor)), "x" * 20000)
     for i in range(5):
         await mentor.insert(len(str(mentor)), f"{i}")
+    room = service.app[NOTE_ROOMS].get(service.seed.meeting_id)
+    assert room is not None
     await mentee.wait_for(lambda: str(mentee).endswith("4"))
-    await asyncio.sleep(0.2)
+    await room.settled()  # committed, and the compaction those updates began is done
     assert await asyncio.to_thread(rows) <= 2, "short notes: compacted after a few updates"
     for _ in range(30):  # 30 small keystrokes: far less than half of the 20 KB snapshot
         await mentor.insert(len(str(mentor)), "y")
     await mentee.wait_for(lambda: str(mentee).endswith("y" * 30))
-    await asyncio.sleep(0.2)
+    await room.settled()
     assert await asyncio.to_thread(rows) >= 30, "the long snapshot was merged again too soon"
     await mentor.insert(len(str(mentor)), "z" * 12000)  # now the history is over half of it
     for _ in range(5):
         await mentor.insert(len(str(mentor)), "w")
     await mentee.wait_for(lambda: str(mentee).endswith("w" * 5))
-    await asyncio.sleep(0.2)
+    await room.settled()
     assert await asyncio.to_thread(rows) <= 6
     await mentor.close()
     await mentee.close()
@@ -289,7 +294,7 @@ async def test_offline_edits_merge_on_reconnect(start: Start) -> None:
     await mentor.insert(len(str(mentor)), "written offline ")
     await mentee.insert(len(str(mentee)), "written online ")
     await mentor.connect()
-    await asyncio.wait_for(mentor.synced.wait(), 5)
+    await asyncio.wait_for(mentor.synced.wait(), 30)
     await mentee.wait_for(lambda: "offline" in str(mentee))
     await mentor.wait_for(lambda: "online" in str(mentor))
     assert str(mentor) == str(mentee)
@@ -343,7 +348,7 @@ async def test_a_failed_store_loses_nothing_once_clients_resync(
         assert client.close_code == 1011
     assert service.app[NOTE_ROOMS].get(service.seed.meeting_id) is None
     await mentor.connect()  # as y-websocket does by itself after a 1011
-    await asyncio.wait_for(mentor.synced.wait(), 5)
+    await asyncio.wait_for(mentor.synced.wait(), 30)
     reader = await service.client("mentee")
     await reader.wait_for(lambda: "disk was full" in str(reader))
     for client in (mentor, reader):

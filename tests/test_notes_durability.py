@@ -41,9 +41,9 @@ async def test_a_sync_answer_waits_for_the_commit_of_what_it_holds(
     server, seed, database = service
     url = f"ws://127.0.0.1:{server.port}/ws/notes/{seed.meeting_id}?token="
     mentor = await NotesClient(url + seed.mentor.token).connect()
-    await asyncio.wait_for(mentor.synced.wait(), 5)
+    await asyncio.wait_for(mentor.synced.wait(), 30)
     mentee = await NotesClient(url + seed.mentee.token).connect()
-    await asyncio.wait_for(mentee.synced.wait(), 5)
+    await asyncio.wait_for(mentee.synced.wait(), 30)
 
     lock = sqlite3.connect(database, isolation_level=None)
     lock.execute("BEGIN IMMEDIATE")

@@ -4,7 +4,6 @@ restarts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sidecar.mail.compose import Attachment, compose
 from sidecar.mail.outbox import backoff
 from sidecar.settings import Settings
 from tests.smtp_server import SmtpServer
+from tests.waiting import eventually, outbox_empty
 
 
 def message(subject: str = "Agenda for Tuesday") -> EmailMessage:
@@ -28,16 +28,6 @@ def message(subject: str = "Agenda for Tuesday") -> EmailMessage:
         html="<p>HTML</p>",
         attachments=(Attachment("meeting.ics", "text/calendar", b"BEGIN:VCALENDAR\r\n"),),
     )
-
-
-async def eventually(predicate: Callable[[], bool], within: float = 10.0) -> None:
-    """Poll: the SMTP server runs in its own thread, so there is no event to await."""
-
-    async def loop() -> None:
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(loop(), within)
 
 
 async def started(tmp_path: Path, smtp: SmtpServer) -> TestServer:
@@ -64,7 +54,7 @@ async def test_a_message_is_delivered_once_whatever_the_repeats(
         "text/html",
         "text/calendar",
     }
-    await asyncio.sleep(0.5)
+    await outbox_empty(server.app[DATABASE])  # nothing left that could arrive a second time
     assert len(smtp.inbox.messages) == 1
     await server.close()
 
@@ -76,7 +66,11 @@ async def test_a_refused_message_is_retried_until_it_arrives(
     server = await started(tmp_path, smtp)
     await server.app[OUTBOX].enqueue("summary:m1:p1", message("Summary"), kind="summary")
     db = server.app[DATABASE]
-    await asyncio.sleep(0.5)
+
+    async def tried() -> bool:
+        return bool(await db.fetch_value("SELECT attempts FROM outbox"))
+
+    await eventually(tried, what="the first attempt")
     row = await db.fetch_one("SELECT attempts, last_error, sent_at FROM outbox")
     assert (
         row is not None
@@ -95,12 +89,17 @@ async def test_mail_waiting_for_a_dead_smtp_server_survives_a_restart(
     smtp.stop()
     server = await started(tmp_path, smtp)
     await server.app[OUTBOX].enqueue("reminder:m1:p1", message("Starting soon"), kind="reminder")
-    await asyncio.sleep(0.3)
+    db = server.app[DATABASE]
+
+    async def tried() -> bool:
+        return bool(await db.fetch_value("SELECT attempts FROM outbox"))
+
+    await eventually(tried, what="the attempt that fails")
     await server.close()
     smtp.start()
     again = await started(tmp_path, smtp)
     # The failed attempt scheduled its retry a couple of seconds out.
-    await eventually(lambda: len(smtp.inbox.messages) == 1, within=15)
+    await eventually(lambda: len(smtp.inbox.messages) == 1)
     assert smtp.inbox.messages[0]["Subject"] == "Starting soon"
     await again.close()
 

@@ -63,12 +63,12 @@ async def test_agreements_and_next_steps_reach_the_summary(
 
     # The mentor's panel follows without a reload.
     other = mentor.locator("#outcomes")
-    await expect(other.locator(".outcome--agreement")).to_contain_text(AGREEMENT, timeout=2500)
+    await expect(other.locator(".outcome--agreement")).to_contain_text(AGREEMENT, timeout=30_000)
     step = other.locator(".outcome--step")
-    await expect(step).to_contain_text(STEP, timeout=2500)
+    await expect(step).to_contain_text(STEP, timeout=30_000)
     await expect(step.locator(".owner")).to_have_text("You")
     await expect(step.locator(f'time[datetime="{DUE}"]')).to_be_visible()
-    await expect(mentor.locator("#action-items")).to_contain_text(STEP, timeout=2500)
+    await expect(mentor.locator("#action-items")).to_contain_text(STEP, timeout=30_000)
     await other.scroll_into_view_if_needed()
     await screenshot(mentor, tmp_path, "outcomes.png", copy_to="/tmp/outcomes.png")
 
@@ -77,10 +77,10 @@ async def test_agreements_and_next_steps_reach_the_summary(
     confirm = mentor.locator(".end-confirm")
     await confirm.get_by_role("button", name="End and send").click()
     for page in (mentor, mentee):
-        await expect(page.locator("#meeting-ended")).to_be_visible(timeout=5000)
+        await expect(page.locator("#meeting-ended")).to_be_visible(timeout=30_000)
         await expect(page.locator("#outcomes form")).to_have_count(2)
         for form in await page.locator("#outcomes form").all():
-            await expect(form).to_be_hidden(timeout=5000)
+            await expect(form).to_be_hidden(timeout=30_000)
 
     # The summary email at the real SMTP server holds both.
     await wait_for_mail(smtp, before + 2)

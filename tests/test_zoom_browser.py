@@ -14,7 +14,6 @@ Screenshots: /tmp/zoom-pick.png, /tmp/zoom-panel.png, /tmp/zoom-link.png.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from tests.browser_support import ConsoleWatch, new_context, requires_chromium, 
 from tests.conftest import ClientFactory
 from tests.smtp_server import SmtpServer
 from tests.test_zoom_support import FakeZoom, context_claims, seal_context, zoom_settings
+from tests.waiting import eventually
 
 pytestmark = requires_chromium
 NUMBER = "85746065432"
@@ -143,12 +143,8 @@ def panel_frame(page: Any) -> Any:
     return page.frame_locator("#panel")
 
 
-async def wait_for(predicate: Any, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if await predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
+async def wait_for(predicate: Any) -> None:
+    await eventually(predicate, what="the condition")
 
 
 async def test_the_panel_inside_zoom_picks_the_mentorship_then_ends_with_the_call(
@@ -172,7 +168,7 @@ async def test_the_panel_inside_zoom_picks_the_mentorship_then_ends_with_the_cal
 
     # First time in this Zoom meeting: pick the mentorship.
     choice = frame.locator(f'li.zoom-choice[data-mentorship-id="{demo.mentorship_id}"]')
-    await choice.wait_for(timeout=15000)
+    await choice.wait_for(timeout=30_000)
     assert (
         await frame.locator("#zoom-pick h1").inner_text() == "Which mentorship is this meeting for?"
     )
@@ -188,7 +184,7 @@ async def test_the_panel_inside_zoom_picks_the_mentorship_then_ends_with_the_cal
     }
 
     await choice.get_by_role("button").click()
-    await frame.locator("section#notes").wait_for(timeout=15000)
+    await frame.locator("section#notes").wait_for(timeout=30_000)
     await frame.locator("li.person[data-role=mentee] .you-badge").wait_for()
     await page.wait_for_timeout(500)
     await screenshot(page, tmp_path, "zoom-panel.png", copy_to="/tmp/zoom-panel.png")
@@ -225,7 +221,7 @@ async def test_an_unknown_zoom_user_links_in_zoom_and_sees_nobody_elses_data(
     page = await open_in_zoom(browser, aiohttp_server, zoom_server, "zoom-helena", console)
     await page.expose_function("zoomConsent", fake.authorize)
     frame = panel_frame(page)
-    await frame.locator("#zoom-link-form").wait_for(timeout=15000)
+    await frame.locator("#zoom-link-form").wait_for(timeout=30_000)
     text = await frame.locator("main").inner_text()
     assert "Link your Zoom account" in text
     for secret in (demo.mentor.name, demo.mentee.name, "Check-in"):
@@ -240,7 +236,7 @@ async def test_an_unknown_zoom_user_links_in_zoom_and_sees_nobody_elses_data(
     await frame.get_by_label("Link code").fill("wxyz-2345")
     await frame.get_by_role("button", name="Link with Zoom").click()
     choice = frame.locator(f'li.zoom-choice[data-mentorship-id="{demo.mentorship_id}"]')
-    await choice.wait_for(timeout=15000)
+    await choice.wait_for(timeout=30_000)
     assert await zoom_server.app[ZOOM].store.person_for_zoom_user("zoom-helena") == demo.mentor.id
     assert [g["grant_type"] for g in fake.grants] == ["authorization_code"]
     assert not console.unexpected(), console.unexpected()

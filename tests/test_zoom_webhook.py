@@ -8,7 +8,6 @@ for Zoom's webhook sender.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -33,6 +32,7 @@ from tests.test_zoom_support import (
     signed_webhook,
     zoom_settings,
 )
+from tests.waiting import eventually
 from zoom_app.webhook import process_pending
 
 Client = TestClient[web.Request, web.Application]
@@ -194,10 +194,8 @@ async def test_the_worker_does_the_work_after_the_reply(client: Client, pair: Pa
     live = await make_live(client, pair)
     response = await post_event(client, meeting_ended(NUMBER, "instance-2=="))
     assert response.status == 200
-    for _ in range(100):  # the background worker, woken by the stored event
-        if await summaries(client, live):
-            break
-        await asyncio.sleep(0.05)
+    # The background worker, woken by the stored event.
+    await eventually(lambda: summaries(client, live), what="the summary")
     assert await summaries(client, live) == 1
 
 
@@ -262,10 +260,8 @@ async def test_events_stored_before_a_restart_are_processed_after_it(
     await db.close()
 
     second = await aiohttp_client(create_app(settings))
-    for _ in range(100):
-        if await summaries(second, live):
-            break
-        await asyncio.sleep(0.05)
+    # The background worker, woken by the stored event.
+    await eventually(lambda: summaries(second, live), what="the summary")
     assert await summaries(second, live) == 1
 
 

@@ -162,7 +162,7 @@ async function typeInto(c, at, text, delayMs) {
 const commands = {
   async connect(args) {
     const c = connect(args);
-    const timeoutMs = args.timeoutMs ?? 5000;
+    const timeoutMs = args.timeoutMs ?? 30000;
     await until(() => c.provider.synced || c.closed, timeoutMs, `${args.client} to sync`);
     return describe(c);
   },
@@ -173,7 +173,7 @@ const commands = {
     );
     return { texts: Object.fromEntries(jobs.map((j) => [j.client, client(j.client).ytext.toString()])) };
   },
-  async converge({ clients: names, timeoutMs = 5000 }) {
+  async converge({ clients: names, timeoutMs = 30000 }) {
     const list = names.map(client);
     const same = () => list.every((c) => c.ytext.toString() === list[0].ytext.toString());
     try {
@@ -184,7 +184,7 @@ const commands = {
     }
     return { text: list[0].ytext.toString() };
   },
-  async waitFor({ client: name, contains = [], equals, timeoutMs = 5000 }) {
+  async waitFor({ client: name, contains = [], equals, timeoutMs = 30000 }) {
     const c = client(name);
     const ok = () => {
       const text = c.ytext.toString();
@@ -193,7 +193,7 @@ const commands = {
     await until(ok, timeoutMs, `${name}'s text (${c.ytext.toString()})`);
     return describe(c);
   },
-  async waitPeers({ client: name, names = [], absent = [], timeoutMs = 5000 }) {
+  async waitPeers({ client: name, names = [], absent = [], timeoutMs = 30000 }) {
     const c = client(name);
     const t0 = Date.now();
     const ok = () => {
@@ -204,7 +204,7 @@ const commands = {
     await until(ok, timeoutMs, `${name} to see ${want} (sees ${peers(c).join(", ") || "nobody"})`);
     return { ...describe(c), waitedMs: Date.now() - t0 };
   },
-  async waitStatus({ client: name, connected, synced, timeoutMs = 5000 }) {
+  async waitStatus({ client: name, connected, synced, timeoutMs = 30000 }) {
     const c = client(name);
     const t0 = Date.now();
     await until(
@@ -234,7 +234,7 @@ const commands = {
     c.provider.ws.send(Uint8Array.from(bytes));
     return describe(c);
   },
-  async waitClosed({ client: name, timeoutMs = 5000 }) {
+  async waitClosed({ client: name, timeoutMs = 30000 }) {
     const c = client(name);
     await until(() => c.closed, timeoutMs, `${name} to be closed by the server`);
     return describe(c);
