@@ -15,6 +15,7 @@ from sidecar.api.openapi import build_openapi
 from sidecar.api.routing import API_PREFIX, api
 from sidecar.db import open_database
 from sidecar.db.repositories import Repositories
+from sidecar.erasure import erasure_context
 from sidecar.keys import (
     ASSET_VERSION,
     DATABASE,
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_outbox)
     app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
     app.cleanup_ctx.append(idle_context)  # ends meetings nobody has open any more
+    app.cleanup_ctx.append(erasure_context)  # erases what is due after its grace period
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(add_security_headers)
 

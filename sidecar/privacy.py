@@ -48,6 +48,7 @@ PERSON_TABLES: dict[str, str] = {
         " FROM zoom_accounts WHERE person_id = :person"
     ),
     "zoom_link_codes": "SELECT expires_at, used_at FROM zoom_link_codes WHERE person_id = :person",
+    "profile_erasures": "SELECT * FROM profile_erasures WHERE person_id = :person",
 }
 
 # Rows of one mentorship, with `:mentorship` bound; `meetings_of` is the subquery of its meetings.
@@ -70,6 +71,13 @@ MENTORSHIP_TABLES: dict[str, str] = {
     "meetings": "SELECT * FROM meetings WHERE mentorship_id = :mentorship",
     "agenda_items": f"SELECT * FROM agenda_items WHERE meeting_id IN {_MEETINGS}",
     "action_items": "SELECT * FROM action_items WHERE mentorship_id = :mentorship",
+    "step_reminders": (
+        "SELECT * FROM step_reminders WHERE action_item_id IN"
+        " (SELECT id FROM action_items WHERE mentorship_id = :mentorship)"
+    ),
+    "mentorship_erasures": (
+        "SELECT * FROM mentorship_erasures WHERE mentorship_id = :mentorship"
+    ),
     "summaries": f"SELECT * FROM summaries WHERE meeting_id IN {_MEETINGS}",
     "meeting_agreements": f"SELECT * FROM meeting_agreements WHERE meeting_id IN {_MEETINGS}",
     "meeting_attendance": f"SELECT * FROM meeting_attendance WHERE meeting_id IN {_MEETINGS}",

@@ -112,6 +112,13 @@ class Settings:
     reminders_poll_seconds: float = _setting(
         30.0, "How often the service looks for reminders that are due, in seconds."
     )
+    step_due_reminders: bool = _setting(
+        True, "Email the owner of a next step the day before it is due."
+    )
+    erase_grace_days: int = _setting(
+        7,
+        "Days an erased mentorship or profile is kept so either person can undo (0: at once).",
+    )
     idle_end_minutes: int = _setting(
         15, "A live meeting nobody has open this many minutes after its scheduled end is ended."
     )

@@ -16,9 +16,9 @@ import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from sidecar import privacy
+from sidecar import erasure, privacy
 from sidecar.app import create_app
-from sidecar.keys import REPOS
+from sidecar.keys import REPOS, SETTINGS
 from sidecar.settings import Settings
 from sidecar.summary.ending import end_meeting
 from tests.conftest import Pair, add_meeting, make_pair
@@ -93,7 +93,7 @@ async def fill(
         )
     url = f"ws://127.0.0.1:{server.port}/ws/notes/{meeting_id}?token={pair.mentee_token}"
     notes = await NotesClient(url).connect()
-    await asyncio.wait_for(notes.synced.wait(), 5)
+    await asyncio.wait_for(notes.synced.wait(), 30)
     await notes.insert(len(str(notes.text)), f"\n{word_of['notes']} was said\n")
     await notes.close()
 
@@ -163,7 +163,17 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
             json={"confirm": True},
             headers=erased.auth("mentee"),
         )
-        assert gone.status == 204, await gone.text()
+        # Planned for after the grace period; until then both still see it.
+        assert gone.status == 202, await gone.text()
+        planned = await gone.json()
+        during = await http.get(
+            f"/api/v1/mentorships/{erased.mentorship_id}", headers=erased.auth()
+        )
+        assert (await during.json())["erasure"]["erase_after"] == planned["erase_after"]
+        # The grace period is over: the erasure worker's round erases it.
+        later = datetime.now(UTC) + timedelta(days=app[SETTINGS].erase_grace_days, minutes=1)
+        assert await erasure.erase_due(app, now=later) == 1
+        assert await erasure.erase_due(app, now=later) == 0
         after = await http.get(f"/api/v1/mentorships/{erased.mentorship_id}", headers=erased.auth())
         assert after.status == 404
         search = await http.get(

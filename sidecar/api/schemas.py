@@ -129,11 +129,15 @@ class MentorshipBrief(Output):
     other: Person | None
     next_meeting_id: str | None
     invite_pending: bool
+    erasure: ErasurePlan | None = None
 
 
 class MeOut(Output):
     person: Person
     mentorships: list[MentorshipBrief]
+    profile_erasure: ProfileErasurePlan | None = Field(
+        default=None, description="Set while an erasure of my profile is planned."
+    )
 
 
 class TokenCreate(Input):
@@ -181,6 +185,9 @@ class MentorshipOut(Output):
     my_role: Role
     invite_pending: bool
     summary_webhook_url: str | None
+    erasure: ErasurePlan | None = Field(
+        default=None, description="Set while an erasure of the mentorship is planned."
+    )
 
 
 class MentorshipCreated(Output):
@@ -429,8 +436,29 @@ class MeetingAgreementList(Output):
 
 
 class MentorshipDeletion(Input):
-    """Deleting cannot be undone; the caller says so explicitly."""
+    """Erasing needs an explicit yes; it happens after the grace period, or at once with none."""
 
     confirm: Literal[True] = Field(
         description="Must be true: the mentorship and everything of it is erased for both people."
     )
+
+
+class ProfileDeletion(Input):
+    confirm: Literal[True] = Field(
+        description="Must be true: my profile, photo, sign-ins and every mentorship of mine go."
+    )
+
+
+class ErasurePlan(Output):
+    """An erasure waiting out its grace period (MENTOR_SIDECAR_ERASE_GRACE_DAYS)."""
+
+    erase_after: datetime
+    requested_by: str
+    reason: Literal["mentorship", "profile"] = Field(
+        description="'profile': the requester is erasing their profile; only they can undo."
+    )
+    can_undo: bool = Field(description="Whether the viewer may undo it.")
+
+
+class ProfileErasurePlan(Output):
+    erase_after: datetime

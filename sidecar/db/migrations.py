@@ -378,6 +378,38 @@ CREATE TABLE jitsi_rooms (
 );
 """,
     ),
+    (
+        14,
+        """
+-- Erasing a mentorship waits a grace period (MENTOR_SIDECAR_ERASE_GRACE_DAYS) in which either
+-- person can undo; the erasure worker claims a due row once (claimed_at) before erasing.
+CREATE TABLE mentorship_erasures (
+    mentorship_id TEXT PRIMARY KEY REFERENCES mentorships(id) ON DELETE CASCADE,
+    requested_by TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    requested_at TEXT NOT NULL,
+    erase_after TEXT NOT NULL,
+    -- 'mentorship': either person may undo; 'profile': its requester is leaving, only they may
+    reason TEXT NOT NULL CHECK (reason IN ('mentorship', 'profile')),
+    claimed_at TEXT
+);
+CREATE INDEX mentorship_erasures_due ON mentorship_erasures(erase_after);
+-- "Erase my profile": the person goes after the same grace period, with all their mentorships.
+CREATE TABLE profile_erasures (
+    person_id TEXT PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+    requested_at TEXT NOT NULL,
+    erase_after TEXT NOT NULL,
+    claimed_at TEXT
+);
+-- The day-before reminder of a next step, once per due date (a new date gets a new reminder).
+CREATE TABLE step_reminders (
+    action_item_id TEXT NOT NULL REFERENCES action_items(id) ON DELETE CASCADE,
+    due_date TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    outcome TEXT CHECK (outcome IN ('sent', 'skipped')),
+    PRIMARY KEY (action_item_id, due_date)
+);
+""",
+    ),
 ]
 
 

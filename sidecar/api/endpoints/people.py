@@ -12,17 +12,19 @@ from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
     CalendarFeed,
     MeOut,
+    ProfileErasurePlan,
     ProfilePatch,
     SigninLink,
     TokenCreate,
     TokenCreated,
     TokenList,
 )
+from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import AccessToken, Person
+from sidecar.web.open_sockets import close_token_sockets
 
 TAGS = ("me",)
-from sidecar.web.open_sockets import close_token_sockets
 
 
 @api.route(
@@ -31,9 +33,11 @@ from sidecar.web.open_sockets import close_token_sockets
 async def get_me(call: Call[None]) -> MeOut:
     repos = call.repos
     mentorships = await repos.mentorships.list_for(call.viewer)
+    planned = await ErasureRepository(repos.db).profile(call.viewer)
     return MeOut(
         person=await repos.people.get(call.viewer),
         mentorships=[await mentorship_brief(repos, m, call.viewer) for m in mentorships],
+        profile_erasure=ProfileErasurePlan(erase_after=planned.erase_after) if planned else None,
     )
 
 

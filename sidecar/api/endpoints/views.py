@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sidecar.api.schemas import MentorshipBrief, MentorshipOut
+from sidecar.api.schemas import ErasurePlan, MentorshipBrief, MentorshipOut
 from sidecar.db.repositories import Repositories
+from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Mentorship, Person
 
@@ -22,6 +23,19 @@ async def mentorship_out(repos: Repositories, mentorship: Mentorship, viewer: st
         my_role=role,
         summary_webhook_url=mentorship.summary_webhook_url,
         invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
+        erasure=await erasure_plan(repos, mentorship.id, viewer),
+    )
+
+
+async def erasure_plan(repos: Repositories, mentorship_id: str, viewer: str) -> ErasurePlan | None:
+    planned = await ErasureRepository(repos.db).mentorship(mentorship_id)
+    if planned is None:
+        return None
+    return ErasurePlan(
+        erase_after=planned.erase_after,
+        requested_by=planned.requested_by,
+        reason=planned.reason,
+        can_undo=planned.reason == "mentorship" or planned.requested_by == viewer,
     )
 
 
@@ -39,6 +53,7 @@ async def mentorship_brief(
         other=await _person(repos, other_id),
         next_meeting_id=upcoming.id if upcoming else None,
         invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
+        erasure=await erasure_plan(repos, mentorship.id, viewer),
     )
 
 
