@@ -15,6 +15,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+from sidecar import step_reminders
 from sidecar.db.repositories import Repositories
 from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting
@@ -123,6 +124,7 @@ async def run_forever(repos: Repositories, outbox: Outbox, settings: Settings) -
     while True:
         try:
             await send_due(repos, outbox, settings)
+            await step_reminders.send_due(repos, outbox, settings)
         except Exception:
             log.exception("a reminders round failed")
         await asyncio.sleep(settings.reminders_poll_seconds)

@@ -336,11 +336,19 @@ class AgendaList(Output):
 # --- action items ------------------------------------------------------------------------------
 
 
+_CONFIRM_PAST_DUE = Field(
+    default=False,
+    description="A due date before today (in my time zone) is refused with a 422 on due_date "
+    "unless this is true.",
+)
+
+
 class ActionCreate(Input):
     text: ShortText
     owner_id: Id | None = None
     due_date: date | None = None
     created_in_meeting_id: Id | None = None
+    confirm_past_due: bool = _CONFIRM_PAST_DUE
 
 
 class ActionPatch(Input):
@@ -349,6 +357,7 @@ class ActionPatch(Input):
     due_date: date | None = _unchanged()
     status: ActionStatus = _unchanged()
     closed_in_meeting_id: Id | None = _unchanged()
+    confirm_past_due: bool = _CONFIRM_PAST_DUE
 
 
 class ActionQuery(Input):

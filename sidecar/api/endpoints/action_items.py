@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import ActionCreate, ActionList, ActionPatch, ActionQuery
+from sidecar.domain.errors import Invalid
+from sidecar.domain.ids import utcnow
 from sidecar.domain.models import ActionItem
 
 TAGS = ("action items",)
+PAST_DUE = "that date has passed; send confirm_past_due: true to keep it"
+
+
+async def _refuse_past_due(call: Call[object], due: date | None, confirmed: bool) -> None:
+    """A due date before today, in the writer's own time zone, is usually a slip of the finger."""
+    if due is None or confirmed:
+        return
+    me = await call.repos.people.get(call.viewer)
+    if due < utcnow().astimezone(ZoneInfo(me.timezone)).date():
+        raise Invalid("due_date", PAST_DUE)
 
 
 @api.route(
@@ -27,16 +42,17 @@ async def list_action_items(call: Call[None]) -> ActionList:
 @api.route(
     "POST",
     "/mentorships/{mentorship_id}/action-items",
-    summary="Add a next step",
+    summary="Add a next step (a due date already past needs confirm_past_due)",
     body=ActionCreate,
     response=ActionItem,
     status=201,
-    example={"text": "Send the portfolio draft", "due_date": "2026-12-03"},
+    example={"text": "Send the portfolio draft", "due_date": "2031-12-03"},
     tags=TAGS,
     publishes="actions",
 )
 async def create_action_item(call: Call[ActionCreate]) -> ActionItem:
     body = call.body
+    await _refuse_past_due(call, body.due_date, body.confirm_past_due)
     return await call.repos.action_items.create(
         call.path("mentorship_id"),
         text=body.text,
@@ -50,7 +66,8 @@ async def create_action_item(call: Call[ActionCreate]) -> ActionItem:
 @api.route(
     "PATCH",
     "/action-items/{action_item_id}",
-    summary="Update or close a next step",
+    summary="Reword, reassign, move or close a next step (a new due date already past needs "
+    "confirm_past_due)",
     body=ActionPatch,
     response=ActionItem,
     example={"status": "done"},
@@ -58,6 +75,22 @@ async def create_action_item(call: Call[ActionCreate]) -> ActionItem:
     publishes="actions",
 )
 async def patch_action_item(call: Call[ActionPatch]) -> ActionItem:
+    changes = call.body.changes()
+    confirmed = bool(changes.pop("confirm_past_due", False))
+    if "due_date" in changes:
+        await _refuse_past_due(call, changes["due_date"], confirmed)
     return await call.repos.action_items.update(
-        call.path("action_item_id"), call.body.changes(), viewer=call.viewer
+        call.path("action_item_id"), changes, viewer=call.viewer
     )
+
+
+@api.route(
+    "DELETE",
+    "/action-items/{action_item_id}",
+    summary="Remove a next step written down by mistake (to close one, PATCH its status)",
+    status=204,
+    tags=TAGS,
+)
+async def delete_action_item(call: Call[None]) -> None:
+    removed = await call.repos.action_items.delete(call.path("action_item_id"), viewer=call.viewer)
+    await call.publish("actions", mentorship_id=removed.mentorship_id)

@@ -82,6 +82,12 @@ class ActionItemRepository(Repository):
                 await self._update_row("action_items", {"id": item_id}, stored, _EDITABLE, viewer)
         return await self.get(item_id, viewer=viewer)
 
+    async def delete(self, item_id: str, *, viewer: str) -> ActionItem:
+        async with self.db.transaction():
+            found = await self.get(item_id, viewer=viewer)
+            await self.db.execute("DELETE FROM action_items WHERE id = ?", (item_id,))
+        return found
+
     async def _check_refs(
         self, mentorship_id: str, owner_id: str | None, meeting_id: str | None, meeting_field: str
     ) -> None:
