@@ -79,6 +79,7 @@ MENTORSHIP_TABLES: dict[str, str] = {
         "SELECT * FROM mentorship_erasures WHERE mentorship_id = :mentorship"
     ),
     "summaries": f"SELECT * FROM summaries WHERE meeting_id IN {_MEETINGS}",
+    "summary_copies": f"SELECT * FROM summary_copies WHERE meeting_id IN {_MEETINGS}",
     "meeting_agreements": f"SELECT * FROM meeting_agreements WHERE meeting_id IN {_MEETINGS}",
     "meeting_attendance": f"SELECT * FROM meeting_attendance WHERE meeting_id IN {_MEETINGS}",
     "reminders": f"SELECT * FROM reminders WHERE meeting_id IN {_MEETINGS}",

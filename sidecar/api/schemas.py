@@ -42,6 +42,7 @@ from sidecar.domain.models import (
     Role,
 )
 from sidecar.prompts import PromptKind
+from sidecar.timezones import canonical_zone
 
 
 def _known_timezone(value: str) -> str:
@@ -51,7 +52,7 @@ def _known_timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError("not a known IANA time zone, e.g. 'Europe/Lisbon'") from exc
-    return value
+    return canonical_zone(value)  # "Asia/Calcutta" is stored as "Asia/Kolkata"
 
 
 # Meetings are planned in this range: dates far outside it are typing mistakes, and at the ends

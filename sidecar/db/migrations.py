@@ -410,6 +410,70 @@ CREATE TABLE step_reminders (
 );
 """,
     ),
+    (
+        15,
+        """
+-- Each person's own copy of a meeting's summary (sidecar/summary/): the same facts with every
+-- time in their own time zone, as in the email they were sent. summaries.body_markdown stays
+-- the shared copy (the pair's chat webhook) and what older meetings fall back to.
+CREATE TABLE summary_copies (
+    meeting_id TEXT NOT NULL REFERENCES summaries(meeting_id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    body_markdown TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, person_id)
+);
+-- Time zones under their current IANA names (sidecar/timezones.py): "Asia/Calcutta" was stored
+-- as the browser reported it; the service now stores "Asia/Kolkata".
+CREATE TEMP TABLE renamed_zones (legacy TEXT PRIMARY KEY, canonical TEXT NOT NULL);
+INSERT INTO renamed_zones VALUES
+    ('Africa/Asmera', 'Africa/Asmara'), ('Africa/Timbuktu', 'Africa/Bamako'),
+    ('America/Buenos_Aires', 'America/Argentina/Buenos_Aires'),
+    ('America/Catamarca', 'America/Argentina/Catamarca'),
+    ('America/Coral_Harbour', 'America/Atikokan'),
+    ('America/Cordoba', 'America/Argentina/Cordoba'),
+    ('America/Fort_Wayne', 'America/Indiana/Indianapolis'), ('America/Godthab', 'America/Nuuk'),
+    ('America/Indianapolis', 'America/Indiana/Indianapolis'),
+    ('America/Jujuy', 'America/Argentina/Jujuy'), ('America/Knox_IN', 'America/Indiana/Knox'),
+    ('America/Louisville', 'America/Kentucky/Louisville'),
+    ('America/Mendoza', 'America/Argentina/Mendoza'), ('America/Montreal', 'America/Toronto'),
+    ('America/Rosario', 'America/Argentina/Cordoba'), ('Asia/Ashkhabad', 'Asia/Ashgabat'),
+    ('Asia/Calcutta', 'Asia/Kolkata'), ('Asia/Chongqing', 'Asia/Shanghai'),
+    ('Asia/Chungking', 'Asia/Shanghai'), ('Asia/Dacca', 'Asia/Dhaka'),
+    ('Asia/Harbin', 'Asia/Shanghai'), ('Asia/Istanbul', 'Europe/Istanbul'),
+    ('Asia/Katmandu', 'Asia/Kathmandu'), ('Asia/Macao', 'Asia/Macau'),
+    ('Asia/Rangoon', 'Asia/Yangon'), ('Asia/Saigon', 'Asia/Ho_Chi_Minh'),
+    ('Asia/Tel_Aviv', 'Asia/Jerusalem'), ('Asia/Thimbu', 'Asia/Thimphu'),
+    ('Asia/Ujung_Pandang', 'Asia/Makassar'), ('Asia/Ulan_Bator', 'Asia/Ulaanbaatar'),
+    ('Atlantic/Faeroe', 'Atlantic/Faroe'), ('Australia/ACT', 'Australia/Sydney'),
+    ('Australia/Canberra', 'Australia/Sydney'), ('Australia/NSW', 'Australia/Sydney'),
+    ('Australia/North', 'Australia/Darwin'), ('Australia/Queensland', 'Australia/Brisbane'),
+    ('Australia/South', 'Australia/Adelaide'), ('Australia/Tasmania', 'Australia/Hobart'),
+    ('Australia/Victoria', 'Australia/Melbourne'), ('Australia/West', 'Australia/Perth'),
+    ('Brazil/East', 'America/Sao_Paulo'), ('Canada/Atlantic', 'America/Halifax'),
+    ('Canada/Central', 'America/Winnipeg'), ('Canada/Eastern', 'America/Toronto'),
+    ('Canada/Mountain', 'America/Edmonton'), ('Canada/Newfoundland', 'America/St_Johns'),
+    ('Canada/Pacific', 'America/Vancouver'), ('Etc/GMT', 'UTC'), ('Etc/UCT', 'UTC'),
+    ('Etc/UTC', 'UTC'), ('Etc/Universal', 'UTC'), ('Etc/Zulu', 'UTC'),
+    ('Europe/Kiev', 'Europe/Kyiv'), ('Europe/Uzhgorod', 'Europe/Kyiv'),
+    ('Europe/Zaporozhye', 'Europe/Kyiv'), ('GB', 'Europe/London'), ('GMT', 'UTC'),
+    ('Hongkong', 'Asia/Hong_Kong'), ('Iceland', 'Atlantic/Reykjavik'),
+    ('Israel', 'Asia/Jerusalem'), ('Japan', 'Asia/Tokyo'),
+    ('Mexico/General', 'America/Mexico_City'), ('NZ', 'Pacific/Auckland'),
+    ('PRC', 'Asia/Shanghai'), ('Pacific/Enderbury', 'Pacific/Kanton'),
+    ('Pacific/Ponape', 'Pacific/Pohnpei'), ('Pacific/Samoa', 'Pacific/Pago_Pago'),
+    ('Pacific/Truk', 'Pacific/Chuuk'), ('Pacific/Yap', 'Pacific/Chuuk'), ('ROC', 'Asia/Taipei'),
+    ('ROK', 'Asia/Seoul'), ('Singapore', 'Asia/Singapore'), ('Turkey', 'Europe/Istanbul'),
+    ('UCT', 'UTC'), ('US/Alaska', 'America/Anchorage'), ('US/Arizona', 'America/Phoenix'),
+    ('US/Central', 'America/Chicago'), ('US/East-Indiana', 'America/Indiana/Indianapolis'),
+    ('US/Eastern', 'America/New_York'), ('US/Hawaii', 'Pacific/Honolulu'),
+    ('US/Michigan', 'America/Detroit'), ('US/Mountain', 'America/Denver'),
+    ('US/Pacific', 'America/Los_Angeles'), ('Universal', 'UTC'), ('W-SU', 'Europe/Moscow'),
+    ('Zulu', 'UTC');
+UPDATE people SET timezone = (SELECT canonical FROM renamed_zones WHERE legacy = people.timezone)
+    WHERE timezone IN (SELECT legacy FROM renamed_zones);
+DROP TABLE renamed_zones;
+""",
+    ),
 ]
 
 

@@ -3,6 +3,8 @@ and the whole relationship as one Markdown document to keep."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
 from sidecar.api.routing import Call, api
@@ -14,10 +16,12 @@ from sidecar.api.schemas import (
     SearchResults,
     SummaryDraft,
 )
+from sidecar.domain.errors import NotFound
 from sidecar.domain.models import MeetingAgreement
 from sidecar.keys import NOTE_ROOMS
 from sidecar.summary.compose import summary_markdown
 from sidecar.summary.ending import gather
+from sidecar.summary.markdown import shift_headings
 
 TAGS = ("history",)
 
@@ -92,16 +96,21 @@ async def export_markdown(call: Call[None]) -> web.Response:
         ]
         lines.append("")
     lines += ["## Meetings", ""]
+    me = await repos.people.get(call.viewer)
     for meeting in await repos.meetings.list(mentorship.id, viewer=call.viewer):
         if meeting.status != "ended":
             continue
-        summary = await repos.db.fetch_value(
-            "SELECT body_markdown FROM summaries WHERE meeting_id = ?", (meeting.id,)
-        )
-        notes = await call.request.app[NOTE_ROOMS].read_text(meeting.id)
-        lines += [summary.replace("\n# ", "\n### ") if summary else f"### {meeting.title}", ""]
-        if not summary:
-            lines += [notes, ""]
+        # Each meeting is a "###" section: its summary's "#" moves down two levels, and with it
+        # the notes' own headings, which the summary already keeps under its "## Notes".
+        try:
+            summary = await repos.summaries.get(meeting.id, viewer=call.viewer)
+        except NotFound:
+            day = meeting.scheduled_start.astimezone(ZoneInfo(me.timezone))
+            notes = await call.request.app[NOTE_ROOMS].read_text(meeting.id)
+            lines += [f"### {meeting.title}, {day:%A} {day.day} {day:%B %Y}", "", "#### Notes", ""]
+            lines += [shift_headings(notes.strip(), 4) or "(no notes)", ""]
+        else:
+            lines += [shift_headings(summary.body_markdown.strip(), 2), ""]
     return web.Response(
         text="\n".join(lines),
         content_type="text/markdown",
