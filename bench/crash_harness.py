@@ -24,6 +24,13 @@ Lost is read from the data files, not from the restarted server, because reconne
 re-send everything the server lacks: by the time anyone could ask the server, a lost edit would
 already have been put back by the client that typed it, and the loss would go unnoticed.
 
+The same trials run against Hocuspocus (`--servers ours,hocuspocus`, the default): its server
+with the SQLite extension at its default store delay (2 s after the last change, at most 10 s;
+bench/hocuspocus_server.mjs), two @hocuspocus/provider clients typing the same way
+(bench/hocuspocus_typist.mjs), and lost counted the same way from a copy of its SQLite file. It
+is expected to lose what it had not stored yet; its trials pass when everything typed is back on
+the server at the end. Ours must lose nothing.
+
 Kill moments, pauses and seeds come from random.Random(--seed) (printed), so a run's schedule is
 reproducible; what the clients have typed at each moment depends on timing.
 """
@@ -52,6 +59,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 WEB_DIR = REPO_DIR / "web"
 TYPIST = WEB_DIR / "test-clients" / "crash_typist.mjs"
+HOCUSPOCUS_SERVER = BENCH_DIR / "hocuspocus_server.mjs"
+HOCUSPOCUS_TYPIST = BENCH_DIR / "hocuspocus_typist.mjs"
+SERVERS = ("ours", "hocuspocus")
+LABEL = {"ours": "Mentor Sidecar", "hocuspocus": "Hocuspocus 3.4.4 + SQLite"}
+HOCUSPOCUS_ROOM = "crash-notes"  # the one document a Hocuspocus trial types into
 sys.path.insert(0, str(REPO_DIR))  # the service's settings and the tests' pycrdt client
 
 from pycrdt import Doc, Text  # noqa: E402
@@ -64,8 +76,8 @@ TOKEN = re.compile(r"[RE]\d+;")
 PEOPLE = (("mentor", "R", "E"), ("mentee", "E", "R"))  # (client, own prefix, the other's)
 
 
-def missing_requirements() -> str | None:
-    """Why the harness cannot run here, or None."""
+def missing_requirements(servers: tuple[str, ...] = ("ours",)) -> str | None:
+    """Why the harness cannot run here against these servers, or None."""
     if shutil.which("node") is None:
         return "node is not installed"
     lacking = [
@@ -73,6 +85,11 @@ def missing_requirements() -> str | None:
     ]
     if lacking:
         return f"web/node_modules lacks {', '.join(lacking)}: run `npm ci` in web/"
+    if "hocuspocus" in servers:
+        needed = ("@hocuspocus/server", "@hocuspocus/provider", "sqlite3")
+        lacking = [n for n in needed if not (BENCH_DIR / "node_modules" / n).is_dir()]
+        if lacking:
+            return f"bench/node_modules lacks {', '.join(lacking)}: run `npm ci` in bench/"
     return None
 
 
@@ -93,19 +110,38 @@ def stored_text(database: Path, meeting_id: str) -> str:
     the WAL, and the service would no longer recover a crashed WAL by itself. The query is the
     one the notes store loads a room with.
     """
+    query = "SELECT data FROM note_updates WHERE meeting_id = ? ORDER BY id"
+    return text_of(stored_rows(database, "note_updates", query, meeting_id))
+
+
+def stored_hocuspocus_text(database: Path, document: str) -> str:
+    """A Hocuspocus document as its SQLite extension stored it (one row: the whole state)."""
+    if not database.exists():
+        return ""  # nothing was ever stored
+    query = 'SELECT data FROM "documents" WHERE name = ? ORDER BY rowid DESC LIMIT 1'
+    return text_of(stored_rows(database, "documents", query, document))
+
+
+def stored_rows(database: Path, table: str, query: str, key: str) -> list[tuple[bytes]]:
+    """Rows read from a copy of a SQLite file with its WAL or rollback journal, as left."""
     with tempfile.TemporaryDirectory(prefix="crash-read-") as tmp:
         copy = Path(tmp) / database.name
-        for suffix in ("", "-wal"):
+        for suffix in ("", "-wal", "-journal"):
             source = database.with_name(database.name + suffix)
             if source.exists():
                 shutil.copyfile(source, copy.with_name(copy.name + suffix))
         conn = sqlite3.connect(copy)
         try:
-            rows = conn.execute(
-                "SELECT data FROM note_updates WHERE meeting_id = ? ORDER BY id", (meeting_id,)
-            ).fetchall()
+            known = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+            rows = conn.execute(query, (key,)).fetchall() if known else []
         finally:
             conn.close()
+    return [(bytes(data),) for (data,) in rows]
+
+
+def text_of(rows: list[tuple[bytes]]) -> str:
     doc: Doc[Text] = Doc()
     for (data,) in rows:
         doc.apply_update(bytes(data))
@@ -116,11 +152,22 @@ def stored_text(database: Path, meeting_id: str) -> str:
 
 
 class Service:
-    """`python -m sidecar demo --json` on one data folder and port; its log is appended to."""
+    """`python -m sidecar demo --json` on one data folder and port; its log is appended to.
+
+    With kind "hocuspocus", `node bench/hocuspocus_server.mjs` on a SQLite file in that folder,
+    and one document named HOCUSPOCUS_ROOM instead of the demo's meeting.
+    """
 
     def __init__(
-        self, data_dir: Path, port: int, log: IO[bytes], compact_every: int, module: str
+        self,
+        data_dir: Path,
+        port: int,
+        log: IO[bytes],
+        compact_every: int,
+        module: str,
+        kind: str = "ours",
     ) -> None:
+        self.kind = kind
         self.module = module
         self.data_dir = data_dir
         self.port = port
@@ -129,36 +176,45 @@ class Service:
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
 
-    async def start(self) -> dict[str, Any]:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    @property
+    def database(self) -> Path:
+        if self.kind == "hocuspocus":
+            return self.data_dir / "hocuspocus.sqlite"
+        return Settings(data_dir=self.data_dir).database_path
+
+    def command(self) -> tuple[list[str], Path, dict[str, str]]:
+        env = dict(os.environ)
+        if self.kind == "hocuspocus":
+            node = shutil.which("node") or "node"
+            cmd = [node, str(HOCUSPOCUS_SERVER), "--host", "127.0.0.1", "--port", str(self.port)]
+            return [*cmd, "--database", str(self.database)], BENCH_DIR, env
+        env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_DIR), env.get("PYTHONPATH")) if p)
         # Small, so that compaction (delete and re-insert in one transaction) runs between kills.
         env["MENTOR_SIDECAR_NOTES_COMPACT_EVERY"] = str(self.compact_every)
+        cmd = [sys.executable, "-m", self.module, "demo", "--json", "--host", "127.0.0.1"]
+        cmd += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
+        return cmd, REPO_DIR, env
+
+    async def start(self) -> dict[str, Any]:
+        cmd, cwd, env = self.command()
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            self.module,
-            "demo",
-            "--json",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            cwd=REPO_DIR,
+            *cmd,
+            cwd=cwd,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=self.log,
         )
         assert self.process.stdout is not None
-        # The demo prints one JSON line once it is listening (seeded once per data folder).
+        # Both print one JSON line once listening (the demo: seeded once per data folder).
         line = await asyncio.wait_for(self.process.stdout.readline(), 30)
         if not line:
             await self.process.wait()
             raise RuntimeError(f"the service exited ({self.process.returncode}) before listening")
         self.starts += 1
+        if self.kind == "hocuspocus":
+            return {"meeting_id": HOCUSPOCUS_ROOM, **json.loads(line)}
         return dict(json.loads(line))
 
     def kill(self) -> None:
@@ -185,13 +241,14 @@ class Service:
 
 
 class Typist(NodeProcess):
-    """crash_typist.mjs as a subprocess (see tests/node_process.py)."""
+    """crash_typist.mjs (or hocuspocus_typist.mjs) as a subprocess (see tests/node_process.py)."""
 
     @classmethod
-    async def launch(cls, log: IO[bytes]) -> Typist:
+    async def launch(cls, log: IO[bytes], kind: str = "ours") -> Typist:
         node = shutil.which("node") or "node"
+        script, cwd = (HOCUSPOCUS_TYPIST, BENCH_DIR) if kind == "hocuspocus" else (TYPIST, WEB_DIR)
         # A report carries both documents: allow long lines.
-        return cls(await cls.spawn(node, TYPIST, cwd=WEB_DIR, stderr=log, limit=16 * 1024 * 1024))
+        return cls(await cls.spawn(node, script, cwd=cwd, stderr=log, limit=16 * 1024 * 1024))
 
     async def exited(self) -> Exception:
         return RuntimeError("the typist exited; see its log")
@@ -215,6 +272,7 @@ class Kill:
     seen_new: int  # of those, not seen at an earlier kill of this trial
     stored: int  # tokens in the stored document after the kill
     lost: list[str]  # seen but not stored: must be empty
+    lost_new: int  # of those, not already lost at an earlier kill of this trial (still missing)
     synced: bool  # both clients had resynced after the previous restart before this kill
     down_s: float  # how long the service stayed down
 
@@ -223,6 +281,7 @@ class Kill:
 class Trial:
     number: int
     seed: str
+    server: str = "ours"
     meeting_id: str = ""
     kills: list[Kill] = field(default_factory=list)
     typed: int = 0
@@ -240,13 +299,16 @@ class Trial:
 
     @property
     def lost(self) -> int:
-        return sum(len(k.lost) for k in self.kills)
+        """Edits lost at a kill, each counted once (one still missing at the next kill too is
+        the same loss)."""
+        return sum(k.lost_new for k in self.kills)
 
     @property
     def ok(self) -> bool:
+        """Everything checked holds; a peer's lost edits are counted, not failed."""
         return (
             not self.error
-            and self.lost == 0
+            and (self.lost == 0 or self.server != "ours")
             and not self.missing_at_end
             and not self.duplicated_at_end
             and self.clients_match_server
@@ -266,34 +328,41 @@ def error_lines(log_path: Path) -> list[str]:
     return [
         line
         for line in text.splitlines()
-        if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")
+        if " ERROR " in line or " CRITICAL " in line or line.startswith(("Traceback", "Error"))
     ]
 
 
-async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path) -> Trial:
+async def run_trial(
+    number: int, seed: int, args: argparse.Namespace, work: Path, server: str = "ours"
+) -> Trial:
+    # The same seed for every server: the same kill moments and pauses in trial n.
     trial_seed = f"{seed}:{number}"
     rng = random.Random(trial_seed)
-    trial = Trial(number, trial_seed)
-    folder = work / f"trial-{number:02d}"
+    trial = Trial(number, trial_seed, server)
+    folder = work / f"{server}-trial-{number:02d}"
     data_dir = folder / "data"
     data_dir.mkdir(parents=True)
     log_path = folder / "service.log"
     began = time.monotonic()
     with log_path.open("ab") as log, (folder / "typist.log").open("wb") as typist_log:
-        service = Service(data_dir, free_port(), log, args.compact_every, args.module)
+        service = Service(data_dir, free_port(), log, args.compact_every, args.module, server)
         typist: Typist | None = None
         try:
             demo = await service.start()
             trial.meeting_id = demo["meeting_id"]
-            database = Settings(data_dir=data_dir).database_path
-            typist = await Typist.launch(typist_log)
-            specs = [
-                {"name": name, "token": demo[name]["token"], "prefix": own}
-                for name, own, _ in PEOPLE
-            ]
+            typist = await Typist.launch(typist_log, server)
+            if server == "hocuspocus":  # no accounts: the document's name is all it needs
+                url = f"ws://127.0.0.1:{service.port}"
+                specs = [{"name": name, "prefix": own} for name, own, _ in PEOPLE]
+            else:
+                url = f"ws://127.0.0.1:{service.port}/ws/notes"
+                specs = [
+                    {"name": name, "token": demo[name]["token"], "prefix": own}
+                    for name, own, _ in PEOPLE
+                ]
             await typist.call(
                 "start",
-                url=f"ws://127.0.0.1:{service.port}/ws/notes",
+                url=url,
                 room=demo["meeting_id"],
                 rate=args.rate,
                 clients=specs,
@@ -301,6 +370,7 @@ async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path
             )
             typing_since = time.monotonic()
             seen_before: set[str] = set()
+            lost_before: set[str] = set()
             for k in range(1, args.kills + 1):
                 await asyncio.sleep(rng.uniform(args.min_gap, args.max_gap))
                 service.kill()
@@ -309,7 +379,11 @@ async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path
                 seen = set[str]()
                 for name, _, other in PEOPLE:
                     seen |= tokens(report[name]["text"], other)
-                stored = tokens(stored_text(database, trial.meeting_id))
+                stored = tokens(
+                    stored_hocuspocus_text(service.database, trial.meeting_id)
+                    if server == "hocuspocus"
+                    else stored_text(service.database, trial.meeting_id)
+                )
                 down = rng.uniform(0, args.max_down)
                 trial.kills.append(
                     Kill(
@@ -320,6 +394,7 @@ async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path
                         seen_new=len(seen - seen_before),
                         stored=len(stored),
                         lost=sorted(seen - stored),
+                        lost_new=len(seen - stored - lost_before),
                         # Both had resynced since the last restart (the report itself may
                         # come after a client noticed the kill, so its `synced` is too late).
                         synced=all(c["syncs"] >= k for c in report.values()),
@@ -327,6 +402,7 @@ async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path
                     )
                 )
                 seen_before |= seen
+                lost_before |= seen - stored
                 await asyncio.sleep(down)  # the clients type on, offline
                 await service.start()  # same folder, same port: the providers come back
 
@@ -335,14 +411,17 @@ async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path
             await asyncio.sleep(rng.uniform(0.2, 0.6))
             await typist.call("stop")
             final = by_client(await typist.call("converge", timeoutMs=20000, within=25))
-            url = f"ws://127.0.0.1:{service.port}/ws/notes/{demo['meeting_id']}"
-            fresh = NotesClient(f"{url}?token={demo['mentee']['token']}")
-            await fresh.connect()
-            try:
-                await asyncio.wait_for(fresh.synced.wait(), 10)
-                on_server = str(fresh)
-            finally:
-                await fresh.close()
+            if server == "hocuspocus":  # a fresh provider of its own reads the server's copy
+                read = await typist.call("read", url=url, room=demo["meeting_id"], within=15)
+                on_server = str(read["text"])
+            else:
+                fresh = NotesClient(f"{url}/{demo['meeting_id']}?token={demo['mentee']['token']}")
+                await fresh.connect()
+                try:
+                    await asyncio.wait_for(fresh.synced.wait(), 10)
+                    on_server = str(fresh)
+                finally:
+                    await fresh.close()
             counts = Counter(TOKEN.findall(on_server))
             typed = {f"{own}{i};" for name, own, _ in PEOPLE for i in range(final[name]["typed"])}
             offline = {t for c in final.values() for t in c["offline"]}
@@ -376,13 +455,17 @@ async def run_trial(number: int, seed: int, args: argparse.Namespace, work: Path
 
 
 def print_trial(t: Trial) -> None:
-    print(f"\ntrial {t.number} (seed {t.seed}, meeting {t.meeting_id}, {t.seconds:.1f} s)")
+    print(
+        f"\n{LABEL[t.server]}: trial {t.number} (seed {t.seed}, meeting {t.meeting_id},"
+        f" {t.seconds:.1f} s)"
+    )
     print(f"  {'kill':>4} {'at s':>6} {'typed':>6} {'seen':>6} {'new':>5} {'stored':>6}", end="")
-    print(f" {'lost':>5} {'resynced':>8} {'down s':>6}")
+    print(f" {'lost':>5} {'new':>5} {'resynced':>8} {'down s':>6}")
     for k in t.kills:
         print(
             f"  {k.number:>4} {k.at_s:>6.2f} {k.typed:>6} {k.seen:>6} {k.seen_new:>5}"
-            f" {k.stored:>6} {len(k.lost):>5} {'yes' if k.synced else 'no':>8} {k.down_s:>6.2f}"
+            f" {k.stored:>6} {len(k.lost):>5} {k.lost_new:>5} {'yes' if k.synced else 'no':>8}"
+            f" {k.down_s:>6.2f}"
         )
         if k.lost:
             print(f"         LOST: {' '.join(k.lost[:20])}")
@@ -406,8 +489,9 @@ def print_trial(t: Trial) -> None:
     print(f"  => {'ok' if t.ok else 'FAILED'}", flush=True)
 
 
-def totals(trials: list[Trial]) -> dict[str, int]:
+def totals(trials: list[Trial]) -> dict[str, Any]:
     kills = [k for t in trials for k in t.kills]
+    lost = sum(t.lost for t in trials)
     return {
         "trials": len(trials),
         "failed_trials": sum(not t.ok for t in trials),
@@ -420,7 +504,24 @@ def totals(trials: list[Trial]) -> dict[str, int]:
         "missing_at_end": sum(len(t.missing_at_end) for t in trials),
         "duplicated_at_end": sum(len(t.duplicated_at_end) for t in trials),
         "kills_after_both_resynced": sum(k.synced for k in kills),
+        "lost_per_kill": round(lost / len(kills), 2) if kills else 0.0,
+        "most_lost_at_one_kill": max((k.lost_new for k in kills), default=0),
     }
+
+
+def comparison(by_server: dict[str, dict[str, Any]]) -> str:
+    lines = ["", "== edits lost per kill -9 (seen broadcast before the kill, not stored) =="]
+    for kind, t in by_server.items():
+        back = (
+            t["missing_at_end"] == 0 and t["offline_merged_after_reconnect"] == t["typed_offline"]
+        )
+        lines.append(
+            f"{LABEL[kind]:<26} {t['kills']:>4} kills, {t['edits_seen_broadcast_before_a_kill']:>6}"
+            f" seen, {t['lost_after_restart']:>6} lost: {t['lost_per_kill']:.2f} per kill"
+            f" (most at one kill {t['most_lost_at_one_kill']}); everything typed on the server"
+            f" at the end: {'yes' if back else 'NO'}"
+        )
+    return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -460,9 +561,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run `python -m MODULE demo --json` as the service (default sidecar; to try a"
         " variant, or to check that the harness catches a service that relays before storing)",
     )
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="comma-separated, from ours,hocuspocus (both: trial n runs on each, same schedule)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and logs")
     args = parser.parse_args(argv)
+    args.servers = tuple(s.strip() for s in args.servers.split(",") if s.strip())
+    for s in args.servers:
+        if s not in SERVERS:
+            parser.error(f"unknown server {s!r}; choose from {', '.join(SERVERS)}")
     if args.trials < 1 or args.kills < 1:
         parser.error("--trials and --kills must be at least 1")
     if not 0 <= args.min_gap <= args.max_gap or args.max_down < 0 or args.rate <= 0:
@@ -471,37 +581,47 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    missing = missing_requirements()
+    missing = missing_requirements(args.servers)
     if missing:
         print(missing, file=sys.stderr)
         return 2
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1_000_000
     print(
         f"crash harness: {args.trials} trials x {args.kills} kill -9s, seed {seed}"
-        f" (rerun with --seed {seed}); {args.rate:g} tokens/s per person",
+        f" (rerun with --seed {seed}); {args.rate:g} tokens/s per person;"
+        f" against {', '.join(LABEL[s] for s in args.servers)}",
         flush=True,
     )
     began = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="crash-harness-"))
-    trials = []
+    trials: dict[str, list[Trial]] = {s: [] for s in args.servers}
     for number in range(1, args.trials + 1):
-        trial = await run_trial(number, seed, args, work)
-        print_trial(trial)
-        trials.append(trial)
-    summary = totals(trials)
+        for server in args.servers:  # trial n on each server in turn, on the same schedule
+            trial = await run_trial(number, seed, args, work, server)
+            print_trial(trial)
+            trials[server].append(trial)
+    summaries = {s: totals(ts) for s, ts in trials.items()}
     elapsed = time.monotonic() - began
-    print("\ntotals: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    for server, summary in summaries.items():
+        listed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items())
+        print(f"\ntotals, {LABEL[server]}: {listed}")
+    print(comparison(summaries))
     print(f"(wall time {elapsed:.0f} s)")
     if args.json:
         record = {
             "seed": seed,
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            "totals": summary,
             "seconds": round(elapsed, 1),
-            "trials": [{**asdict(t), "lost": t.lost, "ok": t.ok} for t in trials],
+            "servers": {
+                s: {
+                    "totals": summaries[s],
+                    "trials": [{**asdict(t), "lost": t.lost, "ok": t.ok} for t in ts],
+                }
+                for s, ts in trials.items()
+            },
         }
         args.json.write_text(json.dumps(record, indent=1))
-    failed = summary["failed_trials"] > 0
+    failed = any(summary["failed_trials"] > 0 for summary in summaries.values())
     if args.keep or failed:
         print(f"data folders and logs kept in {work}", file=sys.stderr)
     else:

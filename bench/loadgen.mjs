@@ -1,20 +1,27 @@
 #!/usr/bin/env node
 // One load-generator process for the live-notes benchmark (driven by notes_bench.py).
 //
-// It opens, for each meeting of its config file, two real y-websocket clients (yjs 13 +
-// y-websocket 3.1, `ws` as the WebSocket) in this one process, so one clock times each keystroke
-// from the moment one client inserts it to the moment the other client's Y.Text observer sees it.
+// It opens, for each meeting of its config file, two real clients in this one process, so one
+// clock times each keystroke from the moment one client inserts it to the moment the other
+// client's Y.Text observer sees it. The clients are yjs 13 documents with `ws` as the WebSocket
+// and, by `protocol`, either y-websocket 3.1's WebsocketProvider ("y-websocket": our server and
+// @y/websocket-server) or @hocuspocus/provider 3.4.4's HocuspocusProvider ("hocuspocus": its
+// messages name their document, and it authenticates first), each with its own socket.
 //
 //   node loadgen.mjs CONFIG.json
 //
-// CONFIG: {"base": "ws://127.0.0.1:PORT/ws/notes", "rate": 5, "meetings": [{"room": "...",
-//          "tokens": ["a", "b"] | null}], "batch": 25, "connectTimeoutMs": 60000,
-//          "maxSeconds": 180, "seed": 1, "resultPath": "result.json"}
+// CONFIG: {"base": "ws://127.0.0.1:PORT/ws/notes", "protocol": "y-websocket" | "hocuspocus",
+//          "rate": 5, "meetings": [{"room": "...", "tokens": ["a", "b"] | null}], "batch": 25,
+//          "connectTimeoutMs": 60000, "maxSeconds": 180, "seed": 1, "resultPath": "result.json",
+//          "holdOpen": false}
 //
 // Protocol with the harness, one line each:
 //   stdout  READY {"clients": n, "synced": n, "failed": n, "connect_ms": t}
 //   stdin   GO {"measure_from": epochMs, "measure_to": epochMs, "drain_ms": t}
-//   stdout  RESULT {...}   (or RESULT {"file": resultPath} holding it; then the process exits)
+//   stdout  RESULT {...}   (or RESULT {"file": resultPath} holding it; then the process exits,
+//                          unless holdOpen: then every client stays connected, nobody typing,
+//                          until QUIT on stdin or stdin closes, so the harness can measure idle
+//                          open meetings)
 // Every client edits from GO until measure_to; only keystrokes sent inside
 // [measure_from, measure_to) are counted. The process exits after maxSeconds whatever happens.
 
@@ -24,6 +31,7 @@ import { performance, monitorEventLoopDelay } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
+import { HocuspocusProvider } from '@hocuspocus/provider'
 
 process.setMaxListeners(0) // y-websocket adds an 'exit' listener per provider
 
@@ -33,6 +41,7 @@ const meanGapMs = 1000 / rate
 const batch = config.batch ?? 25 // meetings connected at a time
 const connectTimeoutMs = config.connectTimeoutMs ?? 60000
 const maxSeconds = config.maxSeconds ?? 180
+const hocuspocus = config.protocol === 'hocuspocus'
 
 // Deterministic pseudo-random numbers (mulberry32), so runs are repeatable.
 let seed = (config.seed ?? 1) >>> 0
@@ -75,24 +84,37 @@ class Client {
     this.doc = new Y.Doc()
     this.text = this.doc.getText('notes')
     const token = meeting.tokens ? meeting.tokens[index] : null
-    this.provider = new WebsocketProvider(config.base, meeting.room, this.doc, {
-      WebSocketPolyfill: WebSocket,
-      disableBc: true,
-      params: token ? { token } : {},
-      maxBackoffTime: 1000
-    })
+    if (hocuspocus) {
+      // One socket per client, as y-websocket has; reconnect backoff capped as below.
+      this.provider = new HocuspocusProvider({
+        url: config.base,
+        name: meeting.room,
+        document: this.doc,
+        WebSocketPolyfill: WebSocket,
+        maxDelay: 1000
+      })
+      this.provider.on('synced', ({ state: isSynced }) => { if (isSynced) this.synced = true })
+    } else {
+      this.provider = new WebsocketProvider(config.base, meeting.room, this.doc, {
+        WebSocketPolyfill: WebSocket,
+        disableBc: true,
+        params: token ? { token } : {},
+        maxBackoffTime: 1000
+      })
+      this.provider.on('sync', (isSynced) => { if (isSynced) this.synced = true })
+    }
     this.provider.awareness.setLocalStateField('user', {
       name: `bench ${meeting.room.slice(-6)} ${tag}`,
       color: tag === 'a' ? '#30bced' : '#ee6352'
     })
-    this.provider.on('sync', (isSynced) => { if (isSynced) this.synced = true })
     this.provider.on('status', ({ status }) => {
       if (status === 'disconnected' && state.phase !== 'connecting' && state.phase !== 'done') {
         state.disconnects++
       }
     })
-    this.provider.on('connection-close', (event) => {
+    this.provider.on(hocuspocus ? 'close' : 'connection-close', (payload) => {
       if (state.phase === 'done') return
+      const event = hocuspocus ? payload?.event : payload
       const code = event ? String(event.code) : 'none'
       state.closeCodes[code] = (state.closeCodes[code] || 0) + 1
     })
@@ -161,6 +183,12 @@ class Client {
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
   }
+
+  connected () {
+    return hocuspocus
+      ? this.provider.configuration.websocketProvider.status === 'connected'
+      : this.provider.wsconnected
+  }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -218,10 +246,16 @@ async function connectAll () {
     clients: clients.length,
     synced,
     failed: clients.length - synced,
-    unsynced_connected: unsynced.filter((c) => c.provider.wsconnected).length,
+    unsynced_connected: unsynced.filter((c) => c.connected()).length,
     close_codes: state.closeCodes,
     connect_ms: Math.round(performance.now() - started)
   })
+}
+
+function quit (code) {
+  for (const c of clients) c.provider.destroy()
+  clearTimeout(hardStop)
+  setTimeout(() => process.exit(code), 50)
 }
 
 function waitForGo () {
@@ -229,9 +263,9 @@ function waitForGo () {
     const rl = createInterface({ input: process.stdin })
     rl.on('line', (line) => {
       if (line.startsWith('GO ')) resolve(JSON.parse(line.slice(3)))
-      else if (line.trim() === 'QUIT') process.exit(0)
+      else if (line.trim() === 'QUIT') quit(0)
     })
-    rl.on('close', () => { if (state.phase !== 'done') process.exit(3) })
+    rl.on('close', () => quit(state.phase === 'done' ? 0 : 3))
   })
 }
 
@@ -272,9 +306,7 @@ async function run () {
     loop_delay_max_ms: loopDelay.max / 1e6,
     latencies_ms: state.latencies
   })
-  for (const c of clients) c.provider.destroy()
-  clearTimeout(hardStop)
-  setTimeout(() => process.exit(0), 50)
+  if (!config.holdOpen) quit(0) // else the meetings stay open, idle, until QUIT
 }
 
 run().catch((err) => {

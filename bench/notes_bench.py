@@ -1,17 +1,22 @@
-"""Live-notes benchmark: Mentor Sidecar's y-websocket endpoint against the reference server.
+"""Live-notes benchmark: Mentor Sidecar against the reference server and Hocuspocus.
 
-    python bench/notes_bench.py                  # full run, both servers (about 15-25 minutes)
-    python bench/notes_bench.py --quick          # about a minute: two small levels
+    python bench/notes_bench.py                  # full run, all three servers (see bench/README)
+    python bench/notes_bench.py --quick          # a minute or two: a lone pair, two small levels
     python bench/notes_bench.py --levels 50,100,200 --seconds 20 --servers ours,reference
 
-For each level (a number of concurrent meetings, two people each, every person typing 5 edits per
-second) and each server, it starts a fresh server process, connects the clients from several Node
-load-generator processes (bench/loadgen.mjs: real yjs + y-websocket clients), lets them type
-through a warm-up and a measured window, and reports keystroke-to-peer latency (p50, p99), lost
-edits, server CPU time per relayed edit, server resident memory per open meeting and the load
-generators' own CPU. A server "holds" a level when p99 <= 50 ms and nothing is lost. Servers run
-one at a time, alternating which goes first, since they share 2 cores with the load generator.
-See bench/README.md.
+Three servers side by side in one run: ours (`python -m sidecar serve`), the reference
+@y/websocket-server (memory only) and Hocuspocus (@hocuspocus/server with its SQLite extension,
+the durable server a user would pick; bench/hocuspocus_server.mjs). First a lone pair per server
+(one meeting, both people typing: keystroke-to-peer p50 and p99), then for each level (a number of
+concurrent meetings, two people each, every person typing 5 edits per second) and each server, it
+starts a fresh server process, connects the clients from several Node load-generator processes
+(bench/loadgen.mjs: real yjs clients with y-websocket's provider, or Hocuspocus's own for
+Hocuspocus), lets them type through a warm-up and a measured window, and reports
+keystroke-to-peer latency (p50, p99), lost edits, server CPU time per relayed edit, server
+resident memory per meeting while typing and per idle open meeting (after typing stops, sockets
+still open), and the load generators' own CPU. A server "holds" a level when p99 <= 50 ms and
+nothing is lost. Servers run one at a time, taking turns going first, since they share 2 cores
+with the load generators. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -28,19 +33,19 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from bench_report import SERVERS, RunResult, fmt, percentile, report
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 LOADGEN = BENCH_DIR / "loadgen.mjs"
 REFERENCE_BIN = BENCH_DIR / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
+HOCUSPOCUS_SERVER = BENCH_DIR / "hocuspocus_server.mjs"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-P99_LIMIT_MS = 50.0
-SERVERS = ("ours", "reference")
-LABEL = {"ours": "Mentor Sidecar", "reference": "@y/websocket-server 0.1.1"}
 
 
 # --- processes and /proc ---------------------------------------------------------------------
@@ -200,66 +205,13 @@ async def seed_meetings(data_dir: Path, count: int) -> list[dict[str, Any]]:
 # --- one measured run ------------------------------------------------------------------------
 
 
-@dataclass
-class RunResult:
-    server: str
-    meetings: int
-    loadgens: int
-    clients: int = 0
-    connected: int = 0
-    sent: int = 0
-    received: int = 0
-    lost: int = 0
-    disconnects: int = 0
-    p50_ms: float = math.nan
-    p99_ms: float = math.nan
-    max_ms: float = math.nan
-    window_s: float = 0.0
-    server_cpu_s: float = 0.0
-    server_sys_s: float = 0.0  # the kernel's share of server_cpu_s (sockets, epoll, fsync)
-    cpu_us_per_edit: float = math.nan
-    rss_idle_kib: int = 0
-    rss_ready_kib: int = 0
-    rss_end_kib: int = 0
-    kib_per_meeting_ready: float = math.nan
-    kib_per_meeting_end: float = math.nan
-    loadgen_cpu_s: float = 0.0
-    loadgen_max_core: float = 0.0  # the busiest load generator, in cores
-    loadgen_loop_p99_ms: float = 0.0
-    host_busy: float = 0.0  # fraction of all cores busy during the window
-    other_cores: float = 0.0  # CPU used by neither the server nor the load generators
-    server_errors: int = 0
-    error: str = ""
-    notes: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class Phases:
+    """How long a run types before and inside its window, and how long it then idles."""
 
-    @property
-    def holds(self) -> bool:
-        return (
-            not self.error
-            and self.connected == self.clients > 0
-            and self.lost == 0
-            and self.server_errors == 0
-            and self.p99_ms <= P99_LIMIT_MS
-        )
-
-    @property
-    def generator_bound(self) -> bool:
-        return self.loadgen_max_core >= 0.85
-
-    @property
-    def host_saturated(self) -> bool:
-        return self.host_busy >= 0.90
-
-    @property
-    def noisy(self) -> bool:
-        return self.other_cores >= 0.15
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
+    warmup: float
+    seconds: float
+    idle_settle: float  # 0: no idle measurement, the clients leave once typing is over
 
 
 class Bench:
@@ -283,6 +235,11 @@ class Bench:
             cmd = [sys.executable, "-m", self.args.ours_module, "serve", "--host", "127.0.0.1"]
             cmd += ["--port", str(port), "--data-dir", str(data_dir)]
             cwd = REPO_DIR
+        elif kind == "hocuspocus":
+            env = dict(os.environ)
+            cmd = [self.node, str(HOCUSPOCUS_SERVER), "--host", "127.0.0.1", "--port", str(port)]
+            cmd += ["--database", str(run_dir / "hocuspocus.sqlite")]
+            cwd = BENCH_DIR
         else:
             env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
             cmd = [self.node, str(REFERENCE_BIN)]
@@ -293,22 +250,26 @@ class Bench:
         await wait_for_port(port, proc, within=30)
         return proc
 
-    def loadgen_configs(self, kind: str, port: int, count: int, run_dir: Path) -> list[Path]:
+    def loadgen_configs(
+        self, kind: str, port: int, count: int, run_dir: Path, phases: Phases
+    ) -> list[Path]:
         procs = max(1, min(self.args.max_loadgens, math.ceil(count / self.args.per_loadgen)))
         base = f"ws://127.0.0.1:{port}/ws/notes" if kind == "ours" else f"ws://127.0.0.1:{port}"
         chosen = self.meetings[:count]
         configs = []
-        budget = self.connect_timeout(count) + self.args.warmup + self.args.seconds
-        budget += self.args.drain + 30
+        budget = self.connect_timeout(count) + phases.warmup + phases.seconds
+        budget += self.args.drain + phases.idle_settle + 30
         for i in range(procs):
             mine = chosen[i::procs]
-            if kind == "reference":  # it ignores tokens; the room name is all it needs
+            if kind != "ours":  # the peers ignore tokens; the room name is all they need
                 mine = [{"room": m["room"], "tokens": None} for m in mine]
             path = run_dir / f"loadgen-{i}.json"
             path.write_text(
                 json.dumps(
                     {
                         "base": base,
+                        "protocol": "hocuspocus" if kind == "hocuspocus" else "y-websocket",
+                        "holdOpen": phases.idle_settle > 0,
                         "rate": self.args.rate,
                         "meetings": mine,
                         "batch": 25,
@@ -326,7 +287,8 @@ class Bench:
         """Sample our server through the measured window (diagnosis; it costs the server CPU)."""
         out = run_dir / "py-spy.txt"
         self.profiles.append(out)
-        cmd = ["py-spy", "record", "--pid", str(pid), "--duration", str(int(self.args.seconds))]
+        seconds = str(int(self.args.seconds))
+        cmd = ["py-spy", "record", "--pid", str(pid), "--duration", seconds]
         cmd += ["--rate", "250", "--nonblocking", "--format", "raw", "--output", str(out)]
         return await asyncio.create_subprocess_exec(
             *cmd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
@@ -351,7 +313,13 @@ class Bench:
                     print(f"machine still busy ({busy:.2f} cores) by other work", file=sys.stderr)
                 return
 
-    async def run(self, kind: str, count: int) -> RunResult:
+    def level_phases(self) -> Phases:
+        return Phases(self.args.warmup, self.args.seconds, self.args.idle_settle)
+
+    def pair_phases(self) -> Phases:
+        return Phases(min(self.args.warmup, 2.0), self.args.pair_seconds, 0.0)
+
+    async def run(self, kind: str, count: int, phases: Phases) -> RunResult:
         await self.wait_until_quiet()
         self.run_index += 1
         run_dir = self.work / f"run-{self.run_index:02d}-{kind}-{count}"
@@ -360,7 +328,7 @@ class Bench:
         server_log = open_log(run_dir / "server.log")
         loadgen_log = open_log(run_dir / "loadgen.log")
         server = await self.start_server(kind, port, run_dir, server_log)
-        configs = self.loadgen_configs(kind, port, count, run_dir)
+        configs = self.loadgen_configs(kind, port, count, run_dir, phases)
         result = RunResult(server=kind, meetings=count, loadgens=len(configs))
         loadgens: list[asyncio.subprocess.Process] = []
         profiler: asyncio.subprocess.Process | None = None
@@ -397,8 +365,8 @@ class Bench:
             result.rss_ready_kib = rss_kib(server.pid)
 
             start = time.time() * 1000 + 200
-            measure_from = start + self.args.warmup * 1000
-            measure_to = measure_from + self.args.seconds * 1000
+            measure_from = start + phases.warmup * 1000
+            measure_to = measure_from + phases.seconds * 1000
             drain_ms = int(self.args.drain * 1000)
             go = {"measure_from": measure_from, "measure_to": measure_to, "drain_ms": drain_ms}
             for p in loadgens:
@@ -415,6 +383,14 @@ class Bench:
             split1, host1, t1 = cpu_split(server.pid), host_ticks(), time.monotonic()
             result.rss_end_kib = rss_kib(server.pid)
             outcomes = await asyncio.wait_for(results_task, self.args.drain + 30)
+            if phases.idle_settle > 0:
+                # Typing is over and has arrived; the meetings stay open with nobody typing.
+                idle0, i0 = cpu_seconds(server.pid), time.monotonic()
+                await asyncio.sleep(phases.idle_settle)
+                result.rss_settled_kib = rss_kib(server.pid)
+                result.idle_settle_s = time.monotonic() - i0
+                result.idle_cpu_cores = (cpu_seconds(server.pid) - idle0) / result.idle_settle_s
+                result.kib_per_meeting_idle = (result.rss_settled_kib - result.rss_idle_kib) / count
         except Exception as exc:  # a level that breaks is reported, not fatal to the benchmark
             stage = "connecting" if not result.clients else "measuring"
             result.error = f"{type(exc).__name__} while {stage}: {exc}"[:300]
@@ -426,6 +402,8 @@ class Bench:
                 await stop_process(profiler, 2)
             for p in loadgens:
                 if p.returncode is None:
+                    if p.stdin is not None:  # a generator holding its meetings open leaves now
+                        p.stdin.close()
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(p.wait(), 5)
                 await stop_process(p, 2)
@@ -510,165 +488,6 @@ class Bench:
                 return payload
 
 
-# --- report ----------------------------------------------------------------------------------
-
-
-def fmt(value: float, digits: int = 1) -> str:
-    return (
-        "-"
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else (f"{value:.{digits}f}")
-    )
-
-
-def table(results: list[RunResult], cores: int) -> str:
-    head = (
-        f"{'meetings':>8} {'gens':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'edits':>7}"
-        f" {'lost':>5} {'srv CPU':>7} {'us/edit':>7} {'KiB/mtg':>8} {'(end)':>7}"
-        f" {'gen CPU':>8} {'gen max':>7} {'host':>5}  verdict"
-    )
-    lines = [head, "-" * len(head)]
-    for r in results:
-        flags = []
-        if r.error:
-            flags.append("ERROR")
-        if r.generator_bound:
-            flags.append("generator-bound")
-        if r.host_saturated:
-            flags.append("host-saturated")
-        if r.noisy:
-            flags.append(f"other load {r.other_cores:.2f} cores")
-        verdict = ("holds" if r.holds else "FAILS") + (f" ({', '.join(flags)})" if flags else "")
-        window = r.window_s or math.nan
-        lines.append(
-            f"{r.meetings:>8} {r.loadgens:>4} {fmt(r.p50_ms, 2):>7} {fmt(r.p99_ms, 2):>7}"
-            f" {fmt(r.max_ms, 1):>7} {r.received:>7} {r.lost:>5}"
-            f" {fmt(100 * r.server_cpu_s / window, 0) + '%':>7} {fmt(r.cpu_us_per_edit, 1):>7}"
-            f" {fmt(r.kib_per_meeting_ready, 1):>8} {fmt(r.kib_per_meeting_end, 1):>7}"
-            f" {fmt(100 * r.loadgen_cpu_s / window, 0) + '%':>8}"
-            f" {fmt(100 * r.loadgen_max_core, 0) + '%':>7}"
-            f" {fmt(100 * r.host_busy, 0) + '%':>5}  {verdict}"
-        )
-        extra = []
-        if r.connected != r.clients:
-            extra.append(f"only {r.connected}/{r.clients} clients synced")
-        if r.disconnects:
-            extra.append(f"{r.disconnects} disconnects")
-        if r.server_errors:
-            extra.append(f"{r.server_errors} error lines in the server log")
-        if r.error:
-            extra.append(r.error)
-        extra += r.notes
-        if extra:
-            lines.append(" " * 9 + "; ".join(extra))
-    return "\n".join(lines)
-
-
-def held(results: list[RunResult]) -> int:
-    """The highest level held with every level below it held too."""
-    best = 0
-    for r in sorted(results, key=lambda r: r.meetings):
-        if not r.holds:
-            break
-        best = r.meetings
-    return best
-
-
-def ratio(a: float, b: float) -> str:
-    if a is None or b is None or math.isnan(a) or math.isnan(b) or b == 0:
-        return "-"
-    return f"{a / b:.2f}"
-
-
-def report(by_server: dict[str, list[RunResult]], args: argparse.Namespace) -> str:
-    cores = os.cpu_count() or 1
-    out = []
-    out.append(
-        f"Live-notes benchmark: {args.rate:g} edits/s per person, 2 people per meeting, "
-        f"warm-up {args.warmup:g} s, measured {args.seconds:g} s per level; {cores} cores shared "
-        "by the server and the load generators; loopback."
-    )
-    out.append(
-        "Columns: latency keystroke->peer; edits = relayed edits measured; srv CPU = server CPU "
-        "in cores over the window; us/edit = server CPU per relayed edit; KiB/mtg = (server RSS "
-        "- idle RSS) / meetings once all are synced, (end) after the measured window; gen CPU = "
-        "all load generators together in cores, gen max = the busiest one; host = all cores "
-        "busy. generator-bound: a load generator used >= 85% of a core; host-saturated: >= 90% of "
-        "the machine was busy, so latency includes waiting for a CPU; other load: processes "
-        "outside the benchmark used that many cores during the window."
-    )
-    for kind, results in by_server.items():
-        idle = results[0].rss_idle_kib / 1024 if results else 0
-        out.append("")
-        out.append(f"== {LABEL[kind]} (idle RSS {idle:.0f} MiB) ==")
-        out.append(table(results, cores))
-        out.append(f"meetings held (p99 <= {P99_LIMIT_MS:g} ms, nothing lost): {held(results)}")
-    if len(by_server) == 2:
-        ours = {r.meetings: r for r in by_server["ours"]}
-        ref = {r.meetings: r for r in by_server["reference"]}
-        common = sorted(set(ours) & set(ref))
-        out.append("")
-        out.append("== ours / reference (below 1.00 is better for latency, CPU and memory) ==")
-        head = (
-            f"{'meetings':>8} {'p50':>6} {'p99':>6} {'CPU/edit':>9} {'mem/mtg':>8} {'(end)':>6}"
-            f" {'gen CPU':>8}"
-        )
-        out += [head, "-" * len(head)]
-        for n in common:
-            a, b = ours[n], ref[n]
-            gen_a = a.loadgen_cpu_s / a.window_s if a.window_s else math.nan
-            gen_b = b.loadgen_cpu_s / b.window_s if b.window_s else math.nan
-            out.append(
-                f"{n:>8} {ratio(a.p50_ms, b.p50_ms):>6} {ratio(a.p99_ms, b.p99_ms):>6}"
-                f" {ratio(a.cpu_us_per_edit, b.cpu_us_per_edit):>9}"
-                f" {ratio(a.kib_per_meeting_ready, b.kib_per_meeting_ready):>8}"
-                f" {ratio(a.kib_per_meeting_end, b.kib_per_meeting_end):>6}"
-                f" {ratio(gen_a, gen_b):>8}"
-            )
-        held_a, held_b = held(by_server["ours"]), held(by_server["reference"])
-        out.append("")
-        out.append(
-            f"meetings held: ours {held_a}, reference {held_b}, ratio {ratio(held_a, held_b)}"
-        )
-        both = [n for n in common if ours[n].holds and ref[n].holds]
-        if both:
-            n = both[-1]
-            a, b = ours[n], ref[n]
-            out.append(
-                f"at {n} meetings (largest level both hold): p50 {ratio(a.p50_ms, b.p50_ms)},"
-                f" p99 {ratio(a.p99_ms, b.p99_ms)},"
-                f" CPU/edit {ratio(a.cpu_us_per_edit, b.cpu_us_per_edit)}"
-                f" ({fmt(a.cpu_us_per_edit)} vs {fmt(b.cpu_us_per_edit)} us),"
-                f" memory/meeting {ratio(a.kib_per_meeting_end, b.kib_per_meeting_end)}"
-                f" ({fmt(a.kib_per_meeting_end)} vs {fmt(b.kib_per_meeting_end)} KiB)"
-            )
-            cpu_ratios = sorted(
-                ours[k].cpu_us_per_edit / ref[k].cpu_us_per_edit
-                for k in both
-                if ref[k].cpu_us_per_edit > 0
-            )
-            if cpu_ratios:
-                out.append(
-                    f"CPU/edit ratio over the {len(cpu_ratios)} level(s) both hold: median "
-                    f"{cpu_ratios[len(cpu_ratios) // 2]:.2f} (min {cpu_ratios[0]:.2f},"
-                    f" max {cpu_ratios[-1]:.2f})"
-                )
-    gens = [r for rs in by_server.values() for r in rs if r.window_s]
-    if gens:
-        worst = max(gens, key=lambda r: r.loadgen_max_core)
-        out.append("")
-        out.append(
-            f"load generators: {min(r.loadgens for r in gens)}-{max(r.loadgens for r in gens)} "
-            f"Node processes per level (<= {args.per_loadgen} meetings each); busiest process "
-            f"{100 * worst.loadgen_max_core:.0f}% of a core ({LABEL[worst.server]}, "
-            f"{worst.meetings} meetings); levels flagged generator-bound: "
-            f"{sum(r.generator_bound for r in gens)}, host-saturated: "
-            f"{sum(r.host_saturated for r in gens)} of {len(gens)}; busiest outside load "
-            f"{max(r.other_cores for r in gens):.2f} cores."
-        )
-    return "\n".join(out)
-
-
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -685,11 +504,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=3.0,
         help="seconds allowed after the window for the last edits to arrive; later is lost (3)",
     )
-    parser.add_argument("--servers", default="ours,reference", help="ours,reference")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="comma-separated, from ours,reference,hocuspocus (all three)",
+    )
+    parser.add_argument(
+        "--pair-seconds",
+        type=float,
+        help="measured window of the lone pair, 1 meeting (default 30; 0: no lone pair)",
+    )
+    parser.add_argument(
+        "--idle-settle",
+        type=float,
+        help="after typing stops, seconds with the meetings open and idle before memory is read"
+        " (default 12: past Hocuspocus's 10 s longest store delay; 0: no idle reading)",
+    )
     parser.add_argument("--per-loadgen", type=int, default=100, help="meetings per Node process")
     parser.add_argument("--max-loadgens", type=int, default=8, help="most Node processes")
     parser.add_argument(
-        "--budget-minutes", type=float, default=25.0, help="start no new level past this"
+        "--budget-minutes", type=float, default=50.0, help="start no new level past this (50)"
     )
     parser.add_argument(
         "--quiet-wait",
@@ -710,7 +544,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="stop a server after this many failing levels in a row (2)",
     )
     parser.add_argument(
-        "--keep-going", action="store_true", help="run every level for both servers"
+        "--keep-going", action="store_true", help="run every level for every server"
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
@@ -727,18 +561,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.keep = args.keep or args.py_spy
     if args.quick:
-        default_levels, seconds, warmup = "20,100", 6.0, 2.0
+        default_levels, seconds, warmup, pair, settle = "20,100", 6.0, 2.0, 6.0, 4.0
     else:
-        default_levels, seconds, warmup = "50,100,200,300,400,500,600,800", 20.0, 5.0
+        default_levels = "50,100,200,300,400,500,600,700,800,1000"
+        seconds, warmup, pair, settle = 20.0, 5.0, 30.0, 12.0
     args.levels = sorted({int(v) for v in (args.levels or default_levels).split(",")})
     args.seconds = args.seconds if args.seconds is not None else seconds
     args.warmup = args.warmup if args.warmup is not None else warmup
+    args.pair_seconds = args.pair_seconds if args.pair_seconds is not None else pair
+    args.idle_settle = args.idle_settle if args.idle_settle is not None else settle
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in args.servers:
         if s not in SERVERS:
             parser.error(f"unknown server {s!r}; choose from {', '.join(SERVERS)}")
     if not 0 <= args.drain <= 60 or not 1 <= args.seconds <= 600:
         parser.error("--drain: 0 to 60 s; --seconds: 1 to 600 s")
+    if not (args.pair_seconds == 0 or 1 <= args.pair_seconds <= 600):
+        parser.error("--pair-seconds: 0 (none) or 1 to 600 s")
+    if not 0 <= args.idle_settle <= 120:
+        parser.error("--idle-settle: 0 to 120 s")
     if not 1 <= len(args.levels) <= 20 or min(args.levels) < 1 or max(args.levels) > 5000:
         parser.error("levels: 1 to 20 meeting counts between 1 and 5000")
     return args
@@ -748,8 +589,9 @@ async def main_async(args: argparse.Namespace) -> int:
     if shutil.which("node") is None:
         print("node is not on PATH", file=sys.stderr)
         return 2
-    if not (BENCH_DIR / "node_modules" / "y-websocket").is_dir():
-        print("run `npm ci` in bench/ first", file=sys.stderr)
+    needed = ["y-websocket"] + (["@hocuspocus/server"] if "hocuspocus" in args.servers else [])
+    if not all((BENCH_DIR / "node_modules" / n).is_dir() for n in needed):
+        print("run `npm_config_nodedir=/usr npm ci` in bench/ first", file=sys.stderr)
         return 2
     began = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="notes-bench-"))
@@ -765,6 +607,36 @@ async def main_async(args: argparse.Namespace) -> int:
         else:
             meetings = [{"room": f"bench-{i:05d}", "tokens": None} for i in range(max(args.levels))]
         bench = Bench(args, work, meetings)
+
+        async def measure(kind: str, level: int, phases: Phases) -> RunResult:
+            result = await bench.run(kind, level, phases)
+            for _ in range(args.noisy_retries):
+                if not result.noisy:
+                    break
+                print(
+                    f"{kind} at {level}: other processes used {result.other_cores:.2f} cores;"
+                    " running the level again",
+                    file=sys.stderr,
+                )
+                again = await bench.run(kind, level, phases)
+                result = min(result, again, key=lambda r: r.other_cores)
+            print(
+                f"[{time.monotonic() - began:5.0f} s] {kind:10} {level:5} meetings: "
+                f"p50 {fmt(result.p50_ms, 2)} ms, p99 {fmt(result.p99_ms, 2)} ms, "
+                f"lost {result.lost}, {fmt(result.cpu_us_per_edit)} us/edit"
+                f" ({fmt(100 * result.server_sys_s / result.server_cpu_s, 0)}% kernel), "
+                f"idle {fmt(result.kib_per_meeting_idle)} KiB/meeting, "
+                f"gen max {100 * result.loadgen_max_core:.0f}%"
+                + (f", error: {result.error}" if result.error else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            return result
+
+        pairs: dict[str, RunResult] = {}
+        if args.pair_seconds:
+            for kind in args.servers:
+                pairs[kind] = await measure(kind, 1, bench.pair_phases())
         by_server: dict[str, list[RunResult]] = {s: [] for s in args.servers}
         failed: set[str] = set()
         misses = dict.fromkeys(args.servers, 0)  # consecutive failing levels per server
@@ -775,40 +647,20 @@ async def main_async(args: argparse.Namespace) -> int:
             if time.monotonic() - began > args.budget_minutes * 60:
                 print(f"time budget reached; not starting {level} meetings", file=sys.stderr)
                 break
-            order = active if i % 2 == 0 else list(reversed(active))  # alternate who goes first
-            for kind in order:
-                result = await bench.run(kind, level)
-                for _ in range(args.noisy_retries):
-                    if not result.noisy:
-                        break
-                    print(
-                        f"{kind} at {level}: other processes used {result.other_cores:.2f} cores;"
-                        " running the level again",
-                        file=sys.stderr,
-                    )
-                    again = await bench.run(kind, level)
-                    result = min(result, again, key=lambda r: r.other_cores)
+            turn = i % len(active)
+            for kind in active[turn:] + active[:turn]:  # each server goes first in turn
+                result = await measure(kind, level, bench.level_phases())
                 by_server[kind].append(result)
-                print(
-                    f"[{time.monotonic() - began:5.0f} s] {kind:9} {level:5} meetings: "
-                    f"p50 {fmt(result.p50_ms, 2)} ms, p99 {fmt(result.p99_ms, 2)} ms, "
-                    f"lost {result.lost}, {fmt(result.cpu_us_per_edit)} us/edit"
-                    f" ({fmt(100 * result.server_sys_s / result.server_cpu_s, 0)}% kernel), "
-                    f"gen max {100 * result.loadgen_max_core:.0f}%"
-                    + (f", error: {result.error}" if result.error else ""),
-                    file=sys.stderr,
-                    flush=True,
-                )
                 misses[kind] = 0 if result.holds else misses[kind] + 1
                 if misses[kind] >= args.stop_after and not args.keep_going:
                     failed.add(kind)
-        print(report(by_server, args))
+        print(report(by_server, pairs, args))
         print(f"\n(total wall time {time.monotonic() - began:.0f} s)")
         if args.json:
-            args.json.write_text(
-                json.dumps({k: [asdict(r) for r in v] for k, v in by_server.items()}, indent=1)
-            )
-        all_runs = [r for rs in by_server.values() for r in rs]
+            record: dict[str, Any] = {k: [asdict(r) for r in v] for k, v in by_server.items()}
+            record["lone_pair"] = {k: asdict(r) for k, r in pairs.items()}
+            args.json.write_text(json.dumps(record, indent=1))
+        all_runs = [r for rs in by_server.values() for r in rs] + list(pairs.values())
         return 1 if any(r.error for r in all_runs) else 0
     finally:
         if args.keep:
