@@ -36,8 +36,8 @@ def meeting_event(
         event.add("location", meeting.join_url)
     event.add("description", "\n".join(lines))
     event.add("url", panel)
-    event.add("status", "CONFIRMED")
-    if meeting.status == "ended":
+    event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    if meeting.status in ("ended", "cancelled"):
         event.add("transp", "TRANSPARENT")
     return event
 

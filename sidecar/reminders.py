@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 async def schedule(repos: Repositories, meeting: Meeting, settings: Settings) -> None:
     """(Re)plan the reminders of a meeting that are not yet handled."""
     pair = await repos.db.fetch_one(
+    if meeting.status == "cancelled":
+        return
         "SELECT mentor_id, mentee_id FROM mentorships WHERE id = ?", (meeting.mentorship_id,)
     )
     assert pair is not None
@@ -54,6 +56,13 @@ async def schedule(repos: Repositories, meeting: Meeting, settings: Settings) ->
 
 
 async def send_due(repos: Repositories, outbox: Outbox, settings: Settings) -> int:
+async def drop(repos: Repositories, meeting_id: str) -> int:
+    """Forget the reminders of a cancelled meeting that have not gone out."""
+    return await repos.db.execute(
+        "DELETE FROM reminders WHERE meeting_id = ? AND done_at IS NULL", (meeting_id,)
+    )
+
+
     """Handle every reminder that is due; returns how many emails were enqueued."""
     due = await repos.db.fetch_all(
         "SELECT r.id, r.kind, r.person_id, r.meeting_id FROM reminders r"

@@ -142,6 +142,11 @@ class Settings:
     invites_per_day: int = _setting(20, "Invite links one person may create per day.")
     uploads_per_hour: int = _setting(30, "Profile photo uploads one person may make per hour.")
     websocket_messages_per_second: int = _setting(
+    reopen_hours: int = _setting(
+        24,
+        "For how many hours after it ended a meeting can be reopened (to go on, or to correct its "
+        "notes); ending it again sends the summary once more, marked corrected.",
+    )
         60,
         "Messages one websocket (live notes, live events) may send per second, with bursts of "
         "up to twice that; a faster sender is disconnected (4429) and its room is untouched.",

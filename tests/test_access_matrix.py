@@ -28,6 +28,8 @@ EXPECTED_FOR_MEMBERS = {
     # Nothing is planned for erasure in the fixture pair, so there is nothing to undo.
     "POST /mentorships/{mentorship_id}/erasure/undo": 404,
     "POST /me/erasure/undo": 409,
+    # The fixture's meeting has not ended, so there is nothing to reopen.
+    "POST /meetings/{meeting_id}/reopen": 409,
 }
 
 

@@ -26,8 +26,11 @@ def error_response(
     fields: Iterable[dict[str, str]] = (),
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    body = {"error": {"status": status, "message": message, "fields": list(fields)}}
-    return web.json_response(body, status=status, headers=headers)
+    error: dict[str, object] = {"status": status, "message": message, "fields": list(fields)}
+    if code is not None:
+        error["code"] = code
+    return web.json_response({"error": error}, status=status, headers=headers)
+    code: str | None = None,
 
 
 def validation_fields(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -80,7 +83,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except Invalid as exc:
         return invalid_input([{"loc": exc.field, "msg": exc.message}])
     except Conflict as exc:
-        return error_response(409, str(exc))
+        return error_response(409, str(exc), code=exc.code)
     except ValidationError as exc:
         return invalid_input(validation_fields(exc))
     except web.HTTPException as exc:

@@ -22,6 +22,11 @@ _ERROR_SCHEMA = {
             "properties": {
                 "status": {"type": "integer"},
                 "message": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "description": "On some 409s: what is in the way, for a client to act on "
+                    "(e.g. too_early, nobody_joined, cancelled)",
+                },
                 "fields": {
                     "type": "array",
                     "items": {

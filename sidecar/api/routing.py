@@ -189,10 +189,10 @@ async def parse_json_body(model: type[ModelT], request: web.Request) -> ModelT:
     raw = await request.read()
     if len(raw) > request.app[SETTINGS].max_body_bytes:
         raise ApiError(413, "body: larger than MENTOR_SIDECAR_MAX_BODY_BYTES")
-    if not raw.strip():
-        raw = b"{}"
     content_type = request.headers.get("Content-Type", "application/json")
-    if content_type.split(";")[0].strip().lower() not in ("application/json", ""):
+    if not raw.strip():
+        raw = b"{}"  # no body: the defaults (an optional body, e.g. of POST .../end)
+    elif content_type.split(";")[0].strip().lower() not in ("application/json", ""):
         raise ApiError(415, "Content-Type: the API takes application/json")
     try:
         data = json.loads(raw)

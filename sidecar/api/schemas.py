@@ -35,7 +35,6 @@ from sidecar.domain.models import (
     GoalStatus,
     Meeting,
     MeetingAgreement,
-    MeetingStatus,
     Person,
     Platform,
     ProgressStatus,
@@ -283,7 +282,8 @@ class MeetingPatch(Input):
     scheduled_end: MeetingTime = _unchanged()
     platform: Platform = _unchanged()
     join_url: HttpUrl | None = _unchanged()
-    status: MeetingStatus = _unchanged()
+    # Not "cancelled": POST /meetings/{id}/cancel tells both people and their calendars.
+    status: Literal["scheduled", "live", "ended"] = _unchanged()
 
 
 class MeetingList(Output):
@@ -331,6 +331,27 @@ class AgendaList(Output):
     items: list[AgendaItem]
     carried_over: list[ActionItem] = Field(
         description="Open next steps from earlier meetings, reviewed at the start of this one."
+    )
+    allow_past: bool = Field(
+        default=False,
+        description="Plan it even though the first meeting is in the past (e.g. to record a "
+        "series already begun); without it a past first_start is refused.",
+    )
+
+
+class ScheduleOut(Output):
+    meetings: list[Meeting] = Field(description="The new series, in order.")
+    replaced: list[Meeting] = Field(
+        description="Upcoming meetings of earlier series, now cancelled (their open agenda "
+        "items moved to the new series' first meeting)."
+    )
+
+
+class EndMeeting(Input):
+    even_if_empty: bool = Field(
+        default=False,
+        description="End it even though nobody joined and nothing was written (otherwise 409 "
+        "with code nobody_joined: cancelling is likely what was meant).",
     )
 
 
@@ -411,7 +432,10 @@ class SummaryOut(Output):
     meeting_id: str
     body_markdown: str
     created_at: datetime
-    delivery: list[Delivery]
+    delivery: list[Delivery]  # of the latest summary: each person's last email
+    corrected: bool = Field(
+        default=False, description="Rewritten after the meeting was reopened and ended again."
+    )
 
 
 class SummaryDraft(Output):

@@ -379,6 +379,55 @@ CREATE TABLE jitsi_rooms (
 """,
     ),
     (
+        13,
+        """
+-- Fixing meetings (sidecar/cancellation.py, sidecar/summary/ending.py): a meeting can be
+-- cancelled (the CHECK on status gains 'cancelled', so the table is rebuilt; the runner turns
+-- foreign keys off around migrations), belongs to the series it was planned in (a new series
+-- replaces the upcoming meetings of the old one), and can be reopened for a while after it
+-- ended; each end after a reopen sends the summary again, marked corrected (summaries.revision
+-- counts the ends that wrote it).
+CREATE TABLE meetings_rebuilt (
+    id TEXT PRIMARY KEY,
+    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    scheduled_start TEXT NOT NULL,
+    scheduled_end TEXT NOT NULL,
+    platform TEXT NOT NULL CHECK (platform IN ('zoom', 'jitsi', 'link')),
+    join_url TEXT,
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'live', 'ended', 'cancelled')),
+    started_at TEXT,
+    ended_at TEXT,
+    created_by TEXT NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL REFERENCES people(id),
+    updated_at TEXT NOT NULL,
+    agenda_sent_at TEXT,
+    agenda_sent_by TEXT REFERENCES people(id),
+    sequence INTEGER NOT NULL DEFAULT 0,
+    ended_by TEXT,
+    cancelled_at TEXT,
+    cancelled_by TEXT REFERENCES people(id),
+    series_id TEXT,
+    reopened_at TEXT,
+    reopened_by TEXT REFERENCES people(id),
+    reopen_count INTEGER NOT NULL DEFAULT 0,
+    CHECK (scheduled_end > scheduled_start)
+);
+INSERT INTO meetings_rebuilt (id, mentorship_id, title, scheduled_start, scheduled_end, platform,
+    join_url, status, started_at, ended_at, created_by, created_at, updated_by, updated_at,
+    agenda_sent_at, agenda_sent_by, sequence, ended_by)
+SELECT id, mentorship_id, title, scheduled_start, scheduled_end, platform, join_url, status,
+    started_at, ended_at, created_by, created_at, updated_by, updated_at, agenda_sent_at,
+    agenda_sent_by, sequence, ended_by FROM meetings;
+DROP TABLE meetings;
+ALTER TABLE meetings_rebuilt RENAME TO meetings;
+CREATE INDEX meetings_mentorship ON meetings(mentorship_id, scheduled_start);
+CREATE INDEX meetings_series ON meetings(series_id);
+ALTER TABLE summaries ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+""",
+    ),
+    (
         14,
         """
 -- Erasing a mentorship waits a grace period (MENTOR_SIDECAR_ERASE_GRACE_DAYS) in which either
@@ -486,15 +535,27 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[int]:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
     applied = []
-    for version, sql in MIGRATIONS:
-        if version <= current:
-            continue
-        # executescript runs the BEGIN/COMMIT we give it, so a migration lands whole or not at all.
-        await conn.executescript(
-            f"BEGIN IMMEDIATE;\n{sql}\n"
-            f"INSERT INTO schema_version VALUES ({version},"
-            " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
-            "COMMIT;"
-        )
-        applied.append(version)
+    # Off while migrating (it cannot change inside a transaction): rebuilding a table others
+    # reference (SQLite's way to change a CHECK) must not cascade its DROP into their rows.
+    await conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for version, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            # executescript runs the BEGIN we give it; the COMMIT follows the foreign key check,
+            # so a migration lands whole or not at all.
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n"
+                f"INSERT INTO schema_version VALUES ({version},"
+                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
+            )
+            async with conn.execute("PRAGMA foreign_key_check") as cur:
+                broken = list(await cur.fetchall())
+            if broken:
+                await conn.execute("ROLLBACK")
+                raise RuntimeError(f"migration {version} breaks foreign keys: {broken[:5]}")
+            await conn.execute("COMMIT")
+            applied.append(version)
+    finally:
+        await conn.execute("PRAGMA foreign_keys=ON")
     return applied

@@ -14,7 +14,12 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The request contradicts the current state (e.g. an invite already accepted)."""
+    """The request contradicts the current state (e.g. an invite already accepted); `code`, when
+    set, is a stable word a client can act on (e.g. `too_early`), beside the readable message."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Invalid(DomainError):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 Role = Literal["mentor", "mentee"]
 Platform = Literal["zoom", "jitsi", "link"]
-MeetingStatus = Literal["scheduled", "live", "ended"]
+MeetingStatus = Literal["scheduled", "live", "ended", "cancelled"]
 AgendaSection = Literal[
     "review", "successes", "challenges", "goal_progress", "topics", "next_period"
 ]
@@ -128,6 +128,12 @@ class Meeting(Record):
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    series_id: str | None = None  # the series (POST .../schedule) it was planned in, if any
+    reopened_at: datetime | None = None
+    reopened_by: str | None = None
+    reopen_count: int = 0
 
 
 class AgendaItem(Record):
@@ -175,6 +181,7 @@ class Summary(Record):
     created_at: datetime
     updated_by: str | None
     updated_at: datetime
+    revision: int = 1  # 2 and up: corrected after the meeting was reopened
 
 
 class AccessToken(Record):

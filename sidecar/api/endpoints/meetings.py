@@ -14,18 +14,21 @@ from sidecar.api.schemas import (
     Delivery,
     MeetingCreate,
     MeetingList,
+    EndMeeting,
     MeetingPatch,
     ScheduleCreate,
     SummaryOut,
 )
+    ScheduleOut,
 from sidecar.db.repositories import Repositories
 from sidecar.domain.errors import Invalid
-from sidecar.domain.ids import iso, utcnow
+from sidecar.cancellation import cancel_meeting, replace_upcoming
+from sidecar.domain.ids import iso, new_id, utcnow
 from sidecar.domain.models import ActionItem, AgendaItem, Meeting
 from sidecar.domain.schedule import Phase, series
 from sidecar.keys import OUTBOX
 from sidecar.mail.agenda import agenda_email
-from sidecar.summary.ending import end_meeting
+from sidecar.summary.ending import end_meeting, reopen_meeting
 
 TAGS = ("meetings",)
 
@@ -76,22 +79,33 @@ async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
 @api.route(
     "POST",
     "/mentorships/{mentorship_id}/schedule",
-    summary="Schedule a series that meets more often at the start (weekly, then every two weeks)",
+    summary="Schedule a series that meets more often at the start (weekly, then every two"
+    " weeks); it replaces the upcoming meetings of an earlier series",
     body=ScheduleCreate,
-    response=MeetingList,
+    response=ScheduleOut,
     status=201,
-    example={"first_start": "2026-12-01T14:00", "timezone": "Europe/Lisbon"},
+    example={"first_start": "2030-01-08T14:00", "timezone": "Europe/Lisbon"},
     tags=TAGS,
     publishes="meeting",
 )
-async def create_schedule(call: Call[ScheduleCreate]) -> MeetingList:
+async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
     body = call.body
     phases = [Phase(p.every_weeks, p.count) for p in body.phases]
     created = []
     async with call.repos.db.transaction():
-        for start in series(body.first_start, body.timezone, phases):
+        for start in starts:
+    starts = series(body.first_start, body.timezone, phases)
+    now = utcnow()
+    if starts[0] <= now and not body.allow_past:
+        raise Invalid(
+            "first_start",
+            f"{body.first_start:%Y-%m-%d %H:%M} in {body.timezone} is in the past; pick a later"
+            " date (or send allow_past: true to plan it anyway)",
+        )
+    mentorship_id = call.path("mentorship_id")
+    series_id = new_id()
             meeting = await call.repos.meetings.create(
-                call.path("mentorship_id"),
+                mentorship_id,
                 title=body.title,
                 scheduled_start=start,
                 scheduled_end=start + timedelta(minutes=body.duration_minutes),
@@ -101,7 +115,17 @@ async def create_schedule(call: Call[ScheduleCreate]) -> MeetingList:
             )
             await reminders.schedule(call.repos, meeting, call.settings)
             created.append(meeting)
-    return MeetingList(meetings=created)
+                series_id=series_id,
+        first_upcoming = next((m for m in created if m.scheduled_start > now), created[-1])
+        replaced = await replace_upcoming(
+            call.request.app,
+            mentorship_id,
+            series_id=series_id,
+            first_of_series=first_upcoming,
+            after=now,
+            viewer=call.viewer,
+        )
+    return ScheduleOut(meetings=created, replaced=replaced)
 
 
 @api.route("GET", "/meetings/{meeting_id}", summary="One meeting", response=Meeting, tags=TAGS)
@@ -123,6 +147,7 @@ async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
     meeting = await call.repos.meetings.update(
         call.path("meeting_id"), call.body.changes(), viewer=call.viewer
     )
+    # A cancelled meeting is refused (409) by the repository: plan a new one instead.
     await reminders.schedule(call.repos, meeting, call.settings)
     return meeting
 
@@ -242,13 +267,23 @@ async def delete_agenda_item(call: Call[None]) -> None:
 @api.route(
     "POST",
     "/meetings/{meeting_id}/end",
-    summary="End the meeting: the summary goes to both people (once, however often this is called)",
+    summary="End the meeting: the summary goes to both people (once, however often this is"
+    " called). 409 before its window opens (code too_early), for a cancelled one (cancelled),"
+    " and when nobody joined and nothing was written (nobody_joined; even_if_empty ends it)",
+    body=EndMeeting,
     response=Meeting,
     tags=TAGS,
 )
-async def end_meeting_now(call: Call[None]) -> Meeting:
+async def end_meeting_now(call: Call[EndMeeting]) -> Meeting:
     meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
-    await end_meeting(call.request.app, meeting.id, source="panel", actor=call.viewer)
+    await end_meeting(
+        call.request.app,
+        meeting.id,
+        source="panel",
+        actor=call.viewer,
+        pressed=True,
+        even_if_empty=call.body.even_if_empty,
+    )
     return await call.repos.meetings.get(meeting.id, viewer=call.viewer)
 
 
@@ -265,7 +300,8 @@ async def get_summary(call: Call[None]) -> SummaryOut:
     summary = await call.repos.summaries.get(meeting_id, viewer=call.viewer)
     rows = await call.repos.db.fetch_all(
         "SELECT person_id, recipient, attempts, last_error, sent_at FROM outbox"
-        " WHERE meeting_id = ? AND kind = 'summary' ORDER BY id",
+        " WHERE id IN (SELECT MAX(id) FROM outbox WHERE meeting_id = ? AND kind = 'summary'"
+        " GROUP BY person_id) ORDER BY id",
         (meeting_id,),
     )
     delivery = [
@@ -279,9 +315,35 @@ async def get_summary(call: Call[None]) -> SummaryOut:
         )
         for row in rows
     ]
+@api.route(
+    "POST",
+    "/meetings/{meeting_id}/reopen",
+    summary="Reopen an ended meeting (within MENTOR_SIDECAR_REOPEN_HOURS): it is live again, and"
+    " ending it again sends the summary once more, marked corrected",
+    response=Meeting,
+    tags=TAGS,
+)
+async def reopen(call: Call[None]) -> Meeting:
+    return await reopen_meeting(call.request.app, call.path("meeting_id"), viewer=call.viewer)
+
+
+@api.route(
+    "POST",
+    "/meetings/{meeting_id}/cancel",
+    summary="Cancel a meeting not held: both people are emailed an iCalendar CANCEL, its"
+    " reminders are dropped, the other meetings keep their dates (once, however often called)",
+    response=Meeting,
+    tags=TAGS,
+)
+async def cancel(call: Call[None]) -> Meeting:
+    return await cancel_meeting(call.request.app, call.path("meeting_id"), viewer=call.viewer)
+
+
     return SummaryOut(
         meeting_id=summary.meeting_id,
         body_markdown=summary.body_markdown,
         created_at=summary.created_at,
         delivery=delivery,
     )
+    # Each person's latest summary email: after a reopen, the corrected one.
+        corrected=summary.revision > 1,

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sidecar.db.repositories.base import IS_MEMBER, Repository
 from sidecar.domain.errors import Invalid, NotFound
-from sidecar.domain.ids import new_id, now_iso
+from sidecar.domain.ids import iso, new_id, now_iso
 from sidecar.domain.models import ActionItem
 
 _EDITABLE = frozenset({"text", "owner_id", "due_date", "status", "closed_in_meeting_id"})
@@ -67,6 +67,18 @@ class ActionItemRepository(Repository):
                 ),
             )
         return await self.get(item_id, viewer=viewer)
+
+    async def forget_filed(self, meeting_id: str, *, since: datetime, texts: set[str]) -> int:
+        """Take back the next steps a meeting's end filed from its notes (created in it at or
+        after `since`, with one of `texts`): the meeting was reopened and will file them again."""
+        if not texts:
+            return 0
+        marks = ", ".join("?" for _ in texts)
+        return await self.db.execute(
+            "DELETE FROM action_items WHERE created_in_meeting_id = ? AND created_at >= ?"
+            f" AND text IN ({marks})",
+            (meeting_id, iso(since), *sorted(texts)),
+        )
 
     async def update(self, item_id: str, changes: dict[str, Any], *, viewer: str) -> ActionItem:
         async with self.db.transaction():

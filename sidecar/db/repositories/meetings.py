@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sidecar.db.repositories.base import IS_MEMBER, Repository
-from sidecar.domain.errors import Invalid, NotFound
+from sidecar.domain.errors import Conflict, Invalid, NotFound
 from sidecar.domain.ids import iso, new_id, now_iso
 from sidecar.domain.models import AGENDA_SECTIONS, AgendaItem, AgendaSection, Meeting
 
@@ -40,9 +40,10 @@ class MeetingRepository(Repository):
         return Meeting.model_validate(row)
 
     async def next_for(self, mentorship_id: str, *, after: datetime) -> Meeting | None:
-        """The meeting to open now: one that is live, else the next not yet ended."""
+        """The meeting to open now: one that is live, else the next not yet over; never a
+        cancelled one, nor one whose time passed without it being held."""
         row = await self.db.fetch_one(
-            "SELECT * FROM meetings WHERE mentorship_id = ? AND status != 'ended'"
+            "SELECT * FROM meetings WHERE mentorship_id = ? AND status IN ('scheduled', 'live')"
             " AND scheduled_end > ? ORDER BY status = 'live' DESC, scheduled_start LIMIT 1",
             (mentorship_id, iso(after)),
         )
@@ -58,6 +59,7 @@ class MeetingRepository(Repository):
         platform: str,
         join_url: str | None,
         viewer: str,
+        series_id: str | None = None,
     ) -> Meeting:
         _check_times(scheduled_start, scheduled_end)
         meeting_id, now = new_id(), now_iso()
@@ -65,8 +67,8 @@ class MeetingRepository(Repository):
             await self._check_member(mentorship_id, viewer)
             await self.db.execute(
                 "INSERT INTO meetings (id, mentorship_id, title, scheduled_start, scheduled_end,"
-                " platform, join_url, status, created_by, created_at, updated_by, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)",
+                " platform, join_url, status, created_by, created_at, updated_by, updated_at,"
+                " series_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?)",
                 (
                     meeting_id,
                     mentorship_id,
@@ -79,13 +81,63 @@ class MeetingRepository(Repository):
                     now,
                     viewer,
                     now,
+                    series_id,
                 ),
             )
         return await self.get(meeting_id, viewer=viewer)
 
+    async def cancel(self, meeting_id: str, *, viewer: str) -> tuple[Meeting, bool]:
+        """Cancel a meeting not held; returns it and whether this call cancelled it (a second
+        call finds it cancelled). SEQUENCE goes up, so calendars take the cancellation."""
+        async with self.db.transaction():
+            current = await self.get(meeting_id, viewer=viewer)
+            if current.status == "cancelled":
+                return current, False
+            if current.status == "ended":
+                raise Conflict(
+                    "This meeting has been held and ended; it cannot be cancelled.", code="ended"
+                )
+            now = now_iso()
+            await self.db.execute(
+                "UPDATE meetings SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?,"
+                " sequence = sequence + 1, updated_by = ?, updated_at = ? WHERE id = ?",
+                (now, viewer, viewer, now, meeting_id),
+            )
+        return await self.get(meeting_id, viewer=viewer), True
+
+    async def reopen(self, meeting_id: str, *, viewer: str) -> Meeting:
+        """An ended meeting is live again (its summary stays until it ends once more)."""
+        now = now_iso()
+        async with self.db.transaction():
+            await self.get(meeting_id, viewer=viewer)
+            await self.db.execute(
+                "UPDATE meetings SET status = 'live', ended_at = NULL, ended_by = NULL,"
+                " reopened_at = ?, reopened_by = ?, reopen_count = reopen_count + 1,"
+                " updated_by = ?, updated_at = ? WHERE id = ? AND status = 'ended'",
+                (now, viewer, viewer, now, meeting_id),
+            )
+        return await self.get(meeting_id, viewer=viewer)
+
+    async def upcoming_of_other_series(
+        self, mentorship_id: str, *, series_id: str, after: datetime
+    ) -> builtins.list[Meeting]:
+        """Meetings planned in an earlier series that have not started: a new series replaces
+        them. Held, live and single meetings (planned one by one) are kept."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM meetings WHERE mentorship_id = ? AND series_id IS NOT NULL"
+            " AND series_id != ? AND status = 'scheduled' AND started_at IS NULL"
+            " AND scheduled_start > ? ORDER BY scheduled_start",
+            (mentorship_id, series_id, iso(after)),
+        )
+        return [Meeting.model_validate(row) for row in rows]
+
     async def update(self, meeting_id: str, changes: dict[str, Any], *, viewer: str) -> Meeting:
         async with self.db.transaction():
             current = await self.get(meeting_id, viewer=viewer)
+            if current.status == "cancelled" and changes:
+                raise Conflict(
+                    "This meeting was cancelled; plan a new one instead.", code="cancelled"
+                )
             start = changes.get("scheduled_start", current.scheduled_start)
             end = changes.get("scheduled_end", current.scheduled_end)
             _check_times(start, end)
@@ -187,3 +239,29 @@ class AgendaRepository(Repository):
         async with self.db.transaction():
             await self.get(item_id, viewer=viewer)
             await self.db.execute("DELETE FROM agenda_items WHERE id = ?", (item_id,))
+
+    async def move_open(self, from_meeting: str, to_meeting: str, *, viewer: str) -> int:
+        """Move the items not yet done to another meeting (at the end of their section), unless
+        it has the same item already; returns how many moved."""
+        moved = 0
+        async with self.db.transaction():
+            already = {(i.section, i.text) for i in await self.list(to_meeting, viewer=viewer)}
+            for item in await self.list(from_meeting, viewer=viewer):
+                if item.done or (item.section, item.text) in already:
+                    continue
+                already.add((item.section, item.text))
+                await self.db.execute(
+                    "UPDATE agenda_items SET meeting_id = :to, position = (SELECT"
+                    " COALESCE(MAX(position), -1) + 1 FROM agenda_items WHERE meeting_id = :to"
+                    " AND section = :section), updated_by = :viewer, updated_at = :now"
+                    " WHERE id = :id",
+                    {
+                        "to": to_meeting,
+                        "section": item.section,
+                        "viewer": viewer,
+                        "now": now_iso(),
+                        "id": item.id,
+                    },
+                )
+                moved += 1
+        return moved
