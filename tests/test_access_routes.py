@@ -32,7 +32,11 @@ MEMBER_PAGES = {
 # The caller's own page: about the caller only.
 OWN_PAGES = {"GET /me"}
 # Websockets of a meeting: authorised before the upgrade, 403 for anyone else.
-SOCKETS = {"GET /ws/notes/{meeting_id}", "GET /ws/meetings/{meeting_id}/events"}
+SOCKETS = {
+    "GET /ws/notes/{meeting_id}",
+    "GET /ws/meetings/{meeting_id}/events",
+    "GET /ws/mentorships/{mentorship_id}/events",
+}
 # Open to anyone, and why nothing of a pair leaks through them.
 PUBLIC = {
     "GET /": "the start page; no data",

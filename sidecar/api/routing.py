@@ -172,8 +172,8 @@ api = ApiRegistry()
 
 async def _publish(call: Call[Any], kind: str, result: object) -> None:
     """Find which meeting or mentorship changed, from the result or else the path."""
-    if isinstance(result, Meeting):
-        await call.publish(kind, meeting_id=result.id)
+    if isinstance(result, Meeting):  # the mentorship too, for its agreement page's schedule
+        await call.publish(kind, meeting_id=result.id, mentorship_id=result.mentorship_id)
     elif isinstance(getattr(result, "meeting_id", None), str):
         await call.publish(kind, meeting_id=result.meeting_id)  # type: ignore[attr-defined]
     elif isinstance(getattr(result, "mentorship_id", None), str):

@@ -12,42 +12,78 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from sidecar.db.repositories import Repositories
-from sidecar.domain.errors import NotFound
+from sidecar.domain.errors import Conflict, NotFound
 from sidecar.domain.ids import iso, now_iso, utcnow
-from sidecar.domain.models import Meeting, Mentorship, Person
+from sidecar.domain.models import AgendaSection, Meeting, Mentorship, Person
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS
+from sidecar.mail.signin_links import signin_url_for
 from sidecar.mail.webhook import summary_payload
 from sidecar.summary import attendance
-from sidecar.summary.compose import MeetingRecord, Step, summary_email, summary_markdown
+from sidecar.summary.compose import (
+    MeetingRecord,
+    Step,
+    searchable_summary,
+    summary_email,
+    summary_markdown,
+)
 from sidecar.summary.parse import NextStep, parse_notes
 
 log = logging.getLogger(__name__)
 SOURCES = frozenset({"panel", "idle", "zoom", "jitsi"})
+# What was not reached moves on to the next meeting: topics and challenges still want talking
+# about. A success, a goal update, a review or a plan belongs to the meeting it was written for
+# (next steps carry over as action items of their own).
+CARRIED_SECTIONS: frozenset[AgendaSection] = frozenset({"topics", "challenges"})
 
 
 async def end_meeting(
-    app: web.Application, meeting_id: str, *, source: str, actor: str | None
+    app: web.Application,
+    meeting_id: str,
+    *,
+    source: str,
+    actor: str | None,
+    pressed: bool = False,
+    even_if_empty: bool = False,
 ) -> bool:
-    """End the meeting and send its summary; False when that had already happened."""
+    """End the meeting and send its summary; False when that had already happened (and for a
+    cancelled meeting). After a reopen it ends once more: the summary is rewritten and sent
+    again, corrected.
+
+    `pressed`: a person pressed End (POST .../end), which is refused (Conflict with a code)
+    before the meeting's window opens, for a cancelled meeting, and, unless `even_if_empty`,
+    when nobody joined and nothing was written (cancelling it is what was meant).
+    """
     assert source in SOURCES
     repos: Repositories = app[REPOS]
     db = repos.db
     async with db.transaction():
         pair = await db.fetch_one(
-            "SELECT ms.mentor_id, ms.mentee_id FROM meetings mt JOIN mentorships ms"
-            " ON ms.id = mt.mentorship_id WHERE mt.id = ?",
+            "SELECT ms.mentor_id, ms.mentee_id, mt.status, mt.reopen_count FROM meetings mt"
+            " JOIN mentorships ms ON ms.id = mt.mentorship_id WHERE mt.id = ?",
             (meeting_id,),
         )
         if pair is None:
             raise NotFound("meeting")
-        if await db.fetch_value("SELECT 1 FROM summaries WHERE meeting_id = ?", (meeting_id,)):
+        written = await repos.summaries.revision_of(meeting_id)
+        if written is not None and written > pair["reopen_count"]:
+            return False  # this end's summary exists: another signal, or before a restart
+        if pair["status"] == "cancelled":
+            if pressed:
+                raise Conflict(
+                    "This meeting was cancelled; there is nothing to end.", code="cancelled"
+                )
             return False
         writer = actor or pair["mentee_id"] or pair["mentor_id"]
+        if pressed:
+            await _check_can_end(app, repos, meeting_id, writer, even_if_empty=even_if_empty)
+        revision = pair["reopen_count"] + 1  # 1: the first end; more: after reopening
         now = now_iso()
         await db.execute(
             "UPDATE meetings SET status = 'ended', ended_at = COALESCE(ended_at, ?),"
@@ -58,19 +94,27 @@ async def end_meeting(
         mentorship = await repos.mentorships.get(meeting.mentorship_id, viewer=writer)
         people = {p: await repos.people.get(p) for p in (pair["mentor_id"], pair["mentee_id"]) if p}
         record = await _record(app, repos, meeting, mentorship, people, writer)
+        record = replace(record, corrected=revision > 1)
         reader = people.get(pair["mentee_id"]) or people[pair["mentor_id"]]
         body = summary_markdown(record, reader)
-        await repos.summaries.save(meeting.id, body, author=actor)
-        await db.execute(
-            "INSERT INTO meeting_search (meeting_id, mentorship_id, title, summary, notes)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (meeting.id, mentorship.id, meeting.title, body, record.notes),
+        await repos.summaries.save(meeting.id, body, author=actor, revision=revision)
+        for person in people.values():  # each person's copy, in their own time zone
+            await repos.summaries.save_copy(meeting.id, person.id, summary_markdown(record, person))
+        await repos.summaries.index_for_search(
+            meeting.id,
+            mentorship.id,
+            title=meeting.title,
+            summary=searchable_summary(record),
+            notes=record.notes,
         )
         base_url = app[SETTINGS].base_url
         for person in people.values():
+            open_url = await signin_url_for(
+                repos, app[SETTINGS], person.id, f"/meetings/{meeting.id}"
+            )
             await app[OUTBOX].enqueue(
-                f"summary:{meeting.id}:{person.id}",
-                summary_email(record, person, app[SETTINGS].mail_from, base_url),
+                f"summary:{meeting.id}:{person.id}{_nth(revision)}",
+                summary_email(record, person, app[SETTINGS].mail_from, base_url, open_url=open_url),
                 kind="summary",
                 meeting_id=meeting.id,
                 person_id=person.id,
@@ -78,7 +122,7 @@ async def end_meeting(
         if mentorship.summary_webhook_url:
             day = meeting.scheduled_start.date().isoformat()
             await app[OUTBOX].enqueue_webhook(
-                f"webhook:{meeting.id}",
+                f"webhook:{meeting.id}{_nth(revision)}",
                 mentorship.summary_webhook_url,
                 summary_payload(f"Summary of {meeting.title}, {day}", body, meeting.id),
                 meeting_id=meeting.id,
@@ -86,6 +130,88 @@ async def end_meeting(
     log.info("meeting %s ended (%s); summary sent to %d people", meeting_id, source, len(people))
     await app[LIVE_EVENTS].publish("meeting", actor or "", meeting_id=meeting_id)
     return True
+
+
+def _nth(revision: int) -> str:
+    """The outbox key's suffix: none for the first summary (as before reopening existed), `:2`
+    for the first correction... so each end sends once to each person."""
+    return "" if revision == 1 else f":{revision}"
+
+
+def notes_are_empty(notes: str) -> bool:
+    """Nothing written beyond the dated heading the notes start with."""
+    lines = [line for line in notes.splitlines() if line.strip()]
+    if lines and lines[0].lstrip().startswith("# "):
+        lines = lines[1:]
+    return not lines
+
+
+def _on(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local.day} {local:%b} at {local:%H:%M}"
+
+
+async def _check_can_end(
+    app: web.Application, repos: Repositories, meeting_id: str, writer: str, *, even_if_empty: bool
+) -> None:
+    """Refuse a stray End: before the window, or on a meeting nobody came to and nothing
+    was written in (unless the person said to end it anyway)."""
+    meeting = await repos.meetings.get(meeting_id, viewer=writer)
+    opens = meeting.scheduled_start - attendance.EARLY_JOIN
+    if utcnow() < opens:
+        timezone = (await repos.people.get(writer)).timezone
+        zone = ZoneInfo(timezone)
+        same_day = opens.astimezone(zone).date() == meeting.scheduled_start.astimezone(zone).date()
+        from_ = f"{opens.astimezone(zone):%H:%M}" if same_day else _on(opens, zone)
+        raise Conflict(
+            f"This meeting starts on {_on(meeting.scheduled_start, zone)} ({timezone});"
+            f" it can be ended from {from_}.",
+            code="too_early",
+        )
+    if even_if_empty or meeting.reopen_count:
+        return
+    if await attendance.anyone_joined(repos.db, meeting):
+        return
+    if notes_are_empty(await app[NOTE_ROOMS].read_text(meeting_id)):
+        raise Conflict(
+            "Nobody joined and there are no notes. Cancel this meeting instead?",
+            code="nobody_joined",
+        )
+
+
+async def reopen_meeting(app: web.Application, meeting_id: str, *, viewer: str) -> Meeting:
+    """Make an ended meeting live again, within MENTOR_SIDECAR_REOPEN_HOURS of its end.
+
+    The next steps its end filed from the notes are taken back (the next end files them again
+    from the notes as they will be); its summary stays until then."""
+    repos: Repositories = app[REPOS]
+    hours = app[SETTINGS].reopen_hours
+    async with repos.db.transaction():
+        meeting = await repos.meetings.get(meeting_id, viewer=viewer)
+        if meeting.status != "ended":
+            raise Conflict(
+                f"Only an ended meeting can be reopened; this one is {meeting.status}.",
+                code="not_ended",
+            )
+        ended = meeting.ended_at or meeting.updated_at
+        if utcnow() > ended + timedelta(hours=hours):
+            zone = ZoneInfo((await repos.people.get(viewer)).timezone)
+            raise Conflict(
+                f"This meeting ended on {_on(ended, zone)}; a meeting can be reopened for"
+                f" {hours} hours after it ends.",
+                code="reopen_too_late",
+            )
+        notes = await app[NOTE_ROOMS].read_text(meeting_id)
+        filed = {_step_text(step) for step in parse_notes(notes).next_steps}
+        await repos.action_items.forget_filed(meeting_id, since=ended, texts=filed)
+        reopened = await repos.meetings.reopen(meeting_id, viewer=viewer)
+    log.info("meeting %s reopened by %s", meeting_id, viewer)
+    await app[LIVE_EVENTS].publish("meeting", viewer, meeting_id=meeting_id)
+    return reopened
+
+
+def _step_text(step: NextStep) -> str:
+    return step.text[:2000] or "(untitled next step)"
 
 
 async def gather(
@@ -101,13 +227,21 @@ async def gather(
     outcomes = parse_notes(notes)
     agenda = await repos.agenda.list(meeting.id, viewer=viewer)
     # Next steps added in the panel during this meeting, besides those written in the notes.
+    still_open = await repos.action_items.list(mentorship.id, viewer=viewer, status="open")
     explicit = [
         Step(a.text, a.owner_id, a.due_date)
-        for a in await repos.action_items.list(mentorship.id, viewer=viewer, status="open")
+        for a in still_open
         if a.created_in_meeting_id == meeting.id
     ]
+    earlier = [
+        Step(a.text, a.owner_id, a.due_date)
+        for a in sorted(still_open, key=lambda a: (a.due_date is None, a.due_date))
+        if a.created_in_meeting_id != meeting.id
+    ]
     explicit_texts = {step.text for step in explicit}
-    next_meeting = await repos.meetings.next_for(mentorship.id, after=meeting.scheduled_end)
+    # Not one whose time has passed without it being held (ending late, or after a reopen).
+    after = max(meeting.scheduled_end, utcnow())
+    next_meeting = await repos.meetings.next_for(mentorship.id, after=after)
     if next_meeting is not None and next_meeting.id == meeting.id:
         next_meeting = None
     start = meeting.started_at or meeting.scheduled_start
@@ -121,21 +255,24 @@ async def gather(
         meeting=meeting,
         mentorship=mentorship,
         people=people,
-        attendees=await attendance.attendees(repos.db, meeting.id),
+        attendees=await attendance.attendees(repos.db, meeting),
         covered=[i for i in agenda if i.done],
-        carried_to_next=[i for i in agenda if not i.done] if next_meeting else [],
+        carried_to_next=[i for i in agenda if not i.done and i.section in CARRIED_SECTIONS]
+        if next_meeting
+        else [],
         agreements=[a.text for a in await repos.meeting_agreements.list(meeting.id, viewer=viewer)]
         + outcomes.agreements,
         next_steps=explicit
         + [
-            Step(s.text, _owner(s, mentorship, people), s.due)
-            for s in outcomes.next_steps
-            if not s.done and s.text not in explicit_texts
+            Step(s.text, _owner(s, mentorship, people), s.due, done=s.done)
+            for s in sorted(outcomes.next_steps, key=lambda s: s.done)  # open ones first
+            if s.text not in explicit_texts
         ],
         progress=progress,
         next_meeting=next_meeting,
         notes=notes,
         arrivals=tuple(await attendance.arrivals(repos.db, meeting)),
+        earlier_steps=tuple(earlier),
     )
     return record, outcomes.next_steps
 
@@ -154,7 +291,7 @@ async def _record(
     for step in parsed:
         action = await repos.action_items.create(
             mentorship.id,
-            text=step.text[:2000] or "(untitled next step)",
+            text=_step_text(step),
             owner_id=_owner(step, mentorship, people),
             due_date=step.due,
             created_in_meeting_id=meeting.id,

@@ -16,6 +16,7 @@ from sidecar.api.schemas import (
     SearchResults,
     SummaryDraft,
 )
+from sidecar.db.search import match_expression, search_ended, search_unended
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import MeetingAgreement
 from sidecar.keys import NOTE_ROOMS
@@ -48,23 +49,28 @@ async def summary_draft(call: Call[None]) -> SummaryDraft:
 @api.route(
     "GET",
     "/mentorships/{mentorship_id}/search",
-    summary="Search the titles, summaries and notes of the pair's past meetings",
+    summary="Search the pair's meetings (titles, summaries, notes; words match as prefixes)",
     query=SearchQuery,
     response=SearchResults,
     tags=TAGS,
 )
 async def search(call: Call[None]) -> SearchResults:
-    mentorship = await call.repos.mentorships.get(call.path("mentorship_id"), viewer=call.viewer)
-    # Every word is quoted, so FTS5 operators in what people type are taken as plain words.
-    words = " ".join('"' + word.replace('"', '""') + '"' for word in call.query.q.split())
-    rows = await call.repos.db.fetch_all(
-        "SELECT s.meeting_id, mt.title, mt.scheduled_start,"
-        " snippet(meeting_search, -1, '**', '**', '…', 12) AS snippet"
-        " FROM meeting_search s JOIN meetings mt ON mt.id = s.meeting_id"
-        " WHERE meeting_search MATCH ? AND s.mentorship_id = ? ORDER BY rank LIMIT 50",
-        (words, mentorship.id),
+    repos = call.repos
+    mentorship = await repos.mentorships.get(call.path("mentorship_id"), viewer=call.viewer)
+    expression = match_expression(call.query.q)
+    if expression is None:  # only punctuation: nothing to look for
+        return SearchResults(hits=[])
+    # Meetings not ended yet are searched in their notes as they are now (live ones included).
+    rooms = call.request.app[NOTE_ROOMS]
+    unended = [
+        (meeting, await rooms.read_text(meeting.id))
+        for meeting in await repos.meetings.list(mentorship.id, viewer=call.viewer)
+        if meeting.status != "ended"
+    ]
+    rows = await search_unended(unended, expression) + await search_ended(
+        repos.db, mentorship.id, expression
     )
-    return SearchResults(hits=[SearchHit.model_validate(row) for row in rows])
+    return SearchResults(hits=[SearchHit.model_validate(row, from_attributes=True) for row in rows])
 
 
 @api.route(

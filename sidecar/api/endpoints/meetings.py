@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from sidecar import reminders
 from sidecar.api.auth import public_origin
+from sidecar.api.errors import ApiError
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
     AgendaCreate,
     AgendaList,
     AgendaPatch,
     Delivery,
+    EndMeeting,
     MeetingCreate,
     MeetingList,
-    EndMeeting,
     MeetingPatch,
     ScheduleCreate,
+    ScheduleOut,
     SummaryOut,
 )
-    ScheduleOut,
+from sidecar.cancellation import cancel_meeting, replace_upcoming
 from sidecar.db.repositories import Repositories
 from sidecar.domain.errors import Invalid
-from sidecar.cancellation import cancel_meeting, replace_upcoming
 from sidecar.domain.ids import iso, new_id, utcnow
 from sidecar.domain.models import ActionItem, AgendaItem, Meeting
 from sidecar.domain.schedule import Phase, series
 from sidecar.keys import OUTBOX
 from sidecar.mail.agenda import agenda_email
+from sidecar.mail.signin_links import signin_url_for
 from sidecar.summary.ending import end_meeting, reopen_meeting
 
 TAGS = ("meetings",)
@@ -91,9 +94,6 @@ async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
 async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
     body = call.body
     phases = [Phase(p.every_weeks, p.count) for p in body.phases]
-    created = []
-    async with call.repos.db.transaction():
-        for start in starts:
     starts = series(body.first_start, body.timezone, phases)
     now = utcnow()
     if starts[0] <= now and not body.allow_past:
@@ -104,6 +104,9 @@ async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
         )
     mentorship_id = call.path("mentorship_id")
     series_id = new_id()
+    created = []
+    async with call.repos.db.transaction():
+        for start in starts:
             meeting = await call.repos.meetings.create(
                 mentorship_id,
                 title=body.title,
@@ -112,10 +115,10 @@ async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
                 platform=body.platform,
                 join_url=str(body.join_url) if body.join_url else None,
                 viewer=call.viewer,
+                series_id=series_id,
             )
             await reminders.schedule(call.repos, meeting, call.settings)
             created.append(meeting)
-                series_id=series_id,
         first_upcoming = next((m for m in created if m.scheduled_start > now), created[-1])
         replaced = await replace_upcoming(
             call.request.app,
@@ -144,10 +147,10 @@ async def get_meeting(call: Call[None]) -> Meeting:
     publishes="meeting",
 )
 async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
+    # A cancelled meeting is refused (409) by the repository: plan a new one instead.
     meeting = await call.repos.meetings.update(
         call.path("meeting_id"), call.body.changes(), viewer=call.viewer
     )
-    # A cancelled meeting is refused (409) by the repository: plan a new one instead.
     await reminders.schedule(call.repos, meeting, call.settings)
     return meeting
 
@@ -177,9 +180,25 @@ async def send_agenda(call: Call[None]) -> Meeting:
         carried_over=await carried_over(repos, meeting, call.viewer),
         goals=await repos.goals.list(meeting.mentorship_id, viewer=call.viewer),
         people=people,
-        panel_url=f"{public_origin(call.request)}/meetings/{meeting.id}",
+        panel_url=await signin_url_for(
+            repos,
+            call.settings,
+            other_id,
+            f"/meetings/{meeting.id}",
+            base_url=public_origin(call.request),
+        ),
     )
     async with repos.db.transaction():
+        # Checked under the write lock, so a burst of sends cannot slip through together.
+        current = await repos.meetings.get(meeting.id, viewer=call.viewer)
+        wait = resend_wait(current, call.settings.agenda_resend_minutes)
+        if wait:
+            minutes = -(-wait // 60)
+            raise ApiError(
+                429,
+                f"the agenda was emailed moments ago; it can be sent again in {minutes} min",
+                {"Retry-After": str(wait)},
+            )
         sent = await repos.meetings.mark_agenda_sent(meeting.id, viewer=call.viewer)
         # Keyed by the send time: sending again after edits sends the new agenda.
         await call.request.app[OUTBOX].enqueue(
@@ -190,6 +209,14 @@ async def send_agenda(call: Call[None]) -> Meeting:
             person_id=other_id,
         )
     return sent
+
+
+def resend_wait(meeting: Meeting, minutes: int) -> int:
+    """Whole seconds until the agenda may be emailed again (0: now), one send per `minutes`."""
+    if minutes <= 0 or meeting.agenda_sent_at is None:
+        return 0
+    left = meeting.agenda_sent_at + timedelta(minutes=minutes) - utcnow()
+    return max(0, math.ceil(left.total_seconds()))
 
 
 @api.route(
@@ -288,34 +315,6 @@ async def end_meeting_now(call: Call[EndMeeting]) -> Meeting:
 
 
 @api.route(
-    "GET",
-    "/meetings/{meeting_id}/summary",
-    summary="The summary written when the meeting ended, with its delivery state (404 until then)",
-    response=SummaryOut,
-    tags=TAGS,
-)
-async def get_summary(call: Call[None]) -> SummaryOut:
-    meeting_id = call.path("meeting_id")
-    await call.repos.meetings.get(meeting_id, viewer=call.viewer)
-    summary = await call.repos.summaries.get(meeting_id, viewer=call.viewer)
-    rows = await call.repos.db.fetch_all(
-        "SELECT person_id, recipient, attempts, last_error, sent_at FROM outbox"
-        " WHERE id IN (SELECT MAX(id) FROM outbox WHERE meeting_id = ? AND kind = 'summary'"
-        " GROUP BY person_id) ORDER BY id",
-        (meeting_id,),
-    )
-    delivery = [
-        Delivery(
-            person_id=row["person_id"],
-            recipient=row["recipient"],
-            state="sent" if row["sent_at"] else ("retrying" if row["attempts"] else "queued"),
-            attempts=row["attempts"],
-            last_error=row["last_error"],
-            sent_at=row["sent_at"],
-        )
-        for row in rows
-    ]
-@api.route(
     "POST",
     "/meetings/{meeting_id}/reopen",
     summary="Reopen an ended meeting (within MENTOR_SIDECAR_REOPEN_HOURS): it is live again, and"
@@ -339,11 +338,39 @@ async def cancel(call: Call[None]) -> Meeting:
     return await cancel_meeting(call.request.app, call.path("meeting_id"), viewer=call.viewer)
 
 
+@api.route(
+    "GET",
+    "/meetings/{meeting_id}/summary",
+    summary="The summary written when the meeting ended, with its delivery state (404 until then)",
+    response=SummaryOut,
+    tags=TAGS,
+)
+async def get_summary(call: Call[None]) -> SummaryOut:
+    meeting_id = call.path("meeting_id")
+    await call.repos.meetings.get(meeting_id, viewer=call.viewer)
+    summary = await call.repos.summaries.get(meeting_id, viewer=call.viewer)
+    # Each person's latest summary email: after a reopen, the corrected one.
+    rows = await call.repos.db.fetch_all(
+        "SELECT person_id, recipient, attempts, last_error, sent_at FROM outbox"
+        " WHERE id IN (SELECT MAX(id) FROM outbox WHERE meeting_id = ? AND kind = 'summary'"
+        " GROUP BY person_id) ORDER BY id",
+        (meeting_id,),
+    )
+    delivery = [
+        Delivery(
+            person_id=row["person_id"],
+            recipient=row["recipient"],
+            state="sent" if row["sent_at"] else ("retrying" if row["attempts"] else "queued"),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            sent_at=row["sent_at"],
+        )
+        for row in rows
+    ]
     return SummaryOut(
         meeting_id=summary.meeting_id,
         body_markdown=summary.body_markdown,
         created_at=summary.created_at,
         delivery=delivery,
-    )
-    # Each person's latest summary email: after a reopen, the corrected one.
         corrected=summary.revision > 1,
+    )
