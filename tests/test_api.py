@@ -230,7 +230,12 @@ async def test_meeting_must_end_after_it_starts(client: Client, pair: Pair) -> N
     )
     assert response.status == 422
     assert (await response.json())["error"]["fields"] == [
-        {"loc": "scheduled_end", "msg": "must be after scheduled_start"}
+        {
+            "loc": "scheduled_end",
+            "msg": "must be after scheduled_start",
+            "type": "invalid",
+            "message": "End must be after start.",
+        }
     ]
     naive = await client.post(
         url,
@@ -263,6 +268,8 @@ async def test_meeting_times_must_be_plausible(
     assert fields[0] == {
         "loc": "scheduled_start",
         "msg": "must be between the years 2000 and 2200",
+        "type": "meeting_year",
+        "message": "Must be between the years 2000 and 2200.",
     }
     moved = await client.patch(
         f"/api/v1/meetings/{pair.meeting_id}", headers=pair.auth(), json={"scheduled_end": end}

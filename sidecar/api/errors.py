@@ -1,7 +1,9 @@
 """One JSON shape for every error, and the middleware that guarantees it.
 
 `{"error": {"status": 422, "message": "me.email: ...",
-            "fields": [{"loc": "me.email", "msg": "..."}]}}`
+            "fields": [{"loc": "me.email", "msg": "...", "type": "value_error",
+                        "message": "Enter an email address like ana@example.org."}]}}`
+(`msg` and `type` are machine detail; `message` is a sentence for a person, see field_words.py.)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
+from sidecar.api.field_words import readable
 from sidecar.domain.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger(__name__)
@@ -34,11 +37,18 @@ def error_response(
 
 
 def validation_fields(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Each field's machine detail (`msg`, `type`) and a sentence for a person (`message`)."""
     fields = []
     for error in exc.errors(include_url=False):
-        loc = ".".join(str(part) for part in (prefix, *error["loc"]) if part != "")
-        fields.append({"loc": loc or prefix or "body", "msg": error["msg"]})
+        loc = ".".join(str(part) for part in (prefix, *error["loc"]) if part != "") or "body"
+        words = readable(loc, error["type"], error["msg"], error.get("ctx") or {}, error["input"])
+        fields.append({"loc": loc, "msg": error["msg"], "type": error["type"], "message": words})
     return fields
+
+
+def invalid_field(exc: Invalid) -> dict[str, str]:
+    words = exc.words or readable(exc.field, "invalid", exc.message, {}, None)
+    return {"loc": exc.field, "msg": exc.message, "type": "invalid", "message": words}
 
 
 def invalid_input(fields: list[dict[str, str]], status: int = 422) -> web.Response:
@@ -81,7 +91,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except NotFound as exc:
         return error_response(404, str(exc))
     except Invalid as exc:
-        return invalid_input([{"loc": exc.field, "msg": exc.message}])
+        return invalid_input([invalid_field(exc)])
     except Conflict as exc:
         return error_response(409, str(exc), code=exc.code)
     except ValidationError as exc:

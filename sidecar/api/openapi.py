@@ -31,7 +31,15 @@ _ERROR_SCHEMA = {
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                        "properties": {
+                            "loc": {"type": "string"},
+                            "msg": {"type": "string", "description": "machine detail"},
+                            "type": {"type": "string", "description": "e.g. string_too_long"},
+                            "message": {
+                                "type": "string",
+                                "description": "a sentence for a person, e.g. \"At most 8,000 "
+                                "characters (you have 9,214).\"",
+                            },
                     },
                 },
             },

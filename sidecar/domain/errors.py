@@ -25,7 +25,8 @@ class Conflict(DomainError):
 class Invalid(DomainError):
     """A value passed the schema but breaks a domain rule; `field` names where."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, words: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.words = words  # the sentence a person reads, when `message` is for programs

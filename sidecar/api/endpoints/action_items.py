@@ -21,7 +21,7 @@ async def _refuse_past_due(call: Call[object], due: date | None, confirmed: bool
         return
     me = await call.repos.people.get(call.viewer)
     if due < utcnow().astimezone(ZoneInfo(me.timezone)).date():
-        raise Invalid("due_date", PAST_DUE)
+        raise Invalid("due_date", PAST_DUE, words="That date has passed. Keep it?")
 
 
 @api.route(
