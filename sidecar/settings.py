@@ -131,6 +131,11 @@ class Settings:
         "on-premise chat server); off, only public https hosts are posted to.",
     )
     shutdown_timeout: float = _setting(
+    agenda_resend_minutes: int = _setting(
+        5,
+        "Minutes before the agenda of one meeting can be emailed to the other person again "
+        "(POST .../agenda/send answers 429 with Retry-After meanwhile; 0: no limit).",
+    )
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )
     # --- Rate limits and quotas (sidecar/limits.py); 0 switches one off ------------------------
