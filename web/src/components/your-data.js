@@ -3,6 +3,7 @@
 
 import { deleteMentorship, everythingExportUrl } from "../lib/api.js";
 import { h, liveRegion, setChildren, setText } from "../lib/dom.js";
+import { forgetLocalNotes } from "../notes/local.js";
 
 function erasableMentorship(mentorship, onErased) {
   const row = h("li", { class: "erase-row", dataset: { mentorshipId: mentorship.id } });
@@ -16,7 +17,10 @@ function erasableMentorship(mentorship, onErased) {
       erase.disabled = true;
       keep.disabled = true;
       try {
-        await deleteMentorship(mentorship.id);
+        const planned = await deleteMentorship(mentorship.id);
+        // Erased at once (204): its notes kept in this browser go too. A planned erasure (202)
+        // can be undone; the panel forgets them when it happens (a 4410 close or a 404).
+        if (!planned) await forgetLocalNotes({ mentorshipId: mentorship.id });
         onErased(mentorship);
         row.remove();
       } catch (error) {

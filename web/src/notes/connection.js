@@ -14,11 +14,27 @@ import * as Y from "yjs";
 export const TEXT_NAME = "notes";
 
 /**
- * Closes that retrying cannot fix, after which the provider stops reconnecting: 4400-4499 (the
- * server refused for good: 4400 malformed, 4413 notes too large) and 1009 (a message over the
- * server's limit: the same update would be re-sent on every reconnect).
+ * Closes that retrying cannot fix, after which the provider stops reconnecting (the project's
+ * close codes, y-websocket's convention): 4400-4499 (the server refused for good: 4400
+ * malformed, 4401 access revoked, 4410 mentorship or meeting erased, 4413 notes over the
+ * document limit) and 1009 (a message over the server's limit: the same update would be re-sent
+ * on every reconnect). Everything else (1001 shutdown, 1011 server error or failed commit, 1013
+ * overloaded, 4500-4599, a dropped connection) is transient: the provider comes back by itself.
  */
 export const isTerminalClose = (code) => (code >= 4400 && code < 4500) || code === 1009;
+
+/**
+ * What a close means for the person: "revoked" (4401), "erased" (4410), "full" (4413),
+ * "broken" (any other final close: this connection had a problem, reloading helps) or
+ * "transient" (reconnecting by itself).
+ */
+export function closeKind(code) {
+  if (!isTerminalClose(code)) return "transient";
+  if (code === 4401) return "revoked";
+  if (code === 4410) return "erased";
+  if (code === 4413) return "full";
+  return "broken";
+}
 
 /** ws:// or wss:// on this page's host (the session cookie rides along, same origin). */
 export function notesServerUrl(loc = window.location) {

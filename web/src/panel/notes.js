@@ -2,9 +2,11 @@
 // notesSection() draws the card; mountNotes() connects the shared document (src/notes/) and
 // mounts the editor into #notes-editor, with a connection status, who is here, and a tip.
 
+import { ApiError, getMeeting } from "../lib/api.js";
 import { h, setChildren, setText, uid } from "../lib/dom.js";
-import { connectNotes, isTerminalClose } from "../notes/connection.js";
+import { closeKind, connectNotes } from "../notes/connection.js";
 import { createNotesEditor, MAX_INSERT } from "../notes/editor.js";
+import { keepNotesLocally } from "../notes/local.js";
 
 // Cursor colours: the product's mentor purple and mentee teal; the light ones tint selections.
 const COLORS = {
@@ -20,19 +22,71 @@ const STATUS_TEXT = {
   offline: "You're offline: your edits will sync when you're back online",
   closed: "Not connected",
 };
+// While this browser keeps a copy, what is typed offline survives closing the tab too.
+const STATUS_TEXT_KEPT = {
+  ...STATUS_TEXT,
+  reconnecting: "Reconnecting… your edits are kept in this browser and sync when you're back",
+  offline: "You're offline: your edits are kept in this browser and sync when you're back online",
+};
 
-function closedMessage({ code, reason }) {
-  if (code === 4413) {
-    return "These notes have reached their size limit, so your last change was not saved and editing has stopped. Use “Download .md” to keep what was saved.";
+// After this many failed connections in a row, ask the API why: a meeting erased or a session
+// revoked while the socket was down only shows as a refused upgrade (an HTTP 403), which
+// y-websocket keeps retrying.
+const PROBE_AFTER_FAILURES = 3;
+const PROBE_EVERY_FAILURES = 10;
+
+/**
+ * What the card says after a final close (see closeKind): a title, what happened, what to do.
+ * `kept`: this browser still holds what was typed (so it is sent once the person is back).
+ */
+function closedMessage(kind, { code }, kept) {
+  const typed = kept
+    ? "What you typed is still below and kept in this browser; it syncs when you open these notes again."
+    : "What you typed is still below: copy anything you need before you leave this page.";
+  if (kind === "revoked") {
+    return {
+      title: "Your access was revoked",
+      body: [
+        "You were signed out (here or from another device), so these notes stopped syncing. ",
+        h("a", { href: "/" }, "Sign in again"),
+        " with your personal link, then open this meeting again. ",
+        typed,
+      ],
+    };
+  }
+  if (kind === "erased") {
+    return {
+      title: "This mentorship was erased",
+      body: [
+        "Its meetings and notes are gone from the service, so nothing more is saved here, and this browser's copy was removed. The text below is only on this screen now: copy it if you want to keep it.",
+      ],
+    };
+  }
+  if (kind === "full") {
+    return {
+      title: "These notes are full",
+      body: [
+        "This meeting's notes reached their size limit, so your last change was not saved and editing has stopped. Carry on in the next meeting's notes (copy what you last typed from below), and use “Download .md” to keep what was saved.",
+      ],
+    };
   }
   if (code === 1009) {
-    return "A change was too large to send (a very long paste?), so syncing stopped. Copy anything you typed since, then reload the page to continue from the saved notes.";
+    return {
+      title: "This connection had a problem",
+      body: [
+        "A change was too large to send (a very long paste?), so syncing stopped. Copy anything you typed since, then reload the page: it continues from the saved notes.",
+      ],
+    };
   }
-  if (code === 4400) {
-    return "The notes service could not read a change from this page, so syncing stopped. Copy anything you typed since, then reload the page to continue.";
-  }
-  const detail = reason ? ` (${reason})` : "";
-  return `The notes service closed the connection${detail}. Reload the page to try again.`;
+  return {
+    title: "This connection had a problem",
+    body: [
+      `Something went wrong between this page and the notes service (code ${code}), so syncing stopped. `,
+      kept
+        ? "Reload the page to continue: what you typed is kept in this browser and is sent then."
+        : "Copy anything you typed since, then reload the page to continue.",
+    ],
+  };
 }
 
 export function notesSection(ctx) {
@@ -127,19 +181,44 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
   const user = { name: ctx.me.name, role, ...COLORS[role] };
   let everSynced = false;
   let connected = false;
+  let failedBefore = false; // a connection closed (or was refused) since the page opened
   let closed = false;
   let refusedTimer = 0;
 
   const showStatus = (key) => {
     if (!parts) return;
     parts.status.dataset.connection = key;
-    setText(parts.statusText, STATUS_TEXT[key]);
+    setText(parts.statusText, (local.isKeeping() ? STATUS_TEXT_KEPT : STATUS_TEXT)[key]);
   };
   const currentStatus = () => {
     if (closed) return "closed";
     if (connected) return everSynced && notes.provider.synced ? "connected" : "syncing";
-    if (!everSynced) return "connecting";
+    if (!everSynced && !failedBefore) return "connecting";
     return navigator.onLine === false ? "offline" : "reconnecting";
+  };
+
+  /** A final close: say what happened, stop editing, keep the text on screen. */
+  const stop = async (kind, event) => {
+    if (closed) return;
+    closed = true;
+    notes.provider.disconnect(); // never resend: an erased room must not be brought back
+    editor.setEditable(false);
+    showStatus("closed");
+    // Erased: nothing of it may stay in this browser. 1009: the local copy holds the change that
+    // was too large, and the next visit would send it again. Otherwise it stays for next time.
+    const forget = kind === "erased" || event.code === 1009;
+    if (parts) {
+      const { title, body } = closedMessage(kind, event, !forget && local.isKeeping());
+      setChildren(
+        parts.problem,
+        h("p", { class: "notes-problem-title" }, h("strong", {}, title)),
+        h("p", {}, ...body),
+      );
+      parts.problem.dataset.kind = kind;
+      parts.problem.hidden = false;
+    }
+    if (kind === "erased") ctx.onGone?.(); // the panel says so at the top and stops its sockets
+    await (forget ? local.forget() : local.close());
   };
 
   const notes = connectNotes(
@@ -153,23 +232,46 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
       onSynced(synced) {
         if (synced && !everSynced) {
           everSynced = true;
-          editor.setEditable(true);
+          if (!closed) editor.setEditable(true);
         }
         showStatus(currentStatus());
         renderPresence();
       },
       onClosed(event) {
-        if (!isTerminalClose(event.code)) return;
-        closed = true;
-        editor.setEditable(false);
-        showStatus("closed");
-        if (parts) {
-          setChildren(parts.problem, h("p", {}, closedMessage(event)));
-          parts.problem.hidden = false;
-        }
+        const kind = closeKind(event.code);
+        if (kind !== "transient") stop(kind, event);
       },
     },
   );
+  // This meeting's notes in this browser: loaded before connecting, so edits typed offline on an
+  // earlier visit go out in this connection's first sync.
+  const local = keepNotesLocally(notes.doc, {
+    mentorshipId: ctx.meeting.mentorship_id ?? ctx.mentorship?.id,
+    meetingId: ctx.meeting.id,
+  });
+
+  // A refused upgrade looks like any network failure; after a few, ask the API whether the
+  // meeting is still there and we are still signed in.
+  let probing = false;
+  const onConnectionClose = async () => {
+    failedBefore = true;
+    showStatus(currentStatus());
+    const failures = notes.provider.wsUnsuccessfulReconnects + 1; // counted after this event
+    if (closed || probing || failures < PROBE_AFTER_FAILURES) return;
+    if ((failures - PROBE_AFTER_FAILURES) % PROBE_EVERY_FAILURES !== 0) return;
+    probing = true;
+    try {
+      await getMeeting(ctx.meeting.id);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) stop("revoked", { code: 4401 });
+      else if (error instanceof ApiError && (error.status === 404 || error.status === 403)) {
+        stop("erased", { code: 4410 });
+      }
+    } finally {
+      probing = false;
+    }
+  };
+  notes.provider.on("connection-close", onConnectionClose);
 
   const editor = createNotesEditor(editorRoot, {
     ytext: notes.ytext,
@@ -185,6 +287,7 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
         parts.problem,
         h("p", {}, `That is too long to paste into the shared notes (over ${limit} characters at once). Paste it in parts, or link to it.`),
       );
+      parts.problem.dataset.kind = "paste";
       parts.problem.hidden = false;
       clearTimeout(refusedTimer);
       refusedTimer = setTimeout(() => {
@@ -215,14 +318,20 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
   };
   notes.awareness.on("change", renderPresence);
   renderPresence();
-  notes.connect();
+  let destroyed = false;
+  local.ready.then(() => {
+    if (destroyed || closed) return;
+    if (parts) parts.status.dataset.local = local.isKeeping() ? "kept" : "none";
+    notes.connect();
+  });
 
   const onNetwork = () => showStatus(currentStatus());
   window.addEventListener("online", onNetwork);
   window.addEventListener("offline", onNetwork);
-  // Edits typed while offline live only in this tab until they are sent: warn before leaving.
+  // Edits typed while offline live only in this tab when this browser keeps no copy of them:
+  // then warn before leaving.
   const beforeUnload = (event) => {
-    if (!notes.hasUnsentEdits()) return;
+    if (local.isKeeping() || !notes.hasUnsentEdits()) return;
     event.preventDefault();
     event.returnValue = ""; // older browsers ask only when this is set
   };
@@ -232,12 +341,15 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
     view: editor.view,
     ytext: notes.ytext,
     destroy() {
+      destroyed = true;
       clearTimeout(refusedTimer);
       window.removeEventListener("online", onNetwork);
       window.removeEventListener("offline", onNetwork);
       window.removeEventListener("beforeunload", beforeUnload);
       notes.awareness.off("change", renderPresence);
+      notes.provider.off("connection-close", onConnectionClose);
       editor.view.destroy();
+      local.close();
       notes.destroy();
     },
   };
