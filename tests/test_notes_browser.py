@@ -56,20 +56,53 @@ async def open_panel(
     page = console.watch(await context.new_page())
     await page.goto(str(server.make_url(path)))
     await wait_until_ready(page)
+    await show_notes(page)
     await wait_connected(page, console)
     return page
+
+
+async def show_notes(page: Any) -> None:
+    """On a narrow panel the notes are one tab of several: pick it (a person would)."""
+    tab = page.locator("#tab-notes")
+    if await tab.count() and await tab.is_visible():
+        await tab.click()
 
 
 async def wait_connected(page: Any, console: ConsoleWatch, within: float = 10) -> None:
     status = page.locator("#notes .notes-status")
     try:
         await page.locator('#notes .notes-status[data-connection="connected"]').wait_for(
-            timeout=within * 1000
+            state="attached", timeout=within * 1000
         )
     except PlaywrightTimeout:
         state = await status.get_attribute("data-connection")
         problems = [str(p) for p in console.problems]
         raise AssertionError(f"the notes never connected: status {state!r}, {problems}") from None
+
+
+SHOTS = Path("/tmp/shots/notes-panel")
+
+
+async def shoot_both(page: Any, name: str) -> None:
+    """The notes card on screen at 400x800 (Zoom's side panel) and 1280x800, for a human."""
+    before = page.viewport_size
+    for width in (400, 1280):
+        await page.set_viewport_size({"width": width, "height": 800})
+        await page.locator("section#notes").evaluate("(el) => el.scrollIntoView()")
+        await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"))
+    if before:
+        await page.set_viewport_size(before)
+
+
+# Every value the notes status takes from now on, in order (a MutationObserver in the page).
+RECORD_STATUSES = """
+() => {
+  const status = document.querySelector("#notes .notes-status");
+  window.__notesStatuses = [];
+  new MutationObserver(() => window.__notesStatuses.push(status.dataset.connection))
+    .observe(status, { attributes: true, attributeFilter: ["data-connection"] });
+}
+"""
 
 
 async def editor_text(page: Any) -> str:
@@ -236,7 +269,7 @@ async def test_the_editor_says_when_it_is_offline_and_catches_up(
     # The service goes away (closing the socket with 1001): the status says so, typing goes on.
     await first.close()
     await page.locator('#notes .notes-status[data-connection="reconnecting"]').wait_for()
-    assert "your edits will sync when you're back online" in await status.inner_text()
+    assert "your edits are kept in this browser and sync" in await status.inner_text()
     presence = page.locator("#notes .notes-presence")
     assert (await presence.inner_text()).strip() == "You"  # nobody known while offline
     offline = " - and this while the service was away"
@@ -272,10 +305,44 @@ async def test_notes_over_the_size_limit_stop_with_a_clear_message(
     await page.locator('#notes .notes-status[data-connection="closed"]').wait_for()
     problem = page.locator("#notes .notes-problem")
     await problem.wait_for()
+    assert "These notes are full" in await problem.inner_text()
     assert "size limit" in await problem.inner_text()
+    assert "next meeting's notes" in await problem.inner_text()
     assert await page.locator("#notes-editor .cm-content[contenteditable=false]").count() == 1
     await asyncio.sleep(1.2)  # y-websocket would have retried by now: it must not
     assert await page.get_attribute("#notes .notes-status", "data-connection") == "closed"
     assert "A long paste." not in await rest_notes(server, demo.mentor.token, demo.meeting_id)
+    assert "A long paste." in await editor_text(page)  # what was typed stays on screen
     await page.locator("section#notes").screenshot(path=str(tmp_path / "notes-too-large.png"))
+    await shoot_both(page, "close-4413-full")
+    assert console.unexpected() == []
+
+
+async def test_holding_a_key_down_for_ten_seconds_stays_connected(
+    browser: Any, server: TestServer, demo: DemoSeed
+) -> None:
+    """Auto-repeat at about 30 keys a second for 10 s: one update and one cursor move each."""
+    console = ConsoleWatch()
+    mentor = await open_panel(browser, server, demo.mentor.signin_path, console, width=420)
+    mentee = await open_panel(browser, server, demo.mentee.signin_path, console, width=1200)
+    for page in (mentor, mentee):
+        await page.evaluate(RECORD_STATUSES)
+    await place_cursor(mentee, "end of document")
+
+    loop = asyncio.get_running_loop()
+    until, presses = loop.time() + 10, 0
+    while loop.time() < until:
+        await mentee.keyboard.down("k")  # pressed again while down: a repeat, as when held
+        presses += 1
+        await asyncio.sleep(1 / 30)  # the pace of a key held down, not a synchronisation
+    await mentee.keyboard.up("k")
+    assert presses > 200, presses
+
+    text = await same_text([mentor, mentee], "k" * presses, within=20)
+    assert "k" * (presses + 1) not in text
+    for page in (mentor, mentee):
+        assert await page.evaluate("window.__notesStatuses") == [], "a panel lost its connection"
+        assert await page.get_attribute("#notes .notes-status", "data-connection") == "connected"
+        assert await page.locator("#notes .notes-problem").is_hidden()
+    assert await rest_notes(server, demo.mentor.token, demo.meeting_id) == text
     assert console.unexpected() == []

@@ -1,6 +1,8 @@
 // The JSON API client (/api/v1, see docs/panel-contract.md). The browser is authenticated by
 // the HttpOnly session cookie; fetch sends it and the same-origin Origin header on its own.
 
+import { forgetLocalNotes } from "../notes/local.js";
+
 export class ApiError extends Error {
   /**
    * @param {number} status HTTP status, 0 when the service could not be reached
@@ -86,6 +88,7 @@ export const deleteAgendaItem = (id) => request("DELETE", v1(`/agenda-items/${se
 
 /** Clear the session cookie (POST /signout); the caller navigates afterwards. */
 export async function signOut() {
+  await forgetLocalNotes(); // the notes this browser kept go with the session
   try {
     await fetch("/signout", { method: "POST", credentials: "same-origin", redirect: "manual" });
   } catch {

@@ -27,6 +27,7 @@ import { agendaSection } from "../panel/agenda.js";
 import { agreementCard } from "../panel/agreement-card.js";
 import { goalsSection } from "../panel/goals.js";
 import { meetingHeader } from "../panel/header.js";
+import { forgetLocalNotes } from "../notes/local.js";
 import { mountNotes, notesSection } from "../panel/notes.js";
 import { outcomesSection } from "../panel/outcomes.js";
 import { pairSection } from "../panel/pair.js";
@@ -96,6 +97,10 @@ export async function renderPanel(root, settings) {
     data = await load(settings.meetingId);
   } catch (error) {
     setChildren(root, loadProblem(error));
+    // A meeting gone (its mentorship erased while this browser was away) leaves no notes here.
+    if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+      await forgetLocalNotes({ meetingId: settings.meetingId });
+    }
     return;
   }
   const person = data.me.person;
