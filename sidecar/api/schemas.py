@@ -35,6 +35,7 @@ from sidecar.domain.models import (
     GoalStatus,
     Meeting,
     MeetingAgreement,
+    MeetingStatus,
     Person,
     Platform,
     ProgressStatus,
@@ -128,6 +129,8 @@ class MentorshipBrief(Output):
     role: Role
     other: Person | None
     next_meeting_id: str | None
+    next_meeting_start: datetime | None = None  # for "Open the next meeting — Thu 4 Dec, 14:00"
+    next_meeting_status: MeetingStatus | None = None  # "live": it is on now
     invite_pending: bool
     erasure: ErasurePlan | None = None
 

@@ -52,6 +52,8 @@ async def mentorship_brief(
         role=role,
         other=await _person(repos, other_id),
         next_meeting_id=upcoming.id if upcoming else None,
+        next_meeting_start=upcoming.scheduled_start if upcoming else None,
+        next_meeting_status=upcoming.status if upcoming else None,
         invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
         erasure=await erasure_plan(repos, mentorship.id, viewer),
     )

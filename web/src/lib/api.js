@@ -60,6 +60,10 @@ async function readResponse(response) {
   }
   return data;
 }
+    // Seconds until trying again makes sense (429 and 503 answers), when the service says.
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    if (Number.isFinite(retryAfter) && retryAfter > 0) failure.retryAfter = retryAfter;
+    throw failure;
 
 const v1 = (path) => `/api/v1${path}`;
 

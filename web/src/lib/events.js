@@ -6,14 +6,24 @@
 
 const KEEPALIVE_MS = 20000;
 const MAX_BACKOFF_MS = 10000;
+const PROBE_AFTER = 3; // failed connections in a row before onFailing()
+const PROBE_EVERY = 10; // and again after every this many more
 
 /**
- * connectEvents(meetingId, {onEvent(type, by), onResync(), onStatus("live"|"reconnecting")})
- * Returns {close()}.
+ * connectEvents(meetingId, {onEvent(type, by), onResync(), onStatus("live"|"reconnecting"|"closed",
+ * code), onFailing()}); `{mentorshipId}` instead of a meeting id listens to the whole mentorship
+ * (the agreement page). Returns {close()}.
  */
-export function connectEvents(meetingId, { onEvent, onResync, onStatus = () => {} }) {
+export function connectEvents(
+  target,
+  { onEvent, onResync, onStatus = () => {}, onFailing = () => {} },
+) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  const url = `${scheme}//${window.location.host}/ws/meetings/${encodeURIComponent(meetingId)}/events`;
+  const path =
+    typeof target === "object" && target?.mentorshipId
+      ? `/ws/mentorships/${encodeURIComponent(target.mentorshipId)}/events`
+      : `/ws/meetings/${encodeURIComponent(target)}/events`;
+  const url = `${scheme}//${window.location.host}${path}`;
   let socket = null;
   let attempts = 0;
   let everOpen = false;
@@ -50,13 +60,16 @@ export function connectEvents(meetingId, { onEvent, onResync, onStatus = () => {
       clearInterval(pingTimer);
       socket = null;
       if (closedForGood) return;
-      // 4401/4403/4404: signed out or no longer a member; retrying will not help.
+      // 4400-4499 are final (4401 signed out or revoked, 4410 the mentorship was erased).
       if (event.code >= 4400 && event.code < 4500) {
-        onStatus("closed");
+        closedForGood = true;
+        onStatus("closed", event.code);
         return;
       }
-      onStatus("reconnecting");
+      onStatus("reconnecting", event.code);
       attempts += 1;
+      // A refused upgrade arrives as a plain 1006: let the caller ask the API why.
+      if (attempts >= PROBE_AFTER && (attempts - PROBE_AFTER) % PROBE_EVERY === 0) onFailing();
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempts, 5));
       retryTimer = setTimeout(open, delay * (0.75 + Math.random() * 0.5));
     });

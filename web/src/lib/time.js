@@ -1,6 +1,8 @@
 // Time formatting: everything that turns an instant into words for one person's time zone.
 // Words are English; dates and clock times follow the viewer's locale (PersonOut.locale).
 
+import { canonicalZone, zoneOptions } from "./zones.js";
+
 const formatterCache = new Map();
 
 /** Intl.DateTimeFormat that never throws: a bad locale or time zone falls back to defaults. */
@@ -26,7 +28,7 @@ function formatter(locale, options) {
 /** The viewer's IANA time zone as the browser knows it. */
 export function browserTimeZone() {
   try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    return canonicalZone(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
   } catch {
     return "UTC";
   }
@@ -69,7 +71,7 @@ export function isValidTimeZone(timeZone) {
   }
 }
 
-/** All IANA zones the browser knows, with `mustInclude` added when missing. */
+/** All IANA zones the browser knows under their current names, with `mustInclude` added. */
 export function timeZoneChoices(mustInclude) {
   let zones = [];
   try {
@@ -77,9 +79,14 @@ export function timeZoneChoices(mustInclude) {
   } catch {
     zones = [];
   }
-  const set = new Set(zones);
-  for (const zone of [mustInclude, "UTC"]) if (zone && !set.has(zone)) zones = [zone, ...zones];
-  return zones;
+  const set = new Set(zones.map(canonicalZone));
+  for (const zone of [mustInclude, "UTC"]) if (zone) set.add(canonicalZone(zone));
+  return [...set].sort();
+}
+
+/** Options for a time zone <select>: current names, and old names that pick them. */
+export function timeZoneOptions(mustInclude) {
+  return zoneOptions(timeZoneChoices(mustInclude));
 }
 
 /** Parse an ISO 8601 timestamp from the API; null when absent or unparseable. */
@@ -232,4 +239,40 @@ export function zonedWallToDate(wall, timeZone) {
 export function localTimeAttr(date, timeZone) {
   const w = wallClock(date, timeZone);
   return `${pad(w.hour)}:${pad(w.minute)}`;
+}
+
+/** Calendar days from `a` to `b` as the wall clock in `timeZone` counts them (0 = same day). */
+function calendarDaysBetween(a, b, timeZone) {
+  const day = (d) => {
+    const w = wallClock(d, timeZone);
+    return Date.UTC(w.year, w.month - 1, w.day) / 86400000;
+  };
+  return day(b) - day(a);
+}
+
+/**
+ * When a meeting starts, as words that cannot be mistaken for a clock time: "starts in 22 min",
+ * "starts in 2 h 5 min" (within 6 hours), "starts today at 19:00", "starts tomorrow at 14:00",
+ * "starts Thu at 14:00" (within a week), "starts Thu 4 Dec at 14:00". Minutes round up, so it
+ * says "starts in 1 min" until the start. Lower case: callers capitalise at a sentence's start.
+ */
+export function startsIn(start, now, timeZone, locale) {
+  const left = start.getTime() - now.getTime();
+  if (left <= 0) return "starts now";
+  const minutes = Math.ceil(left / 60000);
+  if (minutes < 60) return `starts in ${minutes} min`;
+  if (minutes < 6 * 60) {
+    const rest = minutes % 60;
+    return `starts in ${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ""}`;
+  }
+  const at = formatClock(start, timeZone, locale);
+  const days = calendarDaysBetween(now, start, timeZone);
+  if (days === 0) return `starts today at ${at}`;
+  if (days === 1) return `starts tomorrow at ${at}`;
+  const weekday = formatter(locale, { timeZone, weekday: "short" }).format(start);
+  if (days < 7) return `starts ${weekday} at ${at}`;
+  const date = formatter(locale, { timeZone, weekday: "short", day: "numeric", month: "short" })
+    .format(start)
+    .replace(",", "");
+  return `starts ${date} at ${at}`;
 }

@@ -607,8 +607,8 @@ export async function renderAgreement(root, settings) {
     signedInFooter(person),
   );
 
-  // Live: any meeting socket of the pair hears agreement changes for the whole mentorship.
-  const socketMeeting = upcoming ?? (meetings.meetings ?? [])[0];
+  // Live: the mentorship's own events socket, which works before there is any meeting and is
+  // no one's presence in a meeting.
   const refresh = async (part) => {
     try {
       if (part === "agreement") state.set(await getAgreement(mentorship.id));
@@ -617,19 +617,37 @@ export async function renderAgreement(root, settings) {
       // The next event or a reload catches up.
     }
   };
-  if (socketMeeting) {
-    connectEvents(socketMeeting.id, {
+  const gone = h("div", { class: "panel-gone", role: "alert", hidden: true });
+  root.prepend(gone);
+  const showGone = () => {
+    setChildren(
+      gone,
+      h("p", { class: "panel-gone-title" }, "This mentorship has been erased"),
+      h("p", {}, "One of you erased it and everything in it, so this page has stopped updating."),
+    );
+    gone.hidden = false;
+  };
+  const events = connectEvents(
+    { mentorshipId: mentorship.id },
+    {
       onEvent: (type) => refresh(type),
       onResync: () => {
         refresh("agreement");
         refresh("meeting");
       },
-    });
-  } else {
-    // No meeting yet means no socket: check now and then, and when the tab comes back.
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") refresh("agreement");
-    });
-    setInterval(() => refresh("agreement"), 30000);
-  }
+      onStatus: (status, code) => {
+        if (status === "closed" && code === 4410) showGone();
+      },
+      onFailing: async () => {
+        try {
+          await getAgreement(mentorship.id);
+        } catch (error) {
+          if (error instanceof ApiError && [401, 403, 404].includes(error.status)) {
+            events.close();
+            if (error.status !== 401) showGone();
+          }
+        }
+      },
+    },
+  );
 }

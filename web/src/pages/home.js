@@ -6,7 +6,17 @@ import { startForm } from "../components/start-form.js";
 import { ApiError, getMe } from "../lib/api.js";
 import { everyMinute } from "../lib/clock.js";
 import { h, setChildren, setText } from "../lib/dom.js";
-import { displayLocale, formatClock, partOfDay, wallClock, zoneCity } from "../lib/time.js";
+import {
+  browserTimeZone,
+  displayLocale,
+  formatClock,
+  formatDayTime,
+  isValidTimeZone,
+  parseInstant,
+  partOfDay,
+  wallClock,
+  zoneCity,
+} from "../lib/time.js";
 import { ROLE_LABEL, otherRole } from "../lib/words.js";
 
 function otherPersonLine(mentorship, locale) {
@@ -39,7 +49,16 @@ function otherPersonLine(mentorship, locale) {
   );
 }
 
-function mentorshipCard(mentorship, locale) {
+/** "Open the next meeting — Thu 4 Dec, 14:00" (in your time zone), "… — on now" when live. */
+function nextMeetingLabel(mentorship, zone, locale) {
+  if (mentorship.next_meeting_status === "live") return "Open the next meeting — on now";
+  const start = parseInstant(mentorship.next_meeting_start);
+  return start
+    ? `Open the next meeting — ${formatDayTime(start, zone, locale)}`
+    : "Open the next meeting";
+}
+
+function mentorshipCard(mentorship, locale, zone) {
   return h(
     "li",
     { class: "card mentorship", dataset: { mentorshipId: mentorship.id } },
@@ -57,7 +76,7 @@ function mentorshipCard(mentorship, locale) {
             class: "button button--primary",
             href: `/meetings/${encodeURIComponent(mentorship.next_meeting_id)}`,
           },
-          "Open the next meeting",
+          nextMeetingLabel(mentorship, zone, locale),
         )
       : h("p", { class: "muted" }, "No meeting scheduled yet."),
     h(
@@ -70,6 +89,7 @@ function mentorshipCard(mentorship, locale) {
 
 function signedInView(me) {
   const locale = displayLocale(me.person.locale);
+  const zone = isValidTimeZone(me.person.timezone) ? me.person.timezone : browserTimeZone();
   const first = me.person.name.split(/\s+/)[0];
   const list = me.mentorships ?? [];
   return [

@@ -17,10 +17,13 @@ import {
   listMeetings,
   listOpenActionItems,
 } from "../lib/api.js";
+import { EditorView } from "@codemirror/view";
 import { callLink } from "../jitsi/link.js";
 import { h, setChildren } from "../lib/dom.js";
 import { connectEvents } from "../lib/events.js";
-import { browserTimeZone, displayLocale, isValidTimeZone } from "../lib/time.js";
+import { everyMinute } from "../lib/clock.js";
+import { onProfileChanged } from "../lib/profile-channel.js";
+import { browserTimeZone, displayLocale, isValidTimeZone, parseInstant } from "../lib/time.js";
 import { actionsSection } from "../panel/actions.js";
 import { endControl, endedCard, wrapupCard } from "../panel/after.js";
 import { agendaSection } from "../panel/agenda.js";
@@ -33,6 +36,7 @@ import { outcomesSection } from "../panel/outcomes.js";
 import { pairSection } from "../panel/pair.js";
 import { pastMeetingsCard } from "../panel/past.js";
 import { promptsSection } from "../panel/prompts.js";
+import { tabSet } from "../panel/tabs.js";
 
 function loadProblem(error) {
   if (error instanceof ApiError && error.status === 401) {
@@ -85,10 +89,11 @@ async function load(meetingId) {
 
 /** This meeting's place among the pair's meetings (0 = the first), by scheduled start. */
 function meetingIndex(meetings, meeting) {
-  const sorted = [...meetings].sort((a, b) =>
-    String(a.scheduled_start).localeCompare(String(b.scheduled_start)),
-  );
-  return sorted.findIndex((m) => m.id === meeting.id);
+  const sorted = [...meetings]
+    .filter((m) => m.id === meeting.id || m.status !== "cancelled")
+    .sort((a, b) => String(a.scheduled_start).localeCompare(String(b.scheduled_start)));
+  // Not in the list (it failed to load): treat it as an early meeting, prompts do no harm.
+  return Math.max(0, sorted.findIndex((m) => m.id === meeting.id));
 }
 
 export async function renderPanel(root, settings) {
@@ -130,8 +135,11 @@ export async function renderPanel(root, settings) {
   const past = pastMeetingsCard(ctx, data.meetings);
   // The meeting changed (moved, started, ended): every part that depends on its state follows.
   let wasEnded = data.meeting.status === "ended";
+  let layoutChanged = () => {};
+  let onErased = () => {};
   function meetingChanged(meeting) {
     ctx.meeting = meeting;
+    layoutChanged();
     header.update(meeting);
     agenda.updateMeeting(meeting);
     end.update(meeting);
@@ -196,29 +204,112 @@ export async function renderPanel(root, settings) {
   ctx.refetch = refetch;
 
   root.classList.add("app--panel");
-  setChildren(
-    root,
-    header.element,
-    ended.element,
-    pairSection(ctx),
-    h("div", { class: "panel-live" }, notes.element, agenda.element),
-    outcomes.element,
-    wrapup.element,
-    h(
-      "div",
-      { class: "panel-more" },
-      goals.element,
-      actions.element,
-      h("div", { class: "panel-stack" }, agreement?.element, prompts.element),
-      past.element,
-    ),
-    signedInFooter(person),
+  const pair = pairSection(ctx);
+  // Four tabs, the notes first. On a wide screen the agenda sits beside the tabs instead of in
+  // one (CSS hides its tab), so the notes and the agenda are both in view during the call.
+  const tabs = tabSet(
+    [
+      { key: "notes", label: "Notes", children: [notes.element, prompts.element] },
+      { key: "agenda", label: "Agenda", children: [agenda.element] },
+      {
+        key: "steps",
+        label: "Next steps",
+        children: [outcomes.element, actions.element, goals.element, agreement?.element],
+      },
+      { key: "wrapup", label: "Wrap-up", children: [ended.element, wrapup.element, past.element] },
+    ],
+    { label: "Meeting panel", onSelect: (key, byPerson) => byPerson && (chosenInPhase = layout) },
   );
+  const body = h("div", { class: "panel-body" }, tabs.tablist, ...tabs.panels.values());
+  const erased = h("div", { class: "panel-gone", role: "alert", hidden: true });
+  const top = h("div", { class: "panel-top" }, header.element, pair.element);
+  setChildren(root, top, erased, body, signedInFooter(person));
+
+  // Which part comes first: the agenda before the call, the notes during it, the summary after.
+  let layout = "";
+  let chosenInPhase = "";
+  function defaultTab() {
+    if (layout === "after") return "wrapup";
+    if (layout === "before" && tabs.isShown("agenda")) return "agenda";
+    return "notes";
+  }
+  function arrange(now = new Date()) {
+    const next = panelLayout(ctx.meeting, now);
+    if (next !== layout) {
+      layout = next;
+      root.dataset.layout = layout;
+      agenda.element.classList.toggle("agenda--compact", layout !== "before");
+      if (chosenInPhase !== layout) tabs.select(defaultTab());
+    }
+    if (tabs.selected() === "agenda" && !tabs.isShown("agenda")) tabs.select("notes");
+  }
+  layoutChanged = arrange;
+  // The agenda's tab comes and goes with the panel's width (a CSS container query).
+  new ResizeObserver(() => arrange()).observe(root);
+  everyMinute(arrange);
+  onErased = (message) => {
+    setChildren(erased, h("p", { class: "panel-gone-title" }, message.title), h("p", {}, message.body));
+    erased.hidden = false;
+    root.dataset.gone = "true";
+  };
   const mounted = mountNotes(notes.editorRoot, ctx);
   mounted.ytext?.observe(() => wrapup.notesChanged());
+  // "Add to notes" (prompts): the line goes into the shared text, at the end, on its own line.
+  ctx.addToNotes = (line) => {
+    const text = mounted.ytext;
+    if (!text || !mounted.view?.state.facet(EditorView.editable)) return false;
+    const current = text.toString();
+    text.insert(current.length, `${current && !current.endsWith("\n") ? "\n" : ""}${line}\n`);
+    return true;
+  };
   meetingChanged(ctx.meeting);
-  connectEvents(ctx.meeting.id, {
+  const events = connectEvents(ctx.meeting.id, {
     onEvent: (type) => refetch(type),
     onResync: () => Object.keys(fetchers).forEach(refetch),
+    onStatus: (status, code) => {
+      if (status === "closed" && code === GONE) ctx.onGone();
+    },
+    // A refused upgrade (an erased mentorship, a revoked session) looks like a network failure
+    // from here: after a few in a row, ask the API whether the meeting is still ours.
+    onFailing: async () => {
+      try {
+        await getMeeting(ctx.meeting.id);
+      } catch (error) {
+        if (error instanceof ApiError && [401, 403, 404].includes(error.status)) {
+          events.close();
+          if (error.status !== 401) ctx.onGone();
+        }
+      }
+    },
   });
+  ctx.onGone = () => {
+    onErased(GONE_MESSAGE);
+    events.close();
+  };
+  // Your own card follows a photo or profile change made in another tab, or on the profile page
+  // you came back from (the browser may restore this page from its back-forward cache).
+  const refreshMe = async () => {
+    try {
+      pair.updateMe((await getMe()).person);
+    } catch {
+      // The next visit catches up.
+    }
+  };
+  onProfileChanged(refreshMe);
+  window.addEventListener("pageshow", (event) => event.persisted && refreshMe());
+}
+
+const GONE = 4410;
+const GONE_MESSAGE = {
+  title: "This mentorship has been erased",
+  body: "One of you erased it and everything in it, so this panel has stopped connecting. Nothing more can be saved here.",
+};
+
+/** "before" the call (the agenda first), "live" (the notes first) or "after" (the summary). */
+function panelLayout(meeting, now) {
+  if (meeting.status === "ended") return "after";
+  if (meeting.status === "live") return "live";
+  const start = parseInstant(meeting.scheduled_start);
+  // From ten minutes before the start people are joining: the notes come first.
+  return start && start - now > 10 * 60000 ? "before" : "live";
 }

@@ -6,6 +6,7 @@ import { calendarFeed } from "../components/calendar-feed.js";
 import { yourData } from "../components/your-data.js";
 import { notice, retryButton, signedInFooter, topBar } from "../components/layout.js";
 import { ApiError, deletePhoto, getMe, photoUrl, updateMe, uploadPhoto } from "../lib/api.js";
+import { announceProfileChanged } from "../lib/profile-channel.js";
 import { h, liveRegion, setChildren, setText, uid } from "../lib/dom.js";
 import { clearErrors, field, formValues, showErrors, whileSubmitting } from "../lib/forms.js";
 import { timeZoneChoices } from "../lib/time.js";
@@ -69,6 +70,7 @@ function photoSection(initialPerson, onChange) {
       person = await uploadPhoto(file);
       draw();
       onChange(person);
+      announceProfileChanged();
       setText(announcer, "Photo saved.");
     } catch (err) {
       let message = err.fields?.find((f) => f.loc === "photo")?.msg ?? err.message;
@@ -89,6 +91,7 @@ function photoSection(initialPerson, onChange) {
       person = { ...person, photo_updated_at: null };
       draw();
       onChange(person);
+      announceProfileChanged();
       setText(announcer, "Photo removed.");
       input.focus();
     } catch (err) {
@@ -181,6 +184,7 @@ function profileForm(initialPerson, onSaved) {
       const saved = await whileSubmitting(form, () => updateMe(values));
       onSaved(saved.person ?? saved);
       setText(status, "Saved.");
+      announceProfileChanged();
     } catch (error) {
       showErrors(form, error);
     }

@@ -42,6 +42,15 @@ export function ownerName(ctx, ownerId) {
   return null;
 }
 
+/** "added by Arjun", "added by you": who put an item on the agenda. */
+export function addedBy(ctx, personId) {
+  if (!personId) return "";
+  if (personId === ctx.me.id) return "added by you";
+  const person = Object.values(ctx.people).find((p) => p?.id === personId);
+  const first = String(person?.name ?? "").split(/\s+/)[0];
+  return first ? `added by ${first}` : "";
+}
+
 function toolButton(label, symbol, onclick, className = "") {
   return h(
     "button",
@@ -148,6 +157,7 @@ export function agendaSection(ctx, initial) {
       const id = uid("agenda-item");
       const checkbox = h("input", { type: "checkbox", id, class: "check-input" });
       const text = h("span", { class: "item-text" });
+      const by = h("span", { class: "item-by" });
       const current = () => items.find((it) => it.id === item.id) ?? item;
       const up = toolButton("", "↑", () => move(current(), -1));
       const down = toolButton("", "↓", () => move(current(), 1));
@@ -155,14 +165,15 @@ export function agendaSection(ctx, initial) {
       const li = h(
         "li",
         { class: "agenda-item", dataset: { itemId: item.id } },
-        h("label", { for: id, class: "check" }, checkbox, text),
+        h("label", { for: id, class: "check" }, checkbox, h("span", { class: "item-body" }, text, by)),
         h("span", { class: "item-tools" }, up, down, removeButton),
       );
-      row = { li, checkbox, text, up, down, remove: removeButton };
+      row = { li, checkbox, text, by, up, down, remove: removeButton };
       checkbox.addEventListener("change", () => setDone(item.id, checkbox, row));
       rows.set(item.id, row);
     }
     setText(row.text, item.text);
+    setText(row.by, addedBy(ctx, item.created_by));
     for (const [button, label] of [
       [row.up, `Move “${item.text}” up`],
       [row.down, `Move “${item.text}” down`],

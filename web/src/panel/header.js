@@ -3,7 +3,7 @@
 // far over time the call runs. It ticks every second; update(meeting) takes a moved meeting.
 
 import { h, setText } from "../lib/dom.js";
-import { formatClock, formatLongDate, humanDuration, parseInstant } from "../lib/time.js";
+import { formatClock, formatLongDate, humanDuration, parseInstant, startsIn } from "../lib/time.js";
 
 function whenText(meeting, zone, locale) {
   const start = parseInstant(meeting.scheduled_start);
@@ -29,7 +29,7 @@ export function stopwatch(ms) {
  * Where the meeting stands at `now`, in words and numbers:
  * {phase: upcoming|soon|live|over|ended, text, elapsed (0..1) | null}.
  */
-export function meetingClock(meeting, now) {
+export function meetingClock(meeting, now, zone = "UTC", locale = "en") {
   const start = parseInstant(meeting.started_at) ?? parseInstant(meeting.scheduled_start);
   const plannedStart = parseInstant(meeting.scheduled_start);
   const end = parseInstant(meeting.scheduled_end);
@@ -41,11 +41,11 @@ export function meetingClock(meeting, now) {
   const label = meeting.status === "live" ? "Live now" : "In progress";
   if (meeting.status !== "live" && plannedStart && t < plannedStart.getTime()) {
     const left = plannedStart - t;
-    if (left <= 10 * 60000) {
-      return { phase: "soon", text: `Starts in ${stopwatch(left)} · time to join`, elapsed: null };
-    }
-    if (left < 60 * 60000) return { phase: "upcoming", text: `Starts in ${stopwatch(left)}`, elapsed: null };
-    return { phase: "upcoming", text: `Starts in ${humanDuration(left)}`, elapsed: null };
+    // Words, not "22:00", which reads like a clock time.
+    const words = startsIn(plannedStart, now, zone, locale);
+    const text = words.charAt(0).toUpperCase() + words.slice(1);
+    if (left <= 10 * 60000) return { phase: "soon", text: `${text} · time to join`, elapsed: null };
+    return { phase: "upcoming", text, elapsed: null };
   }
   if (!start) return { phase: "live", text: label, elapsed: null };
   const elapsed = t - start;
@@ -82,7 +82,7 @@ export function meetingHeader(ctx) {
   const title = h("h1", { class: "panel-title" });
 
   function tick() {
-    const { phase, text, elapsed } = meetingClock(meeting, new Date());
+    const { phase, text, elapsed } = meetingClock(meeting, new Date(), viewerZone, locale);
     if (status.dataset.phase !== phase) {
       status.dataset.phase = phase;
       status.className = `status status--${phase}`;

@@ -178,7 +178,8 @@ function presenceLine(ctx, me, others, online) {
 /** Mount the shared notes editor into `editorRoot`; returns {destroy}. */
 export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
   const role = ctx.myRole === "mentor" ? "mentor" : "mentee";
-  const user = { name: ctx.me.name, role, ...COLORS[role] };
+  // The person's id goes along so that their own other tabs, and anyone's two tabs, count once.
+  const user = { name: ctx.me.name, role, id: ctx.me.id, ...COLORS[role] };
   let everSynced = false;
   let connected = false;
   let failedBefore = false; // a connection closed (or was refused) since the page opened
@@ -304,7 +305,10 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
     notes.awareness.getStates().forEach((state, clientId) => {
       const other = state?.user;
       if (clientId === notes.doc.clientID || !other || typeof other.name !== "string") return;
-      const key = `${other.role}:${other.name}`;
+      if (other.id ? other.id === ctx.me.id : other.role === role && other.name === user.name) {
+        return; // you, in another tab
+      }
+      const key = other.id ?? `${other.role}:${other.name}`;
       if (seen.has(key)) return; // the same person in two tabs
       seen.add(key);
       others.push(other);

@@ -112,12 +112,22 @@ function personCard(ctx, role) {
   );
 }
 
+/** What your own card still asks for: a photo, a few lines about you, both or nothing. */
+function missingText(person) {
+  const photo = Boolean(person.photo_updated_at);
+  const about = Boolean(person.about);
+  if (photo && about) return null;
+  if (photo) return "Add a few lines about you. ";
+  if (about) return "Add a photo. ";
+  return "Add a photo and a few lines about you. ";
+}
+
 function aboutLine(person, isYou) {
   if (isYou) {
     return h(
       "p",
       { class: "person-about person-about--you" },
-      person.about || person.photo_updated_at ? null : "Add a photo and a few lines about you. ",
+      missingText(person),
       h("a", { href: "/me" }, person.about ? "Edit your profile" : "Your profile"),
     );
   }
@@ -126,10 +136,26 @@ function aboutLine(person, isYou) {
 }
 
 export function pairSection(ctx) {
-  return h(
+  const element = h(
     "section",
     { class: "pair", "aria-labelledby": "pair-heading" },
     h("h2", { id: "pair-heading", class: "visually-hidden" }, "Who is meeting"),
     h("ul", { class: "pair-list" }, personCard(ctx, "mentor"), personCard(ctx, "mentee")),
   );
+  return {
+    element,
+    /** Your own profile changed (a photo uploaded in another tab): redraw what it shows. */
+    updateMe(person) {
+      const role = ctx.myRole;
+      const card = element.querySelector(`li.person[data-role="${role}"]`);
+      if (!card || !person || person.id !== ctx.me.id) return;
+      ctx.me = person;
+      ctx.people = { ...ctx.people, [role]: { ...ctx.people[role], ...person } };
+      const photo = card.querySelector(".person-head > .avatar");
+      photo?.replaceWith(avatar(ctx.people[role]));
+      card.querySelector(".person-about")?.replaceWith(aboutLine(ctx.people[role], true));
+      const name = card.querySelector(".person-name .name");
+      if (name) setText(name, person.name);
+    },
+  };
 }

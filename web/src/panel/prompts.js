@@ -4,7 +4,7 @@
 // either can say "let's take the second one"; "Another" moves on.
 
 import { listPrompts } from "../lib/api.js";
-import { h, setChildren, setText } from "../lib/dom.js";
+import { h, liveRegion, setChildren, setText } from "../lib/dom.js";
 
 const FIRST_MEETINGS = 3;
 const KIND_ORDER = ["getting_to_know", "open_question", "cultural"];
@@ -12,6 +12,7 @@ const KIND_ORDER = ["getting_to_know", "open_question", "cultural"];
 export function promptsSection(ctx, meetingIndex) {
   const early = meetingIndex >= 0 && meetingIndex < FIRST_MEETINGS;
   const body = h("div", { class: "prompts-body" });
+  const announcer = liveRegion();
   const offsets = new Map();
   let byKind = null;
 
@@ -22,11 +23,25 @@ export function promptsSection(ctx, meetingIndex) {
       setText(text, prompts[n].text);
     };
     show();
+    const add = h(
+      "button",
+      {
+        type: "button",
+        class: "button button--tiny button--add-prompt",
+        "aria-label": `Add to notes: ${prompts[0].kind_title}`,
+        onclick: () => {
+          const added = ctx.addToNotes?.(text.textContent);
+          setText(announcer, added ? "Added to the notes." : "The notes are still loading; try again in a moment.");
+        },
+      },
+      "Add to notes",
+    );
     return h(
       "li",
       { class: "prompt", dataset: { kind } },
       h("p", { class: "prompt-kind" }, prompts[0].kind_title),
       text,
+      add,
       h(
         "button",
         {
@@ -89,6 +104,7 @@ export function promptsSection(ctx, meetingIndex) {
     ),
     early ? null : ask,
     body,
+    announcer,
   );
   if (early) reveal();
   return { element };

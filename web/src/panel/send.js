@@ -48,6 +48,24 @@ export function sendBar(ctx) {
     other ? `Send agenda to ${firstName(other)}` : "Send agenda",
   );
   let meeting = ctx.meeting;
+  let waitUntil = 0; // after a 429: when the service accepts another send
+  let waitTimer = 0;
+
+  /** "You can send it again in 4 min", kept up to date until then. */
+  function showWait() {
+    clearTimeout(waitTimer);
+    const left = waitUntil - Date.now();
+    if (left <= 0) {
+      problem.hidden = true;
+      draw();
+      return;
+    }
+    const minutes = Math.ceil(left / 60000);
+    problem.textContent = `It was sent a moment ago. You can send it again in ${minutes} min.`;
+    problem.hidden = false;
+    button.disabled = true;
+    waitTimer = setTimeout(showWait, Math.min(left, ((left - 1) % 60000) + 1));
+  }
 
   function draw(now = new Date()) {
     const sent = Boolean(meeting.agenda_sent_at);
@@ -67,7 +85,7 @@ export function sendBar(ctx) {
       button,
       sent ? "Send again" : other ? `Send agenda to ${firstName(other)}` : "Send agenda",
     );
-    button.disabled = !other;
+    button.disabled = !other || waitUntil > now.getTime();
   }
 
   button.addEventListener("click", async () => {
@@ -79,6 +97,12 @@ export function sendBar(ctx) {
       draw();
       setText(announcer, `Agenda sent to ${other?.name ?? "the other person"}.`);
     } catch (error) {
+      if (error instanceof ApiError && error.status === 429) {
+        // Sent a moment ago: the service allows one email every few minutes per meeting.
+        waitUntil = Date.now() + (error.retryAfter ?? 60) * 1000;
+        showWait();
+        return;
+      }
       problem.textContent =
         error instanceof ApiError && error.status === 401
           ? "You are signed out. Open your personal link again to send the agenda."
