@@ -4,6 +4,7 @@ and however often Zoom or Jitsi report them, and the summary says who was on tim
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -55,9 +56,20 @@ async def test_joins_and_leaves_in_any_order_and_the_summary_tells_punctuality(
     live = await app[REPOS].meetings.get(meeting.id, viewer=pair.mentor_id)
     assert live.status == "live"
 
-    arrivals = {a.person_id: a.minutes_late for a in await attendance.arrivals(db, meeting)}
-    assert arrivals == {pair.mentor_id: 0, pair.mentee_id: 4}
+    arrivals = {a.person_id: a.joined_at for a in await attendance.arrivals(db, meeting)}
+    assert arrivals == {
+        pair.mentor_id: start - timedelta(minutes=2),
+        pair.mentee_id: start + timedelta(minutes=4, seconds=30),
+    }
     assert await end_meeting(app, meeting.id, source="zoom", actor=None)
+    ended = await app[REPOS].meetings.get(meeting.id, viewer=pair.mentor_id)
+    assert ended.ended_at is not None
     summary = await client.get(f"/api/v1/meetings/{meeting.id}/summary", headers=pair.auth())
     body = (await summary.json())["body_markdown"]
-    assert "on time" in body and "4 min late" in body
+    assert "(joined " in body and "2 min early)" in body and "4 min late)" in body
+    # The meeting runs from when both were there (the mentee, 4 min late) to its end.
+    zone = ZoneInfo("Europe/Lisbon")  # the mentor asked: their own time zone
+    began = (start + timedelta(minutes=4)).astimezone(zone)
+    minutes = round((ended.ended_at.replace(second=0, microsecond=0) - began).total_seconds() / 60)
+    held = f"{began:%H:%M} to {ended.ended_at.astimezone(zone):%H:%M}, {minutes} min"
+    assert f"- Held: {held}; started 4 min late" in body

@@ -20,17 +20,29 @@ log = logging.getLogger(__name__)
 
 # Opening the panel this long before the start counts as joining the call.
 EARLY_JOIN = timedelta(minutes=15)
+# A panel last seen more than this before the early-join window was someone preparing the
+# agenda (often days before), not waiting for the call: it is not their arrival.
+PREPARING = timedelta(hours=1)
 CALL_SOURCES = frozenset({"zoom", "jitsi"})
 
 
+def _around(meeting: Meeting) -> str:
+    """Since when a panel open counts as being at the meeting."""
+    return iso(meeting.scheduled_start - EARLY_JOIN - PREPARING)
+
+
 async def seen(db: Database, meeting: Meeting, person_id: str) -> None:
+    """The panel was opened or closed; its first opening around the meeting is the arrival."""
     now = now_iso()
     async with db.transaction():
         await db.execute(
             "INSERT INTO meeting_attendance (meeting_id, person_id, first_seen_at, last_seen_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (meeting_id, person_id)"
-            " DO UPDATE SET last_seen_at = excluded.last_seen_at",
-            (meeting.id, person_id, now, now),
+            " VALUES (:meeting, :person, :now, :now) ON CONFLICT (meeting_id, person_id)"
+            " DO UPDATE SET last_seen_at = excluded.last_seen_at,"
+            " first_seen_at = CASE WHEN meeting_attendance.last_seen_at < :around"
+            " AND excluded.last_seen_at >= :around THEN excluded.first_seen_at"
+            " ELSE meeting_attendance.first_seen_at END",
+            {"meeting": meeting.id, "person": person_id, "now": now, "around": _around(meeting)},
         )
         await _mark_live(db, meeting.id, now)
 
@@ -93,10 +105,25 @@ async def _mark_live(db: Database, meeting_id: str, now: str) -> None:
     )
 
 
-async def attendees(db: Database, meeting_id: str) -> list[str]:
+async def anyone_joined(db: Database, meeting: Meeting) -> bool:
+    """Whether anyone was in the call, or had the panel open around the meeting's time (from
+    the early-join window to the scheduled end); opening it long after does not count."""
+    found = await db.fetch_value(
+        "SELECT 1 FROM meeting_attendance WHERE meeting_id = ? AND (joined_call_at IS NOT NULL"
+        " OR (first_seen_at <= ? AND last_seen_at >= ?)) LIMIT 1",
+        (meeting.id, iso(meeting.scheduled_end), iso(meeting.scheduled_start - EARLY_JOIN)),
+    )
+    return found is not None
+
+
+# Who was at the meeting: in the call, or with the panel open around its time.
+_PRESENT = "meeting_id = :meeting AND (joined_call_at IS NOT NULL OR last_seen_at >= :around)"
+
+
+async def attendees(db: Database, meeting: Meeting) -> list[str]:
     rows = await db.fetch_all(
-        "SELECT person_id FROM meeting_attendance WHERE meeting_id = ? ORDER BY first_seen_at",
-        (meeting_id,),
+        f"SELECT person_id FROM meeting_attendance WHERE {_PRESENT} ORDER BY first_seen_at",
+        {"meeting": meeting.id, "around": _around(meeting)},
     )
     return [row["person_id"] for row in rows]
 
@@ -105,19 +132,25 @@ async def attendees(db: Database, meeting_id: str) -> list[str]:
 class Arrival:
     person_id: str
     joined_at: datetime
-    minutes_late: int  # 0 when on time or early
 
 
 async def arrivals(db: Database, meeting: Meeting) -> list[Arrival]:
     """When each person joined the call (or, without call events, opened the panel)."""
     rows = await db.fetch_all(
         "SELECT person_id, COALESCE(joined_call_at, first_seen_at) AS joined"
-        " FROM meeting_attendance WHERE meeting_id = ? ORDER BY joined",
-        (meeting.id,),
+        f" FROM meeting_attendance WHERE {_PRESENT} ORDER BY joined",
+        {"meeting": meeting.id, "around": _around(meeting)},
     )
-    result = []
-    for row in rows:
-        joined = datetime.fromisoformat(row["joined"])
-        late = (joined - meeting.scheduled_start).total_seconds() / 60
-        result.append(Arrival(row["person_id"], joined, max(0, int(late))))
-    return result
+    return [Arrival(row["person_id"], datetime.fromisoformat(row["joined"])) for row in rows]
+
+
+async def last_seen(db: Database, meeting: Meeting) -> str | None:
+    """When the last person left (their panel or the call): where a meeting that was left
+    open ended, rather than when the idle check noticed."""
+    value = await db.fetch_value(
+        "SELECT MAX(MAX(last_seen_at), COALESCE(MAX(left_call_at), ''))"
+        " FROM meeting_attendance WHERE meeting_id = :meeting"
+        " AND (joined_call_at IS NOT NULL OR last_seen_at >= :around)",
+        {"meeting": meeting.id, "around": _around(meeting)},
+    )
+    return str(value) if value else None

@@ -1,11 +1,17 @@
-"""The summary of a meeting: one Markdown record for the pair, and an email for each person in
-their own time zone (plain text and HTML, with the next meeting as an .ics attachment)."""
+"""The summary of a meeting, as one reader sees it: every time in their own time zone, the other
+person's beside it where the two differ. The same view gives the Markdown record (the panel,
+the export, the email's plain part) and the email's HTML part, with the next meeting as .ics.
+
+Facts that must agree: the meeting is taken to start when both people were there (or, when only
+one came, when they joined) and to run to its end; early or late is against the scheduled start,
+for the meeting and for each person; every difference is between the minutes shown.
+"""
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
@@ -14,7 +20,13 @@ from icalendar import Calendar
 from sidecar.calendar import PRODUCT_ID, meeting_event
 from sidecar.domain.models import AgendaItem, GoalProgress, Meeting, Mentorship, Person
 from sidecar.mail.compose import Attachment, compose
+from sidecar.summary import email_style as style
 from sidecar.summary.attendance import Arrival
+from sidecar.summary.due_dates import due_words
+from sidecar.summary.markdown import BOX_DONE, BOX_OPEN, notes_html, shift_headings
+
+# The notes' own headings sit under the summary's "## Notes": their "#" becomes "###".
+NOTES_HEADING_SHIFT = 2
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,7 @@ class Step:
     text: str
     owner_id: str | None
     due_date: date | None
+    done: bool = False  # ticked in the notes during the meeting
 
 
 @dataclass(frozen=True)
@@ -41,83 +54,349 @@ class MeetingRecord:
     notes: str
     # When each person joined the call (or opened the panel): punctuality, for the record.
     arrivals: tuple[Arrival, ...] = ()
+    # Reopened and ended again: this summary corrects the one sent before, and says so.
+    corrected: bool = False
+    # Next steps still open from earlier meetings, so one overdue is seen (flagged) again.
+    earlier_steps: tuple[Step, ...] = ()
 
 
-def _local(record: MeetingRecord, person: Person) -> tuple[str, str]:
-    zone = ZoneInfo(person.timezone)
-    start = record.meeting.started_at or record.meeting.scheduled_start
-    return f"{start.astimezone(zone):%A %d %B %Y}", f"{start.astimezone(zone):%H:%M}"
+@dataclass(frozen=True)
+class Item:
+    text: str
+    meta: str = ""  # "(Ana, by 2026-12-03)": shown quieter in HTML
+    box: bool | None = None  # None: a plain bullet; False: an open step ☐; True: done ☑
 
 
-def _duration(record: MeetingRecord) -> str:
+@dataclass(frozen=True)
+class Section:
+    title: str
+    items: tuple[Item, ...]
+    empty: str = ""  # said when there are no items; without it an empty section is left out
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    title: str  # "Summary: Check-in, Tuesday 1 December 2026"
+    meeting_title: str
+    day: str
+    facts: tuple[tuple[str, str], ...]  # ("When", "…"), ("Held", "…"), ("Who", "…")
+    sections: tuple[Section, ...]
+    notes: str  # as the pair typed them
+    corrected: bool = False  # replaces a summary sent before (the meeting was reopened)
+
+
+# --- times ------------------------------------------------------------------------------------
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _minutes_between(start: datetime, end: datetime) -> int:
+    """Whole minutes between the clock times shown for `start` and `end`."""
+    return round((_minute(end) - _minute(start)).total_seconds() / 60)
+
+
+def _amount(minutes: int) -> str:
+    hours, rest = divmod(abs(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def _against_schedule(minutes: int) -> str:
+    """ "on time", "13 min early", "5 min late" (minutes after the scheduled start)."""
+    if minutes == 0:
+        return "on time"
+    return f"{_amount(minutes)} {'early' if minutes < 0 else 'late'}"
+
+
+def _long_day(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def _short_day(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def _clock(at: datetime, zone: ZoneInfo) -> str:
+    return f"{at.astimezone(zone):%H:%M}"
+
+
+def _other(record: MeetingRecord, reader: Person) -> Person | None:
+    return next((p for p in record.people.values() if p.id != reader.id), None)
+
+
+def _first_name(person: Person) -> str:
+    return person.name.split()[0] if person.name.split() else person.name
+
+
+def _their_time(at: datetime, reader: Person, other: Person | None) -> str:
+    """ "; 17:45 for Ana (Europe/Lisbon)", or nothing when their clock shows the same."""
+    if other is None:
+        return ""
+    mine, theirs = ZoneInfo(reader.timezone), ZoneInfo(other.timezone)
+    if at.astimezone(mine).replace(tzinfo=None) == at.astimezone(theirs).replace(tzinfo=None):
+        return ""
+    same_day = at.astimezone(mine).date() == at.astimezone(theirs).date()
+    clock = _clock(at, theirs) if same_day else f"{_short_day(at, theirs)} {_clock(at, theirs)}"
+    return f"; {clock} for {_first_name(other)} ({other.timezone})"
+
+
+@dataclass(frozen=True)
+class Timing:
+    began: datetime | None  # both present, or the one who came joined, or the call's start
+    ended: datetime | None
+
+
+def timing(record: MeetingRecord) -> Timing:
     meeting = record.meeting
-    start = meeting.started_at or meeting.scheduled_start
-    end = meeting.ended_at or meeting.scheduled_end
-    minutes = max(0, round((end - start).total_seconds() / 60))
-    return f"{minutes} min"
+    joins = sorted(a.joined_at for a in record.arrivals if a.person_id in record.people)
+    if joins and len(joins) >= len(record.people):
+        began: datetime | None = joins[-1]  # the moment the second person arrived
+    elif joins:
+        began = joins[0]
+    else:
+        began = meeting.started_at
+    return Timing(began=began, ended=meeting.ended_at)
 
 
-def _arrived(record: MeetingRecord, person_id: str, reader: Person) -> str:
+def _held(record: MeetingRecord, zone: ZoneInfo) -> str | None:
+    """'22:02 to 22:16, 14 min; started 13 min early'."""
+    when = timing(record)
+    if when.began is None:
+        return None
+    early_or_late = _against_schedule(_minutes_between(record.meeting.scheduled_start, when.began))
+    started = f"started {early_or_late}"
+    if when.ended is None:
+        return f"since {_clock(when.began, zone)}; {started}"
+    if when.ended < when.began:
+        return f"ended {_clock(when.ended, zone)}, before anyone joined"
+    minutes = _minutes_between(when.began, when.ended)
+    lasted = _amount(minutes) if minutes else "less than a minute"
+    return f"{_clock(when.began, zone)} to {_clock(when.ended, zone)}, {lasted}; {started}"
+
+
+def _arrived(record: MeetingRecord, person_id: str, zone: ZoneInfo) -> str:
     name = record.people[person_id].name
     arrival = next((a for a in record.arrivals if a.person_id == person_id), None)
     if arrival is None:
         return name
-    at = arrival.joined_at.astimezone(ZoneInfo(reader.timezone))
-    timing = "on time" if arrival.minutes_late == 0 else f"{arrival.minutes_late} min late"
-    return f"{name} (joined {at:%H:%M}, {timing})"
+    late = _minutes_between(record.meeting.scheduled_start, arrival.joined_at)
+    return f"{name} (joined {_clock(arrival.joined_at, zone)}, {_against_schedule(late)})"
 
 
-def summary_markdown(record: MeetingRecord, reader: Person) -> str:
-    """The summary as the reader sees it (dates in their time zone)."""
-    day, at = _local(record, reader)
-    names = ", ".join(_arrived(record, p, reader) for p in record.attendees if p in record.people)
-    lines = [
-        f"# Summary: {record.meeting.title}, {day}",
-        "",
-        f"- When: {day} at {at} ({reader.timezone}), {_duration(record)}",
-        f"- Who: {names or 'nobody joined the panel'}",
-        "",
-    ]
+# --- the view ---------------------------------------------------------------------------------
 
-    def section(title: str, items: list[str], empty: str | None = None) -> None:
-        if items or empty:
-            lines.extend([f"## {title}", *([f"- {i}" for i in items] or [empty or ""]), ""])
 
-    section("Agreements", record.agreements, "No agreements were written down.")
-    steps = []
-    for step in record.next_steps:
+def _step_items(record: MeetingRecord, reader: Person | None, steps: list[Step]) -> list[Item]:
+    """ "(Ana, by 3 Dec)", "(Ana, overdue since 3 Dec)": against the day the meeting ended."""
+    meeting = record.meeting
+    zone = ZoneInfo(reader.timezone) if reader is not None else ZoneInfo("UTC")
+    today = (meeting.ended_at or meeting.scheduled_start).astimezone(zone).date()
+    items = []
+    for step in steps:
         owner = (
             record.people[step.owner_id].name if step.owner_id in record.people else "either of you"
         )
-        due = f", by {step.due_date.isoformat()}" if step.due_date else ""
-        steps.append(f"{step.text} ({owner}{due})")
-    section("Next steps", steps, "No next steps were written down.")
-    section("Agenda covered", [i.text for i in record.covered])
-    section("Carried over to next time", [i.text for i in record.carried_to_next])
-    section(
-        "Progress on goals",
-        [
-            f"{title}: {p.note} ({p.status.replace('_', ' ')}, {p.entry_date})"
-            for title, p in record.progress
-        ],
-    )
-    if record.next_meeting is not None:
+        due = f", {due_words(step.due_date, today)}" if step.due_date else ""
+        items.append(Item(step.text, f"({owner}{due})", box=step.done))
+    return items
+
+
+def _sections(record: MeetingRecord, reader: Person | None) -> list[Section]:
+    steps = _step_items(record, reader, record.next_steps)
+    sections = [
+        Section(
+            "Agreements",
+            tuple(Item(a) for a in record.agreements),
+            "No agreements were written down.",
+        ),
+        Section("Next steps", tuple(steps), "No next steps were written down."),
+        Section(
+            "Still open from earlier",
+            tuple(_step_items(record, reader, list(record.earlier_steps))),
+        ),
+        Section("Agenda covered", tuple(Item(i.text) for i in record.covered)),
+        Section("Carried over to next time", tuple(Item(i.text) for i in record.carried_to_next)),
+        Section(
+            "Progress on goals",
+            tuple(
+                Item(f"{title}: {p.note}", f"({p.status.replace('_', ' ')}, {p.entry_date})")
+                for title, p in record.progress
+            ),
+        ),
+    ]
+    if record.next_meeting is not None and reader is not None:
         zone = ZoneInfo(reader.timezone)
-        nxt = record.next_meeting.scheduled_start.astimezone(zone)
-        section(
-            "Next meeting",
-            [f"{record.next_meeting.title}, {nxt:%A %d %B %Y at %H:%M} ({reader.timezone})"],
+        start = record.next_meeting.scheduled_start
+        when = (
+            f"{_long_day(start, zone)} at {_clock(start, zone)} ({reader.timezone})"
+            f"{_their_time(start, reader, _other(record, reader))}"
         )
-    lines += ["## Notes", "", record.notes.strip() or "(no notes)", ""]
+        sections.append(Section("Next meeting", (Item(f"{record.next_meeting.title}, {when}"),)))
+    return sections
+
+
+def summary_view(record: MeetingRecord, reader: Person) -> SummaryView:
+    zone = ZoneInfo(reader.timezone)
+    meeting = record.meeting
+    day = _long_day(meeting.scheduled_start, zone)
+    when = (
+        f"{day} at {_clock(meeting.scheduled_start, zone)} ({reader.timezone})"
+        f"{_their_time(meeting.scheduled_start, reader, _other(record, reader))}"
+    )
+    facts = [("When", when)]
+    if (held := _held(record, zone)) is not None:
+        facts.append(("Held", held))
+    names = ", ".join(_arrived(record, p, zone) for p in record.attendees if p in record.people)
+    facts.append(("Who", names or "nobody joined the panel"))
+    if record.corrected:
+        facts.append(("Corrected", CORRECTED_NOTE))
+    return SummaryView(
+        title=f"{_kind(record.corrected)}: {meeting.title}, {day}",
+        meeting_title=meeting.title,
+        day=day,
+        facts=tuple(facts),
+        sections=tuple(_sections(record, reader)),
+        notes=record.notes.strip(),
+        corrected=record.corrected,
+    )
+
+
+CORRECTED_NOTE = "the meeting was reopened and ended again; this replaces the summary sent before"
+
+
+def _kind(corrected: bool) -> str:
+    return "Corrected summary" if corrected else "Summary"
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def _markdown_item(item: Item) -> str:
+    box = "" if item.box is None else ("[x] " if item.box else "[ ] ")
+    return f"- {box}{item.text}" + (f" {item.meta}" if item.meta else "")
+
+
+def view_markdown(view: SummaryView) -> str:
+    lines = [f"# {view.title}", ""]
+    lines += [f"- {label}: {value}" for label, value in view.facts]
+    lines.append("")
+    for section in view.sections:
+        if section.items or section.empty:
+            body = [_markdown_item(i) for i in section.items] or [section.empty]
+            lines += [f"## {section.title}", *body, ""]
+    notes = shift_headings(view.notes, NOTES_HEADING_SHIFT) if view.notes else "(no notes)"
+    lines += ["## Notes", "", notes, ""]
     return "\n".join(lines)
 
 
+def summary_markdown(record: MeetingRecord, reader: Person) -> str:
+    """The summary as the reader sees it (times in their time zone)."""
+    return view_markdown(summary_view(record, reader))
+
+
+def searchable_summary(record: MeetingRecord) -> str:
+    """The summary's words without its times, for the search index: a snippet found there is
+    shown to both people, so it must not carry one person's clock."""
+    lines = [record.meeting.title]
+    for section in _sections(record, None):
+        lines += [section.title, *(f"{i.text} {i.meta}".strip() for i in section.items)]
+    return "\n".join(lines)
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _html_item(item: Item) -> str:
+    meta = f' <span style="{style.META}">{_e(item.meta)}</span>' if item.meta else ""
+    if item.box is None:
+        return f'<li style="{style.LIST_ITEM}">{_e(item.text)}{meta}</li>'
+    box = BOX_DONE if item.box else BOX_OPEN
+    label = "done" if item.box else "to do"
+    return (
+        f'<li style="{style.LIST_ITEM}"><span role="img" aria-label="{label}">{box}</span>'
+        f"&nbsp;{_e(item.text)}{meta}</li>"
+    )
+
+
+def view_html(view: SummaryView, panel_url: str) -> str:
+    parts = [
+        f'<h1 style="{style.TITLE}">{_e(view.meeting_title)}</h1>',
+        f'<p style="{style.SUBTITLE}">{_kind(view.corrected)} of your mentoring meeting,'
+        f" {_e(view.day)}</p>",
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0"'
+        ' style="border-collapse:collapse;margin:0 0 16px 0;">',
+    ]
+    for label, value in view.facts:
+        parts.append(
+            f'<tr><td style="{style.FACT_LABEL}">{_e(label)}</td>'
+            f'<td style="{style.FACT_VALUE}">{_e(value)}</td></tr>'
+        )
+    parts += [
+        "</table>",
+        f'<p style="{style.PARAGRAPH}"><a href="{_e(panel_url)}" style="{style.BUTTON}">'
+        "Open the meeting panel</a></p>",
+    ]
+    for section in view.sections:
+        if not (section.items or section.empty):
+            continue
+        parts.append(f'<h2 style="{style.SECTION}">{_e(section.title)}</h2>')
+        if not section.items:
+            parts.append(f'<p style="{style.EMPTY}">{_e(section.empty)}</p>')
+            continue
+        tasks = all(i.box is not None for i in section.items)
+        parts.append(f'<ul style="{style.TASK_LIST if tasks else style.LIST}">')
+        parts += [_html_item(i) for i in section.items]
+        parts.append("</ul>")
+    parts.append(f'<h2 style="{style.SECTION}">Notes</h2>')
+    if view.notes:
+        notes = notes_html(view.notes, heading_level=2 + 1)
+        parts.append(f'<div style="{style.NOTES_BOX}">{notes}</div>')
+    else:
+        parts.append(f'<p style="{style.EMPTY}">No notes were written.</p>')
+    parts.append(
+        f'<p style="{style.FOOTER}">Sent by Mentor Sidecar to both of you after the call, each'
+        " with times in your own time zone. The notes are as you wrote them together."
+        f' <a href="{_e(panel_url)}" style="{style.LINK}">{_e(panel_url)}</a></p>'
+    )
+    content = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        '<meta name="supported-color-schemes" content="light dark">'
+        f"<title>{_e(view.title)}</title></head>\n"
+        f'<body style="{style.BODY}">\n'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"'
+        ' style="border-collapse:collapse;"><tr>'
+        f'<td align="center" style="{style.OUTER_CELL}">\n'
+        '<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0"'
+        f' style="{style.INNER_TABLE}"><tr><td align="left" style="{style.FONT}'
+        'font-size:16px;line-height:1.5;">\n'
+        f"{content}\n"
+        "</td></tr></table>\n</td></tr></table>\n</body></html>\n"
+    )
+
+
 def summary_email(
-    record: MeetingRecord, reader: Person, mail_from: str, base_url: str
+    record: MeetingRecord,
+    reader: Person,
+    mail_from: str,
+    base_url: str,
+    *,
+    open_url: str | None = None,  # the meeting through a link that signs the reader in
 ) -> EmailMessage:
-    day, _ = _local(record, reader)
-    text = summary_markdown(record, reader)
-    body_html = "<br>\n".join(html.escape(line) for line in text.splitlines())
+    view = summary_view(record, reader)
+    panel_url = open_url or f"{base_url}/meetings/{record.meeting.id}"
     attachments: tuple[Attachment, ...] = ()
     if record.next_meeting is not None:
         calendar = Calendar()
@@ -133,8 +412,8 @@ def summary_email(
         sender=mail_from,
         to_name=reader.name,
         to_address=reader.email,
-        subject=f"Summary of {record.meeting.title}, {day}",
-        text=text + f"\nOpen the meeting: {base_url}/meetings/{record.meeting.id}\n",
-        html=f'<div style="font-family:sans-serif">{body_html}</div>',
+        subject=f"{_kind(record.corrected)} of {record.meeting.title}, {view.day}",
+        text=view_markdown(view) + f"\nOpen the meeting: {panel_url}\n",
+        html=view_html(view, panel_url),
         attachments=attachments,
     )

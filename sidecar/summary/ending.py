@@ -85,10 +85,14 @@ async def end_meeting(
             await _check_can_end(app, repos, meeting_id, writer, even_if_empty=even_if_empty)
         revision = pair["reopen_count"] + 1  # 1: the first end; more: after reopening
         now = now_iso()
+        ended = now
+        if source == "idle":  # it ended when the last person left, not when that was noticed
+            left = await repos.meetings.get(meeting_id, viewer=writer)
+            ended = await attendance.last_seen(db, left) or now
         await db.execute(
             "UPDATE meetings SET status = 'ended', ended_at = COALESCE(ended_at, ?),"
             " ended_by = COALESCE(ended_by, ?), updated_at = ? WHERE id = ?",
-            (now, source, now, meeting_id),
+            (ended, source, now, meeting_id),
         )
         meeting = await repos.meetings.get(meeting_id, viewer=writer)
         mentorship = await repos.mentorships.get(meeting.mentorship_id, viewer=writer)

@@ -8,25 +8,67 @@ from sidecar.domain.models import Summary
 
 class SummaryRepository(Repository):
     async def get(self, meeting_id: str, *, viewer: str) -> Summary:
+        """The summary as the viewer was sent it (their own time zone), when their copy exists;
+        else the shared copy (meetings ended before copies were kept)."""
         row = await self.db.fetch_one(
-            "SELECT s.* FROM summaries s JOIN meetings mt ON mt.id = s.meeting_id"
-            f" JOIN mentorships m ON m.id = mt.mentorship_id WHERE s.meeting_id = :id"
-            f" AND {IS_MEMBER}",
+            "SELECT s.meeting_id, COALESCE(c.body_markdown, s.body_markdown) AS body_markdown,"
+            " s.created_by, s.created_at, s.updated_by, s.updated_at, s.revision"
+            " FROM summaries s JOIN meetings mt ON mt.id = s.meeting_id"
+            " JOIN mentorships m ON m.id = mt.mentorship_id"
+            " LEFT JOIN summary_copies c ON c.meeting_id = s.meeting_id AND c.person_id = :viewer"
+            f" WHERE s.meeting_id = :id AND {IS_MEMBER}",
             {"id": meeting_id, "viewer": viewer},
         )
         if row is None:
             raise NotFound("summary")
         return Summary.model_validate(row)
 
-    async def save(self, meeting_id: str, body_markdown: str, *, author: str | None) -> Summary:
-        """Write (or rewrite) a meeting's summary; `author` None means the service wrote it."""
+    async def save(
+        self, meeting_id: str, body_markdown: str, *, author: str | None, revision: int = 1
+    ) -> Summary:
+        """Write (or rewrite) a meeting's summary; `author` None means the service wrote it.
+        `revision` counts the ends that wrote it (2 and up: after the meeting was reopened)."""
         now = now_iso()
         await self.db.execute(
             "INSERT INTO summaries (meeting_id, body_markdown, created_by, created_at, updated_by,"
-            " updated_at) VALUES (:id, :body, :author, :now, :author, :now)"
+            " updated_at, revision) VALUES (:id, :body, :author, :now, :author, :now, :revision)"
             " ON CONFLICT (meeting_id) DO UPDATE SET body_markdown = :body, updated_by = :author,"
-            " updated_at = :now",
-            {"id": meeting_id, "body": body_markdown, "author": author, "now": now},
+            " updated_at = :now, revision = :revision",
+            {
+                "id": meeting_id,
+                "body": body_markdown,
+                "author": author,
+                "now": now,
+                "revision": revision,
+            },
         )
         row = await self.db.fetch_one("SELECT * FROM summaries WHERE meeting_id = ?", (meeting_id,))
         return Summary.model_validate(row)
+
+    async def revision_of(self, meeting_id: str) -> int | None:
+        """Which end wrote the meeting's summary (1: the first), None before it has one."""
+        value = await self.db.fetch_value(
+            "SELECT revision FROM summaries WHERE meeting_id = ?", (meeting_id,)
+        )
+        return None if value is None else int(value)
+
+    async def save_copy(self, meeting_id: str, person_id: str, body_markdown: str) -> None:
+        """One person's copy of a saved summary, with every time in their time zone."""
+        await self.db.execute(
+            "INSERT INTO summary_copies (meeting_id, person_id, body_markdown) VALUES (?, ?, ?)"
+            " ON CONFLICT (meeting_id, person_id)"
+            " DO UPDATE SET body_markdown = excluded.body_markdown",
+            (meeting_id, person_id, body_markdown),
+        )
+
+    async def index_for_search(
+        self, meeting_id: str, mentorship_id: str, *, title: str, summary: str, notes: str
+    ) -> None:
+        """Make an ended meeting findable (SQLite FTS5); ended again after a reopen, its entry
+        is replaced."""
+        await self.db.execute("DELETE FROM meeting_search WHERE meeting_id = ?", (meeting_id,))
+        await self.db.execute(
+            "INSERT INTO meeting_search (meeting_id, mentorship_id, title, summary, notes)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (meeting_id, mentorship_id, title, summary, notes),
+        )

@@ -3,7 +3,7 @@
 
 import { h } from "../lib/dom.js";
 import { field } from "../lib/forms.js";
-import { browserLocale, browserTimeZone, timeZoneChoices } from "../lib/time.js";
+import { browserLocale, browserTimeZone, timeZoneOptions } from "../lib/time.js";
 
 export function personFields() {
   const zone = browserTimeZone();
@@ -30,7 +30,7 @@ export function personFields() {
       label: "Time zone",
       required: true,
       value: zone,
-      options: timeZoneChoices(zone).map((z) => ({ value: z, label: z.replace(/_/g, " ") })),
+      options: timeZoneOptions(zone),
       hint: "So your partner sees your local time.",
     }),
     field({

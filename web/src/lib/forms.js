@@ -18,7 +18,7 @@ export function field({
   required = false,
   hint = "",
   autocomplete = null,
-  options = null, // [{value, label}] makes a <select>
+  options = null, // [{value, label, alias}] makes a <select> (an alias option is never preselected)
   maxlength = null,
   placeholder = null,
   className = "",
@@ -32,7 +32,7 @@ export function field({
     control = h(
       "select",
       { id, name, required, "aria-describedby": describedBy(hintId) },
-      options.map((o) => h("option", { value: o.value, selected: o.value === value }, o.label)),
+      options.map((o) => h("option", { value: o.value, selected: o.value === value && !o.alias }, o.label)),
     );
   } else if (type === "textarea") {
     control = h("textarea", {

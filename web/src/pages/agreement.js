@@ -30,7 +30,7 @@ import {
   localDateTimeAttr,
   localTimeAttr,
   parseInstant,
-  timeZoneChoices,
+  timeZoneOptions,
   zoneCity,
   zonedWallToDate,
 } from "../lib/time.js";
@@ -284,7 +284,7 @@ function scheduleForm(ctx, onCreated) {
     name: "timezone",
     label: "In the time zone",
     value: ctx.viewerZone,
-    options: timeZoneChoices(ctx.viewerZone).map((z) => ({ value: z, label: z.replace(/_/g, " ") })),
+    options: timeZoneOptions(ctx.viewerZone),
   });
   const duration = field({ name: "duration_minutes", label: "Length (minutes)", type: "number", value: "45" });
   const durationInput = duration.querySelector("input");

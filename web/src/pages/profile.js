@@ -9,7 +9,7 @@ import { ApiError, deletePhoto, getMe, photoUrl, updateMe, uploadPhoto } from ".
 import { announceProfileChanged } from "../lib/profile-channel.js";
 import { h, liveRegion, setChildren, setText, uid } from "../lib/dom.js";
 import { clearErrors, field, formValues, showErrors, whileSubmitting } from "../lib/forms.js";
-import { timeZoneChoices } from "../lib/time.js";
+import { timeZoneOptions } from "../lib/time.js";
 import { initials } from "../lib/words.js";
 
 const ACCEPTED = ["image/jpeg", "image/png", "image/webp"];
@@ -154,7 +154,7 @@ function profileForm(initialPerson, onSaved) {
         label: "Time zone",
         required: true,
         value: person.timezone,
-        options: timeZoneChoices(person.timezone).map((z) => ({ value: z, label: z.replace(/_/g, " ") })),
+        options: timeZoneOptions(person.timezone),
         hint: "Your partner sees your local time from this.",
       }),
       field({
