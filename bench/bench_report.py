@@ -287,6 +287,11 @@ def targets_section(by_server: dict[str, list[RunResult]], levels: list[int]) ->
                 f" target <= {TARGET_CPU_RATIO:g}x: {met(r <= TARGET_CPU_RATIO)} there,"
                 f" and at {good} of {len(rows)} levels"
             )
+        else:
+            out.append(
+                f"CPU per relayed edit: ours held no level; target <= {TARGET_CPU_RATIO:g}x"
+                " not judged"
+            )
 
     # Memory: the largest level ours holds (small levels are noisy), else the largest run.
     chosen = [n for n in sorted(ours) if ours[n].holds] or sorted(ours)

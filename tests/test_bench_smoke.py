@@ -5,7 +5,8 @@ ours, the reference @y/websocket-server and Hocuspocus (its SQLite extension, dr
 provider), so every server's start, load generation and report path runs. Needs Node and
 `npm ci` in bench/ (real yjs clients; Hocuspocus's sqlite3 compiles from source, see
 scripts/test); skipped otherwise. The full benchmark is `python bench/notes_bench.py` (see
-bench/README.md).
+bench/README.md). And, without any server, how the report judges the issue's targets against the
+better of the two peers.
 """
 
 from __future__ import annotations
@@ -23,15 +24,57 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 MODULES = BENCH / "node_modules"
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
-    pytest.mark.skipif(
-        not (MODULES / "y-websocket").is_dir() or not (MODULES / "@hocuspocus" / "server").is_dir(),
-        reason="bench/node_modules missing: run `npm ci` in bench/ (see scripts/test)",
-    ),
-]
+sys.path.insert(0, str(BENCH))
+
+from bench_report import RunResult, targets_section  # noqa: E402
+
+if shutil.which("node") is None:
+    WHY_NOT = "node is not installed"
+elif not (MODULES / "y-websocket").is_dir() or not (MODULES / "@hocuspocus" / "server").is_dir():
+    WHY_NOT = "bench/node_modules missing: run `npm ci` in bench/ (see scripts/test)"
+else:
+    WHY_NOT = ""
 
 
+def run(server: str, meetings: int, p99: float, cpu: float, idle_kib: float = 40.0) -> RunResult:
+    return RunResult(
+        server=server,
+        meetings=meetings,
+        loadgens=1,
+        clients=2 * meetings,
+        connected=2 * meetings,
+        p99_ms=p99,
+        cpu_us_per_edit=cpu,
+        kib_per_meeting_idle=idle_kib,
+        kib_per_meeting_end=idle_kib,
+    )
+
+
+def test_targets_are_judged_against_the_better_peer_for_each_figure() -> None:
+    # The reference holds more meetings; Hocuspocus uses less CPU per edit at 200.
+    by_server = {
+        "ours": [run("ours", 100, 10, 50), run("ours", 200, 20, 40), run("ours", 300, 30, 38)],
+        "reference": [run("reference", 100, 5, 60), run("reference", 200, 40, 70)],
+        "hocuspocus": [run("hocuspocus", 100, 9, 80), run("hocuspocus", 200, 80, 45)],
+    }
+    by_server["reference"].append(run("reference", 300, 90, 70))
+    text = "\n".join(targets_section(by_server, [100, 200, 300]))
+    # ours holds every level there was (a lower bound), the reference 200, Hocuspocus 100.
+    assert "ours 300+, reference 200, hocuspocus 100" in text
+    assert "ours / better peer (reference) 1.50" in text
+    assert "target >= 1.5x the better peer: met" in text
+    # At 200 Hocuspocus fails the level, so the reference (holding it) is the one to beat.
+    assert (
+        "100: 0.83 (reference), 200: 0.57 (reference), 300: 0.54 (reference, which fails it)"
+        in (text)
+    )
+    assert "at 200 meetings (40.0 vs 70.0 us, reference): 0.57; target <= 0.8x: met there" in text
+    assert "and at 2 of 3 levels" in text
+    assert "memory per idle open meeting, ours at 300 meetings: 40.0 KiB (41.0 kB)" in text
+    assert "target <= 50 kB: met" in text
+
+
+@pytest.mark.skipif(bool(WHY_NOT), reason=WHY_NOT)
 def test_quick_benchmark_at_its_smallest_prints_every_figure_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
