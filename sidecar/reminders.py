@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 
 async def schedule(repos: Repositories, meeting: Meeting, settings: Settings) -> None:
     """(Re)plan the reminders of a meeting that are not yet handled."""
-    pair = await repos.db.fetch_one(
     if meeting.status == "cancelled":
         return
+    pair = await repos.db.fetch_one(
         "SELECT mentor_id, mentee_id FROM mentorships WHERE id = ?", (meeting.mentorship_id,)
     )
     assert pair is not None
@@ -55,7 +55,6 @@ async def schedule(repos: Repositories, meeting: Meeting, settings: Settings) ->
             )
 
 
-async def send_due(repos: Repositories, outbox: Outbox, settings: Settings) -> int:
 async def drop(repos: Repositories, meeting_id: str) -> int:
     """Forget the reminders of a cancelled meeting that have not gone out."""
     return await repos.db.execute(
@@ -63,6 +62,7 @@ async def drop(repos: Repositories, meeting_id: str) -> int:
     )
 
 
+async def send_due(repos: Repositories, outbox: Outbox, settings: Settings) -> int:
     """Handle every reminder that is due; returns how many emails were enqueued."""
     due = await repos.db.fetch_all(
         "SELECT r.id, r.kind, r.person_id, r.meeting_id FROM reminders r"

@@ -119,11 +119,21 @@ class Settings:
         7,
         "Days an erased mentorship or profile is kept so either person can undo (0: at once).",
     )
+    agenda_resend_minutes: int = _setting(
+        5,
+        "Minutes before the agenda of one meeting can be emailed to the other person again "
+        "(POST .../agenda/send answers 429 with Retry-After meanwhile; 0: no limit).",
+    )
     idle_end_minutes: int = _setting(
         15, "A live meeting nobody has open this many minutes after its scheduled end is ended."
     )
     end_check_seconds: float = _setting(
         30.0, "How often the service looks for meetings to end for being idle, in seconds."
+    )
+    reopen_hours: int = _setting(
+        24,
+        "For how many hours after it ended a meeting can be reopened (to go on, or to correct its "
+        "notes); ending it again sends the summary once more, marked corrected.",
     )
     webhook_allow_private_addresses: bool = _setting(
         False,
@@ -131,11 +141,6 @@ class Settings:
         "on-premise chat server); off, only public https hosts are posted to.",
     )
     shutdown_timeout: float = _setting(
-    agenda_resend_minutes: int = _setting(
-        5,
-        "Minutes before the agenda of one meeting can be emailed to the other person again "
-        "(POST .../agenda/send answers 429 with Retry-After meanwhile; 0: no limit).",
-    )
         10.0, "Seconds the server waits for open requests on shutdown before closing them."
     )
     # --- Rate limits and quotas (sidecar/limits.py); 0 switches one off ------------------------
@@ -147,11 +152,6 @@ class Settings:
     invites_per_day: int = _setting(20, "Invite links one person may create per day.")
     uploads_per_hour: int = _setting(30, "Profile photo uploads one person may make per hour.")
     websocket_messages_per_second: int = _setting(
-    reopen_hours: int = _setting(
-        24,
-        "For how many hours after it ended a meeting can be reopened (to go on, or to correct its "
-        "notes); ending it again sends the summary once more, marked corrected.",
-    )
         60,
         "Messages one websocket (live notes, live events) may send per second, with bursts of "
         "up to twice that; a faster sender is disconnected (4429) and its room is untouched.",

@@ -28,12 +28,12 @@ def error_response(
     message: str,
     fields: Iterable[dict[str, str]] = (),
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> web.Response:
     error: dict[str, object] = {"status": status, "message": message, "fields": list(fields)}
     if code is not None:
         error["code"] = code
     return web.json_response({"error": error}, status=status, headers=headers)
-    code: str | None = None,
 
 
 def validation_fields(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:

@@ -40,6 +40,7 @@ _ERROR_SCHEMA = {
                                 "description": "a sentence for a person, e.g. \"At most 8,000 "
                                 "characters (you have 9,214).\"",
                             },
+                        },
                     },
                 },
             },

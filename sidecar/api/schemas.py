@@ -312,6 +312,11 @@ class ScheduleCreate(Input):
     title: Title = "Mentoring session"
     platform: Platform = "link"
     join_url: HttpUrl | None = None
+    allow_past: bool = Field(
+        default=False,
+        description="Plan it even though the first meeting is in the past (e.g. to record a "
+        "series already begun); without it a past first_start is refused.",
+    )
 
 
 class CalendarFeed(Output):
@@ -334,11 +339,6 @@ class AgendaList(Output):
     items: list[AgendaItem]
     carried_over: list[ActionItem] = Field(
         description="Open next steps from earlier meetings, reviewed at the start of this one."
-    )
-    allow_past: bool = Field(
-        default=False,
-        description="Plan it even though the first meeting is in the past (e.g. to record a "
-        "series already begun); without it a past first_start is refused.",
     )
 
 
