@@ -26,7 +26,7 @@ from sidecar.keys import DATABASE, NOTE_ROOMS, REPOS
 from sidecar.settings import Settings
 from sidecar.summary import attendance
 from sidecar.summary.ending import end_idle_meetings, end_meeting
-from sidecar.summary.markdown import outline
+from sidecar.summary.markdown import outline, shift_headings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer
@@ -428,3 +428,40 @@ def test_the_rename_tables_of_server_and_panel_agree() -> None:
     for legacy, canonical in RENAMED.items():
         ZoneInfo(legacy), ZoneInfo(canonical)
         assert canonical not in RENAMED, f"{legacy} -> {canonical} is itself renamed"
+
+
+def test_shift_headings_moves_headings_only() -> None:
+    notes = (
+        "# Top\n"
+        "Under\n"
+        "=====\n"
+        "> ## Quoted\n"
+        "- ### In a list\n"
+        "```\n"
+        "# a comment in code\n"
+        "```\n"
+        "    # indented code\n"
+        "#hashtag is no heading\n"
+        "###### Deepest\n"
+    )
+    shifted = shift_headings(notes, 2)
+    assert shifted.splitlines() == [
+        "### Top",
+        "### Under",
+        "> #### Quoted",
+        "- ##### In a list",
+        "```",
+        "# a comment in code",
+        "```",
+        "    # indented code",
+        "#hashtag is no heading",
+        "###### Deepest",
+    ]
+    assert outline(shifted) == [
+        (3, "Top"),
+        (3, "Under"),
+        (4, "Quoted"),
+        (5, "In a list"),
+        (6, "Deepest"),
+    ]
+    assert shift_headings(notes, 0) == notes
