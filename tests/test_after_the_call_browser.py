@@ -7,13 +7,15 @@ Screenshots: /tmp/wrapup-mentee.png (1280 px), /tmp/ended-mentor.png (420 px).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestServer
 
 from sidecar.demo import MENTEE_EMAIL, MENTOR_EMAIL, DemoSeed
-from sidecar.keys import DATABASE
+from sidecar.domain.ids import utcnow
+from sidecar.keys import DATABASE, REPOS
 from tests.browser_support import (
     ConsoleWatch,
     new_context,
@@ -46,6 +48,17 @@ async def open_panel(
     return page
 
 
+async def start_now(server: TestServer, demo: DemoSeed) -> None:
+    """The demo's meeting starts in half an hour; End appears once its window opens, so these
+    tests hold it now (moved to have started five minutes ago)."""
+    start = utcnow() - timedelta(minutes=5)
+    await server.app[REPOS].meetings.update(
+        demo.meeting_id,
+        {"scheduled_start": start, "scheduled_end": start + timedelta(minutes=45)},
+        viewer=demo.mentor.id,
+    )
+
+
 async def wait_for_mail(smtp: SmtpServer, count: int) -> None:
     """Until the SMTP server holds `count` messages."""
     await eventually(lambda: len(smtp.inbox.messages) >= count, what=f"{count} emails")
@@ -59,6 +72,7 @@ async def test_wrap_up_end_meeting_and_summary(
     smtp: SmtpServer,
     tmp_path: Path,
 ) -> None:
+    await start_now(server, demo)
     mentor = await open_panel(browser, server, demo.mentor.signin_path, console, width=420)
     mentee = await open_panel(browser, server, demo.mentee.signin_path, console, width=1280)
     before = len(smtp.inbox.messages)  # e.g. reminders already sent by the seed

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.demo import MENTOR_EMAIL, DemoSeed
 from tests.browser_support import ConsoleWatch, requires_chromium, screenshot
 from tests.smtp_server import SmtpServer
-from tests.test_after_the_call_browser import expect, open_panel, wait_for_mail
+from tests.test_after_the_call_browser import expect, open_panel, start_now, wait_for_mail
 
 pytestmark = requires_chromium
 
@@ -33,6 +33,7 @@ async def test_agreements_and_next_steps_reach_the_summary(
     smtp: SmtpServer,
     tmp_path: Path,
 ) -> None:
+    await start_now(server, demo)
     mentor = await open_panel(browser, server, demo.mentor.signin_path, console, width=420)
     mentee = await open_panel(browser, server, demo.mentee.signin_path, console, width=1280)
     before = len(smtp.inbox.messages)

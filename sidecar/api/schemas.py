@@ -439,6 +439,11 @@ class SummaryOut(Output):
     corrected: bool = Field(
         default=False, description="Rewritten after the meeting was reopened and ended again."
     )
+    reopen_until: datetime | None = Field(
+        default=None,
+        description="Until when POST .../reopen is accepted (MENTOR_SIDECAR_REOPEN_HOURS after "
+        "the end); None when the meeting is not ended.",
+    )
 
 
 class SummaryDraft(Output):

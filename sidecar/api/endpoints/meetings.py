@@ -101,6 +101,7 @@ async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
             "first_start",
             f"{body.first_start:%Y-%m-%d %H:%M} in {body.timezone} is in the past; pick a later"
             " date (or send allow_past: true to plan it anyway)",
+            words="That is in the past. Choose a later date and time for the first meeting.",
         )
     mentorship_id = call.path("mentorship_id")
     series_id = new_id()
@@ -347,7 +348,7 @@ async def cancel(call: Call[None]) -> Meeting:
 )
 async def get_summary(call: Call[None]) -> SummaryOut:
     meeting_id = call.path("meeting_id")
-    await call.repos.meetings.get(meeting_id, viewer=call.viewer)
+    meeting = await call.repos.meetings.get(meeting_id, viewer=call.viewer)
     summary = await call.repos.summaries.get(meeting_id, viewer=call.viewer)
     # Each person's latest summary email: after a reopen, the corrected one.
     rows = await call.repos.db.fetch_all(
@@ -373,4 +374,9 @@ async def get_summary(call: Call[None]) -> SummaryOut:
         created_at=summary.created_at,
         delivery=delivery,
         corrected=summary.revision > 1,
+        reopen_until=(
+            meeting.ended_at + timedelta(hours=call.settings.reopen_hours)
+            if meeting.status == "ended" and meeting.ended_at
+            else None
+        ),
     )

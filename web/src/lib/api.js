@@ -8,12 +8,14 @@ export class ApiError extends Error {
    * @param {number} status HTTP status, 0 when the service could not be reached
    * @param {string} message human-readable message from the service
    * @param {{loc: string, msg: string}[]} fields per-field validation problems
+   * @param {string | null} code on some 409s, what is in the way (e.g. "nobody_joined")
    */
-  constructor(status, message, fields = []) {
+  constructor(status, message, fields = [], code = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.fields = fields;
+    this.code = code;
   }
 }
 
@@ -52,18 +54,19 @@ async function readResponse(response) {
   }
   if (!response.ok) {
     const error = data && typeof data === "object" ? data.error : null;
-    throw new ApiError(
+    const failure = new ApiError(
       response.status,
       (error && error.message) || `The request failed (HTTP ${response.status}).`,
       error && Array.isArray(error.fields) ? error.fields : [],
+      (error && typeof error.code === "string" && error.code) || null,
     );
-  }
-  return data;
-}
     // Seconds until trying again makes sense (429 and 503 answers), when the service says.
     const retryAfter = Number(response.headers.get("Retry-After"));
     if (Number.isFinite(retryAfter) && retryAfter > 0) failure.retryAfter = retryAfter;
     throw failure;
+  }
+  return data;
+}
 
 const v1 = (path) => `/api/v1${path}`;
 
@@ -154,7 +157,9 @@ export function photoUrl(person) {
 
 // --- after the call: ending, the summary, past meetings, search ---
 
-export const endMeeting = (id) => request("POST", v1(`/meetings/${seg(id)}/end`));
+export const endMeeting = (id, body) => request("POST", v1(`/meetings/${seg(id)}/end`), body);
+export const reopenMeeting = (id) => request("POST", v1(`/meetings/${seg(id)}/reopen`));
+export const cancelMeeting = (id) => request("POST", v1(`/meetings/${seg(id)}/cancel`));
 export const getSummaryDraft = (id) => request("GET", v1(`/meetings/${seg(id)}/summary/draft`));
 export const getSummary = (id) => request("GET", v1(`/meetings/${seg(id)}/summary`));
 export const searchMeetings = (mentorshipId, q) =>
@@ -179,3 +184,11 @@ export const deleteMeetingAgreement = (id) =>
 export const everythingExportUrl = () => v1("/me/export");
 export const deleteMentorship = (id) =>
   request("DELETE", v1(`/mentorships/${seg(id)}`), { confirm: true });
+
+// --- editing next steps; erasing after a grace period (undo) ---
+
+export const deleteActionItem = (id) => request("DELETE", v1(`/action-items/${seg(id)}`));
+export const undoMentorshipErasure = (id) =>
+  request("POST", v1(`/mentorships/${seg(id)}/erasure/undo`));
+export const deleteProfile = () => request("DELETE", v1("/me"), { confirm: true });
+export const undoProfileErasure = () => request("POST", v1("/me/erasure/undo"));

@@ -105,7 +105,7 @@ export const AGREEMENT_FIELDS = [
   },
 ];
 
-export const MEETING_STATUS_LABEL = { scheduled: "Scheduled", live: "Live", ended: "Ended" };
+export const MEETING_STATUS_LABEL = { scheduled: "Scheduled", live: "Live", ended: "Ended", cancelled: "Cancelled" };
 
 /** "Ana" from "Ana Martins". */
 export function firstName(person) {

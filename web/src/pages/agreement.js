@@ -371,7 +371,7 @@ function scheduleForm(ctx, onCreated) {
     };
     try {
       const created = await whileSubmitting(form, () => createSchedule(ctx.mentorship.id, body));
-      onCreated(created.meetings ?? []);
+      onCreated(created.meetings ?? [], created.replaced ?? []);
     } catch (error) {
       showErrors(form, error);
     }
@@ -480,18 +480,22 @@ function scheduleSection(ctx, initialMeetings) {
   const empty = h("p", { class: "empty-prompt" }, "No meetings planned yet.");
   const announcer = liveRegion();
   const details = h("details", { class: "schedule-details" }, h("summary", {}, "Plan a series of meetings"));
-  const form = scheduleForm(ctx, (created) => {
-    meetings = [...meetings.filter((m) => !created.some((c) => c.id === m.id)), ...created];
+  const form = scheduleForm(ctx, (created, replaced) => {
+    const changed = [...created, ...replaced]; // replaced: the old plan's upcoming ones, cancelled
+    meetings = [...meetings.filter((m) => !changed.some((c) => c.id === m.id)), ...changed];
     draw();
     details.open = false;
-    setText(announcer, `${created.length} meetings planned.`);
+    const instead = replaced.length ? ` They replace the ${replaced.length} upcoming meetings planned before.` : "";
+    setText(announcer, `${created.length} meetings planned.${instead}`);
     list.focus();
   });
   details.append(form);
   list.tabIndex = -1;
 
   function draw() {
-    const sorted = [...meetings].sort((a, b) => String(a.scheduled_start).localeCompare(String(b.scheduled_start)));
+    const sorted = meetings
+      .filter((m) => m.status !== "cancelled")
+      .sort((a, b) => String(a.scheduled_start).localeCompare(String(b.scheduled_start)));
     setChildren(
       list,
       sorted.map((m) =>
@@ -577,7 +581,9 @@ export async function renderAgreement(root, settings) {
   confirm.draw(current);
 
   const other = ctx.people[otherRole(ctx.myRole)];
-  const upcoming = (meetings.meetings ?? []).find((m) => m.status !== "ended" && parseInstant(m.scheduled_end) > new Date());
+  const upcoming = (meetings.meetings ?? []).find(
+    (m) => (m.status === "scheduled" || m.status === "live") && parseInstant(m.scheduled_end) > new Date(),
+  );
   setChildren(
     root,
     topBar(h("a", { href: "/me", class: "topbar-link" }, "Your profile")),

@@ -2,7 +2,14 @@
 // card (the summary both people were emailed and its delivery to each), and the "Wrap-up" card
 // that shows the live draft summary from 10 minutes before the scheduled end (or on demand).
 
-import { ApiError, endMeeting, getSummary, getSummaryDraft } from "../lib/api.js";
+import {
+  ApiError,
+  cancelMeeting,
+  endMeeting,
+  getSummary,
+  getSummaryDraft,
+  reopenMeeting,
+} from "../lib/api.js";
 import { h, setChildren, setText } from "../lib/dom.js";
 import { renderMarkdown } from "../lib/markdown.js";
 import { formatClock, formatDayTime, parseInstant } from "../lib/time.js";
@@ -40,71 +47,209 @@ export function deliveryText(ctx, d, now = new Date()) {
   return `To ${who}: queued`;
 }
 
-/** "End meeting" with an inline confirm step; calls onEnded(meeting) after the service agrees. */
+// The window in which a meeting can be ended opens this long before its start (the service
+// refuses an earlier End with 409 too_early).
+const END_WINDOW_MS = 15 * 60000;
+
+function endWindowOpen(meeting, now = Date.now()) {
+  const start = parseInstant(meeting.scheduled_start);
+  return meeting.status === "live" || !start || now >= start.getTime() - END_WINDOW_MS;
+}
+
+/** "Cancelled by Ana on Tuesday 12 December 2026" (or "by you"). */
+export function cancelledText(ctx, meeting) {
+  const person = personFor(ctx, meeting.cancelled_by);
+  const who = person ? (person.id === ctx.me.id ? " by you" : ` by ${firstName(person)}`) : "";
+  const at = parseInstant(meeting.cancelled_at);
+  const when = at ? ` on ${formatDayTime(at, ctx.viewerZone, ctx.locale)}` : "";
+  return `This meeting was cancelled${who}${when}. Its agenda and notes stay here; the other meetings keep their dates.`;
+}
+
+/**
+ * The header's controls for how the meeting ends: "End meeting" (with a confirm step) once its
+ * window opens, "Cancel this meeting" (with a confirm step, in words) while it has not started.
+ * An End the service answers with nobody_joined asks whether to cancel the meeting instead.
+ * Calls onEnded(meeting) after the service ended or cancelled it.
+ */
 export function endControl(ctx, { onEnded }) {
   const problem = h("p", { class: "field-error end-problem", role: "alert", hidden: true });
-  const start = h(
-    "button",
-    { type: "button", class: "button button--quiet end-button", onclick: () => ask(true) },
-    "End meeting",
-  );
-  const yes = h("button", { type: "button", class: "button button--primary", onclick: confirm }, "End and send");
-  const no = h("button", { type: "button", class: "button button--quiet", onclick: () => ask(false) }, "Cancel");
-  const question = h(
+  const button = (label, onclick, kind = "button--quiet") =>
+    h("button", { type: "button", class: `button ${kind}`, onclick }, label);
+  const start = button("End meeting", () => show("end"), "button--quiet end-button");
+  const cancelStart = button("Cancel this meeting", () => show("cancel"), "button--quiet end-button cancel-button");
+
+  const endYes = button("End and send", () => end(false), "button--primary");
+  const endQuestion = h(
     "div",
     { class: "end-confirm", role: "group", "aria-label": "End the meeting", hidden: true },
     h("p", {}, "End the call for both of you and send the summary?"),
-    h("div", { class: "end-confirm-actions" }, yes, no),
+    h("div", { class: "end-confirm-actions" }, endYes, button("Not yet", () => show(null))),
   );
-  const element = h("div", { class: "end-meeting" }, start, question, problem);
 
-  function ask(open) {
-    start.hidden = open;
-    question.hidden = !open;
-    problem.hidden = true;
-    (open ? yes : start).focus();
+  const emptyCancel = button("Cancel meeting", () => cancel(), "button--primary");
+  const emptyQuestion = h(
+    "div",
+    { class: "end-confirm end-empty", role: "group", "aria-label": "Nobody joined", hidden: true },
+    h("p", {}, "Nobody joined and there are no notes. Cancel this meeting instead?"),
+    h(
+      "div",
+      { class: "end-confirm-actions" },
+      emptyCancel,
+      button("End anyway", () => end(true)),
+      button("Back", () => show(null)),
+    ),
+  );
+
+  const cancelWhat = h("p", {});
+  const cancelYes = button("Cancel meeting", () => cancel(), "button--primary");
+  const cancelQuestion = h(
+    "div",
+    { class: "end-confirm cancel-confirm", role: "group", "aria-label": "Cancel the meeting", hidden: true },
+    cancelWhat,
+    h("div", { class: "end-confirm-actions" }, cancelYes, button("Keep it", () => show(null))),
+  );
+  const cancelledNote = h("p", { class: "cancelled-note", role: "status", hidden: true });
+
+  const element = h(
+    "div",
+    { class: "end-meeting" },
+    start,
+    cancelStart,
+    endQuestion,
+    emptyQuestion,
+    cancelQuestion,
+    cancelledNote,
+    problem,
+  );
+  const questions = { end: endQuestion, empty: emptyQuestion, cancel: cancelQuestion };
+  const focusOn = { end: endYes, empty: emptyCancel, cancel: cancelYes };
+  let open = null;
+  let busy = false;
+
+  function draw() {
+    const meeting = ctx.meeting;
+    const over = meeting.status === "ended" || meeting.status === "cancelled";
+    start.hidden = over || open !== null || !endWindowOpen(meeting);
+    cancelStart.hidden = over || open !== null || meeting.status !== "scheduled";
+    for (const [name, question] of Object.entries(questions)) question.hidden = over || open !== name;
+    cancelledNote.hidden = meeting.status !== "cancelled";
+    if (!cancelledNote.hidden) setText(cancelledNote, cancelledText(ctx, meeting));
+    element.hidden = meeting.status === "ended";
   }
 
-  async function confirm() {
-    yes.disabled = true;
-    no.disabled = true;
+  function show(which) {
+    open = which;
+    problem.hidden = true;
+    if (which === "cancel") {
+      const when = parseInstant(ctx.meeting.scheduled_start);
+      const day = when ? ` on ${formatDayTime(when, ctx.viewerZone, ctx.locale)}` : "";
+      setText(
+        cancelWhat,
+        `Cancel the meeting${day} for both of you? You both get an email and it leaves your calendars; the other meetings keep their dates.`,
+      );
+    }
+    draw();
+    (which ? focusOn[which] : start.hidden ? cancelStart : start).focus();
+  }
+
+  function fail(error) {
+    setText(problem, error instanceof ApiError ? error.message : String(error));
+    problem.hidden = false;
+  }
+
+  async function act(call) {
+    if (busy) return;
+    busy = true;
+    element.querySelectorAll("button").forEach((b) => (b.disabled = true));
     try {
-      const meeting = await endMeeting(ctx.meeting.id);
+      const meeting = await call();
+      open = null;
       onEnded(meeting);
     } catch (error) {
-      setText(problem, error instanceof ApiError ? error.message : String(error));
-      problem.hidden = false;
+      if (error instanceof ApiError && error.code === "nobody_joined") {
+        show("empty");
+      } else {
+        fail(error);
+      }
     } finally {
-      yes.disabled = false;
-      no.disabled = false;
+      busy = false;
+      element.querySelectorAll("button").forEach((b) => (b.disabled = false));
     }
   }
+
+  const end = (evenIfEmpty) =>
+    act(() => endMeeting(ctx.meeting.id, evenIfEmpty ? { even_if_empty: true } : undefined));
+  const cancel = () => act(() => cancelMeeting(ctx.meeting.id));
+
+  draw();
+  setInterval(draw, 15000); // the End button appears as the meeting's window opens
 
   return {
     element,
     update(meeting) {
-      element.hidden = meeting.status === "ended";
+      if (meeting.status === "ended" || meeting.status === "cancelled") open = null;
+      draw();
     },
   };
 }
 
-/** The "Ended" card: the summary that was sent and how its delivery goes, per person. */
+/**
+ * The "Ended" card: the summary that was sent and how its delivery goes, per person, and
+ * "Reopen" while the meeting can still be reopened (to go on, or to correct the notes).
+ */
 export function endedCard(ctx) {
   const state = h("p", { class: "ended-state" }, "Loading the summary…");
   const delivery = h("ul", { class: "plain-list delivery-list", "aria-live": "polite" });
   const body = h("div", { class: "summary-body" });
+  const reopenProblem = h("p", { class: "field-error", role: "alert", hidden: true });
+  const reopenHint = h("p", { class: "hint reopen-hint" });
+  const reopenButton = h(
+    "button",
+    { type: "button", class: "button button--quiet reopen-button", onclick: reopen },
+    "Reopen the meeting",
+  );
+  const reopenRow = h("div", { class: "reopen", hidden: true }, reopenButton, reopenHint, reopenProblem);
   const element = h(
     "section",
     { id: "meeting-ended", class: "card ended-card", "aria-labelledby": "ended-heading", hidden: true },
     h("h2", { id: "ended-heading" }, "Ended"),
     state,
     delivery,
+    reopenRow,
     body,
   );
   let started = false;
   let timer = 0;
   let tries = 0;
   let lastBody = null;
+
+  function showReopen(summary) {
+    const until = parseInstant(summary.reopen_until);
+    reopenRow.hidden = !until || Date.now() >= until.getTime();
+    if (reopenRow.hidden) return;
+    const sameDay = until - Date.now() < 12 * 3600000;
+    const when = sameDay
+      ? formatClock(until, ctx.viewerZone, ctx.locale)
+      : formatDayTime(until, ctx.viewerZone, ctx.locale);
+    setText(
+      reopenHint,
+      `Ended too soon, or the notes need a fix? Until ${when} you can reopen it: it is live again, and ending it again sends both of you a corrected summary.`,
+    );
+  }
+
+  async function reopen() {
+    reopenButton.disabled = true;
+    reopenProblem.hidden = true;
+    try {
+      await reopenMeeting(ctx.meeting.id);
+      await ctx.refetch?.("meeting");
+    } catch (error) {
+      setText(reopenProblem, error instanceof ApiError ? error.message : String(error));
+      reopenProblem.hidden = false;
+    } finally {
+      reopenButton.disabled = false;
+    }
+  }
 
   async function load() {
     tries += 1;
@@ -119,7 +264,13 @@ export function endedCard(ctx) {
       timer = setTimeout(load, Math.min(10000, 1000 * tries));
       return;
     }
-    setText(state, "The call has ended. This summary went to both of you by email.");
+    setText(
+      state,
+      summary.corrected
+        ? "The call has ended. This corrected summary went to both of you by email."
+        : "The call has ended. This summary went to both of you by email.",
+    );
+    showReopen(summary);
     if (summary.body_markdown !== lastBody) {
       lastBody = summary.body_markdown;
       setChildren(body, renderMarkdown(summary.body_markdown));
@@ -139,8 +290,16 @@ export function endedCard(ctx) {
   return {
     element,
     update(meeting) {
-      if (meeting.status !== "ended" || started) return;
+      if (meeting.status !== "ended") {
+        // Reopened: the card waits for the next end, and then shows the corrected summary.
+        started = false;
+        element.hidden = true;
+        clearTimeout(timer);
+        return;
+      }
+      if (started) return;
       started = true;
+      tries = 0;
       element.hidden = false;
       clearTimeout(timer);
       load();
@@ -257,11 +416,15 @@ export function wrapupCard(ctx) {
     },
     update(next) {
       meeting = next;
-      if (meeting.status === "ended") {
+      if (meeting.status === "ended" || meeting.status === "cancelled") {
         ended = true;
         setOpen(false);
         element.hidden = true;
         return;
+      }
+      if (ended) {
+        ended = false; // reopened
+        element.hidden = false;
       }
       byClock();
     },

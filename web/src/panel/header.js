@@ -27,7 +27,7 @@ export function stopwatch(ms) {
 
 /**
  * Where the meeting stands at `now`, in words and numbers:
- * {phase: upcoming|soon|live|over|ended, text, elapsed (0..1) | null}.
+ * {phase: upcoming|soon|live|over|ended|cancelled, text, elapsed (0..1) | null}.
  */
 export function meetingClock(meeting, now, zone = "UTC", locale = "en") {
   const start = parseInstant(meeting.started_at) ?? parseInstant(meeting.scheduled_start);
@@ -37,6 +37,9 @@ export function meetingClock(meeting, now, zone = "UTC", locale = "en") {
   const t = now.getTime();
   if (meeting.status === "ended") {
     return { phase: "ended", text: "This meeting has ended", elapsed: null };
+  }
+  if (meeting.status === "cancelled") {
+    return { phase: "cancelled", text: "Cancelled", elapsed: null };
   }
   const label = meeting.status === "live" ? "Live now" : "In progress";
   if (meeting.status !== "live" && plannedStart && t < plannedStart.getTime()) {
