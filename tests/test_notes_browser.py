@@ -247,8 +247,12 @@ async def test_mentor_and_mentee_type_at_once_and_see_the_same_notes(
 
 
 def socket_noise(problem: Any) -> bool:
-    """Chromium's own console line for a notes socket that could not connect (server down)."""
-    return "WebSocket connection to" in problem.text and "/ws/notes/" in problem.text
+    """Chromium's own console lines while the service is down: a notes socket that could not
+    connect, and the panel asking the API (unreachable too) why it keeps failing."""
+    text = problem.text
+    return ("WebSocket connection to" in text and "/ws/notes/" in text) or (
+        "net::ERR_CONNECTION_REFUSED" in text
+    )
 
 
 async def test_the_editor_says_when_it_is_offline_and_catches_up(
