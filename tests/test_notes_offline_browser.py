@@ -125,13 +125,8 @@ async def close_notes_sockets(server: TestServer, code: int, reason: str) -> int
 
 
 def unexpected(console: ConsoleWatch) -> list[str]:
-    """Console problems other than the browser's lines for a service that is away: the notes
-    socket failing, and the panel asking the API (unreachable too) why it keeps failing."""
-    return [
-        str(p)
-        for p in console.problems
-        if not socket_noise(p) and "net::ERR_CONNECTION_REFUSED" not in p.text
-    ]
+    """Console problems other than the browser's own lines while the service is away."""
+    return [str(p) for p in console.problems if not socket_noise(p)]
 
 
 async def status_of(page: Any) -> str:
