@@ -342,6 +342,29 @@ async def test_a_connection_problem_says_reloading_helps(
     assert unexpected(console) == []
 
 
+async def test_full_notes_drop_the_refused_change_so_reloading_works(
+    browser: Any, aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", notes_max_document_bytes=4096)
+    server, _ = await gated_server(aiohttp_server, settings)
+    demo = await seed_demo(server.app)
+    console = ConsoleWatch()
+    page = await open_panel(browser, server, demo.mentor.signin_path, console, width=1280)
+    await place_cursor(page, "end of document")
+    await page.keyboard.insert_text("A long paste. " * 400)  # one edit of 5,600 characters
+    kind, words = await problem_of(page)
+    assert kind == "full" and "These notes are full" in words
+    assert "A long paste." in await editor_text(page)  # on screen, to copy
+    # The refused change is not kept: every later visit would send it and be refused again.
+    await eventually(lambda: _no_copies(page), what="the refused change dropped")
+    await page.reload()
+    await wait_until_ready(page)
+    await wait_connected(page, console)
+    assert "A long paste." not in await editor_text(page)
+    assert await page.locator("#notes-editor .cm-content[contenteditable=true]").count() == 1
+    assert unexpected(console) == []
+
+
 async def _signin(server: TestServer, demo: DemoSeed, who: str = "mentor") -> str:
     """A fresh one-time sign-in link into the demo meeting (each context needs its own)."""
     person = demo.mentor if who == "mentor" else demo.mentee

@@ -205,9 +205,10 @@ export function mountNotes(editorRoot, ctx, parts = findParts(editorRoot)) {
     notes.provider.disconnect(); // never resend: an erased room must not be brought back
     editor.setEditable(false);
     showStatus("closed");
-    // Erased: nothing of it may stay in this browser. 1009: the local copy holds the change that
-    // was too large, and the next visit would send it again. Otherwise it stays for next time.
-    const forget = kind === "erased" || event.code === 1009;
+    // Erased: nothing of it may stay in this browser. Full (4413) or too large (1009): the local
+    // copy holds the refused change, which every later visit would send again and be refused
+    // for, locking this browser out of these notes. Otherwise it stays, to sync next time.
+    const forget = kind === "erased" || kind === "full" || event.code === 1009;
     if (parts) {
       const { title, body } = closedMessage(kind, event, !forget && local.isKeeping());
       setChildren(
