@@ -424,3 +424,18 @@ async def test_migration_13_keeps_every_meeting_and_its_rows(tmp_path: Path) -> 
         async with conn.execute("PRAGMA foreign_keys") as cur:
             assert (await cur.fetchone())[0] == 1, "foreign keys are on again"  # type: ignore[index]
         await conn.execute("UPDATE meetings SET status = 'cancelled'")
+
+
+async def test_platform_end_signals_leave_a_meeting_not_yet_live_alone(
+    client: Client, pair: Pair
+) -> None:
+    """The Zoom App's "ended" (and Jitsi's hang-up) for a call long before the meeting."""
+    early = await add_meeting(client.app, pair, datetime.now(UTC) + timedelta(days=19))
+    zoom = await client.post(f"/api/v1/meetings/{early.id}/zoom-ended", headers=pair.auth())
+    assert zoom.status == 200 and (await zoom.json())["ended"] is False
+    meeting = await client.app[REPOS].meetings.get(early.id, viewer=pair.mentor_id)
+    assert meeting.status == "scheduled" and meeting.ended_at is None
+    count = await client.app[DATABASE].fetch_value(
+        "SELECT COUNT(*) FROM summaries WHERE meeting_id = ?", (early.id,)
+    )
+    assert count == 0

@@ -226,5 +226,7 @@ async def link_zoom_meeting(call: Call[ZoomMeetingIn]) -> ZoomMeetingLinkOut:
 )
 async def zoom_meeting_ended(call: Call[None]) -> ZoomEndedOut:
     meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
+    if meeting.status != "live":  # a Zoom call that ends before its meeting began ends nothing
+        return ZoomEndedOut(meeting_id=meeting.id, ended=False)
     ended = await end_meeting(call.request.app, meeting.id, source="zoom", actor=call.viewer)
     return ZoomEndedOut(meeting_id=meeting.id, ended=ended)

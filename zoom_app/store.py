@@ -189,7 +189,7 @@ class ZoomStore(Repository):
         """The pair's meeting a call at `at` belongs to: the live one, else one not ended that
         starts within an hour of `at` (a call well before its meeting is not that meeting)."""
         row = await self.db.fetch_one(
-            "SELECT * FROM meetings WHERE mentorship_id = ? AND status != 'ended'"
+            "SELECT * FROM meetings WHERE mentorship_id = ? AND status IN ('scheduled', 'live')"
             " AND (status = 'live' OR (scheduled_start <= ? AND scheduled_end > ?))"
             " ORDER BY status = 'live' DESC, scheduled_start LIMIT 1",
             (mentorship_id, iso(at + timedelta(hours=1)), iso(at - timedelta(hours=2))),
