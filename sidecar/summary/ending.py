@@ -124,7 +124,8 @@ async def end_meeting(
                 person_id=person.id,
             )
         if mentorship.summary_webhook_url:
-            day = meeting.scheduled_start.date().isoformat()
+            # The date of the copy posted, the mentee's (as `body`), not UTC's.
+            day = meeting.scheduled_start.astimezone(ZoneInfo(reader.timezone)).date().isoformat()
             await app[OUTBOX].enqueue_webhook(
                 f"webhook:{meeting.id}{_nth(revision)}",
                 mentorship.summary_webhook_url,
