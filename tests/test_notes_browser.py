@@ -88,7 +88,10 @@ async def shoot_both(page: Any, name: str) -> None:
     before = page.viewport_size
     for width in (400, 1280):
         await page.set_viewport_size({"width": width, "height": 800})
-        await page.locator("section#notes").evaluate("(el) => el.scrollIntoView()")
+        # Below the tab bar, which stays on top while the page scrolls.
+        await page.locator("section#notes").evaluate(
+            "(el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 64)"
+        )
         await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"))
     if before:
         await page.set_viewport_size(before)
