@@ -76,7 +76,7 @@ async def test_cancel_instead_of_end_and_cancelling_an_upcoming_meeting(
     await panel(page, server, missed)
     await page.get_by_role("button", name="End meeting").click()
     await page.locator(".end-confirm").get_by_role("button", name="End and send").click()
-    empty = page.locator(".end-empty")
+    empty = page.locator(".end-confirm--empty")
     await expect(empty).to_contain_text(
         "Nobody joined and there are no notes. Cancel this meeting instead?"
     )
@@ -96,7 +96,7 @@ async def test_cancel_instead_of_end_and_cancelling_an_upcoming_meeting(
     await panel(page, server, upcoming)
     await expect(page.get_by_role("button", name="End meeting")).to_be_hidden()
     await page.get_by_role("button", name="Cancel this meeting").click()
-    confirm = page.locator(".cancel-confirm")
+    confirm = page.locator(".end-confirm--cancel")
     await expect(confirm).to_contain_text("for both of you? You both get an email")
     await shoot(page, "cancel-confirm")
     await confirm.get_by_role("button", name="Keep it").click()

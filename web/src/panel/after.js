@@ -78,60 +78,40 @@ export function endControl(ctx, { onEnded }) {
   const start = button("End meeting", () => show("end"), "button--quiet end-button");
   const cancelStart = button("Cancel this meeting", () => show("cancel"), "button--quiet end-button cancel-button");
 
-  const endYes = button("End and send", () => end(false), "button--primary");
-  const endQuestion = h(
-    "div",
-    { class: "end-confirm", role: "group", "aria-label": "End the meeting", hidden: true },
-    h("p", {}, "End the call for both of you and send the summary?"),
-    h("div", { class: "end-confirm-actions" }, endYes, button("Not yet", () => show(null))),
-  );
-
-  const emptyCancel = button("Cancel meeting", () => cancel(), "button--primary");
-  const emptyQuestion = h(
-    "div",
-    { class: "end-confirm end-empty", role: "group", "aria-label": "Nobody joined", hidden: true },
-    h("p", {}, "Nobody joined and there are no notes. Cancel this meeting instead?"),
-    h(
-      "div",
-      { class: "end-confirm-actions" },
-      emptyCancel,
-      button("End anyway", () => end(true)),
-      button("Back", () => show(null)),
-    ),
-  );
-
-  const cancelWhat = h("p", {});
-  const cancelYes = button("Cancel meeting", () => cancel(), "button--primary");
-  const cancelQuestion = h(
-    "div",
-    { class: "end-confirm cancel-confirm", role: "group", "aria-label": "Cancel the meeting", hidden: true },
-    cancelWhat,
-    h("div", { class: "end-confirm-actions" }, cancelYes, button("Keep it", () => show(null))),
-  );
+  // One confirm step at a time: ending, ending a meeting nobody joined, or cancelling.
+  const question = h("div", { class: "end-confirm", role: "group", hidden: true });
   const cancelledNote = h("p", { class: "cancelled-note", role: "status", hidden: true });
-
-  const element = h(
-    "div",
-    { class: "end-meeting" },
-    start,
-    cancelStart,
-    endQuestion,
-    emptyQuestion,
-    cancelQuestion,
-    cancelledNote,
-    problem,
-  );
-  const questions = { end: endQuestion, empty: emptyQuestion, cancel: cancelQuestion };
-  const focusOn = { end: endYes, empty: emptyCancel, cancel: cancelYes };
+  const element = h("div", { class: "end-meeting" }, start, cancelStart, question, cancelledNote, problem);
   let open = null;
   let busy = false;
+
+  function ask(which) {
+    const back = (label) => button(label, () => show(null));
+    if (which === "end") {
+      const yes = button("End and send", () => end(false), "button--primary");
+      return ["End the meeting", "End the call for both of you and send the summary?", [yes, back("Not yet")]];
+    }
+    if (which === "empty") {
+      const yes = button("Cancel meeting", () => cancel(), "button--primary");
+      const anyway = button("End anyway", () => end(true));
+      return ["Nobody joined", "Nobody joined and there are no notes. Cancel this meeting instead?", [yes, anyway, back("Back")]];
+    }
+    const when = parseInstant(ctx.meeting.scheduled_start);
+    const day = when ? ` on ${formatDayTime(when, ctx.viewerZone, ctx.locale)}` : "";
+    const yes = button("Cancel meeting", () => cancel(), "button--primary");
+    return [
+      "Cancel the meeting",
+      `Cancel the meeting${day} for both of you? You both get an email and it leaves your calendars; the other meetings keep their dates.`,
+      [yes, back("Keep it")],
+    ];
+  }
 
   function draw() {
     const meeting = ctx.meeting;
     const over = meeting.status === "ended" || meeting.status === "cancelled";
     start.hidden = over || open !== null || !endWindowOpen(meeting);
     cancelStart.hidden = over || open !== null || meeting.status !== "scheduled";
-    for (const [name, question] of Object.entries(questions)) question.hidden = over || open !== name;
+    question.hidden = over || open === null;
     cancelledNote.hidden = meeting.status !== "cancelled";
     if (!cancelledNote.hidden) setText(cancelledNote, cancelledText(ctx, meeting));
     element.hidden = meeting.status === "ended";
@@ -140,16 +120,14 @@ export function endControl(ctx, { onEnded }) {
   function show(which) {
     open = which;
     problem.hidden = true;
-    if (which === "cancel") {
-      const when = parseInstant(ctx.meeting.scheduled_start);
-      const day = when ? ` on ${formatDayTime(when, ctx.viewerZone, ctx.locale)}` : "";
-      setText(
-        cancelWhat,
-        `Cancel the meeting${day} for both of you? You both get an email and it leaves your calendars; the other meetings keep their dates.`,
-      );
+    if (which) {
+      const [label, words, actions] = ask(which);
+      question.className = `end-confirm end-confirm--${which}`;
+      question.setAttribute("aria-label", label);
+      setChildren(question, h("p", {}, words), h("div", { class: "end-confirm-actions" }, ...actions));
     }
     draw();
-    (which ? focusOn[which] : start.hidden ? cancelStart : start).focus();
+    (which ? question.querySelector("button") : start.hidden ? cancelStart : start).focus();
   }
 
   function fail(error) {
