@@ -77,7 +77,8 @@ async def test_wrap_up_end_meeting_and_summary(
     mentee = await open_panel(browser, server, demo.mentee.signin_path, console, width=1280)
     before = len(smtp.inbox.messages)  # e.g. reminders already sent by the seed
 
-    # Not near the end yet: the wrap-up card waits for "Preview the summary".
+    # Not near the end yet: the wrap-up card (in its tab) waits for "Preview the summary".
+    await mentee.get_by_role("tab", name="Wrap-up").click()
     wrapup = mentee.locator("#wrap-up")
     await expect(wrapup.locator(".wrapup-content")).to_be_hidden()
     await wrapup.get_by_role("button", name="Preview the summary").click()
@@ -85,11 +86,13 @@ async def test_wrap_up_end_meeting_and_summary(
     assert "@mentee by" in await wrapup.locator(".wrapup-help").inner_text()
 
     # The mentee writes an agreement into the live notes; the preview picks it up.
+    await mentee.get_by_role("tab", name="Notes").click()
     editor = mentee.locator("#notes-editor .cm-content")
     await editor.click()
     await mentee.keyboard.press("Control+End")
     await mentee.keyboard.press("Enter")
     await mentee.keyboard.type(AGREED)
+    await mentee.get_by_role("tab", name="Wrap-up").click()
     await expect(wrapup.locator(".summary-body")).to_contain_text(
         "we meet on Tuesdays", timeout=30_000
     )

@@ -37,6 +37,8 @@ async def test_agreements_and_next_steps_reach_the_summary(
     mentor = await open_panel(browser, server, demo.mentor.signin_path, console, width=420)
     mentee = await open_panel(browser, server, demo.mentee.signin_path, console, width=1280)
     before = len(smtp.inbox.messages)
+    for page in (mentor, mentee):  # the notes' tab is the one open during the call
+        await page.get_by_role("tab", name="Next steps").click()
 
     card = mentee.locator("#outcomes")
     await expect(card.get_by_role("heading", name="Agreements and next steps")).to_be_visible()
@@ -79,6 +81,8 @@ async def test_agreements_and_next_steps_reach_the_summary(
     await confirm.get_by_role("button", name="End and send").click()
     for page in (mentor, mentee):
         await expect(page.locator("#meeting-ended")).to_be_visible(timeout=30_000)
+        await page.get_by_role("tab", name="Next steps").click()
+        await expect(page.locator("#outcomes")).to_be_visible()
         await expect(page.locator("#outcomes form")).to_have_count(2)
         for form in await page.locator("#outcomes form").all():
             await expect(form).to_be_hidden(timeout=30_000)

@@ -24,6 +24,7 @@ import { connectEvents } from "../lib/events.js";
 import { everyMinute } from "../lib/clock.js";
 import { onProfileChanged } from "../lib/profile-channel.js";
 import { browserTimeZone, displayLocale, isValidTimeZone, parseInstant } from "../lib/time.js";
+import { erasureBanner } from "../components/erasure-banner.js";
 import { actionsSection } from "../panel/actions.js";
 import { endControl, endedCard, wrapupCard } from "../panel/after.js";
 import { agendaSection } from "../panel/agenda.js";
@@ -223,7 +224,8 @@ export async function renderPanel(root, settings) {
   const body = h("div", { class: "panel-body" }, tabs.tablist, ...tabs.panels.values());
   const erased = h("div", { class: "panel-gone", role: "alert", hidden: true });
   const top = h("div", { class: "panel-top" }, header.element, pair.element);
-  setChildren(root, top, erased, body, signedInFooter(person));
+  const erasure = erasureBanner(ctx, data.mentorship); // a planned erasure, with Undo
+  setChildren(root, top, erased, erasure.element, body, signedInFooter(person));
 
   // Which part comes first: the agenda before the call, the notes during it, the summary after.
   let layout = "";
@@ -309,6 +311,7 @@ const GONE_MESSAGE = {
 function panelLayout(meeting, now) {
   if (meeting.status === "ended") return "after";
   if (meeting.status === "live") return "live";
+  if (meeting.status === "cancelled") return "before"; // nothing to take notes of: the agenda
   const start = parseInstant(meeting.scheduled_start);
   // From ten minutes before the start people are joining: the notes come first.
   return start && start - now > 10 * 60000 ? "before" : "live";
