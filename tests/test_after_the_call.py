@@ -24,7 +24,7 @@ from tests.waiting import eventually, outbox_empty
 NOTES = (
     "Talked about preparing people before a critique.\n"
     "Agreed: we meet on Tuesdays at 14:30 Lisbon from December\n"
-    "- [ ] Send the draft to Ana @mentee by 2026-12-03\n"
+    "- [ ] Send the draft to Ana @mentee by 2031-12-03\n"
     "- [ ] Share two articles @mentor\n"
 )
 
@@ -87,7 +87,7 @@ async def test_ending_twice_at_once_sends_one_summary_to_each(
         assert mail["Subject"].startswith("Summary of Check-in, ")
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert "we meet on Tuesdays at 14:30 Lisbon from December" in text
-        assert "Send the draft to Ana (a Mentee, by 2026-12-03)" in text
+        assert "Send the draft to Ana (a Mentee, by 3 Dec 2031)" in text, "the year: not this one"
         assert "Share two articles (a Mentor)" in text
         assert "## Carried over to next time\n- Not reached today" in text.replace("\r", "")
         assert "Asia/Tokyo" in text, "in the reader's time zone"
@@ -222,7 +222,7 @@ async def test_agreements_and_next_steps_added_in_the_panel_are_in_the_summary(
             json={
                 "text": "Book the critique room",
                 "owner_id": pair.mentee_id,
-                "due_date": "2026-12-01",
+                "due_date": "2031-12-01",
                 "created_in_meeting_id": meeting_id,
             },
         )
@@ -235,7 +235,7 @@ async def test_agreements_and_next_steps_added_in_the_panel_are_in_the_summary(
         await session.post(f"{base}/meetings/{meeting_id}/end")
         summary = await (await session.get(f"{base}/meetings/{meeting_id}/summary")).json()
     text = summary["body_markdown"]
-    assert "Book the critique room (a Mentee, by 2026-12-01)" in text, "added in the panel"
+    assert "Book the critique room (a Mentee, by 1 Dec 2031)" in text, "added in the panel"
     assert "Send the draft to Ana" in text, "written in the notes"
     assert "- Feedback in writing" in text and "- we meet on Tuesdays" in text, "both sources"
     await server.close()

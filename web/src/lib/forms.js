@@ -1,7 +1,8 @@
 // Form building blocks and the display of the service's validation errors.
 // Every field is wrapped in an element with data-field="<loc>", where <loc> is the dotted path
 // the service uses in error.fields[].loc (e.g. "me.email", "text"), so a 422 lands next to
-// the right control.
+// the right control, in words (problemWords): never pydantic's "String should have at least 1
+// character". A field with a `limit` (the API's max_length) counts its characters as you type.
 
 import { h, uid } from "./dom.js";
 
@@ -23,6 +24,7 @@ export function field({
   placeholder = null,
   className = "",
   markOptional = true,
+  limit = null, // the API's max_length: shows a character counter (typing past it is allowed)
 }) {
   const id = uid("f");
   const hintId = hint ? `${id}-hint` : null;
@@ -70,8 +72,42 @@ export function field({
     ),
     control,
     hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+    limit ? characterCounter(control, limit, type === "textarea") : null,
     h("p", { class: "field-error", id: errorId, hidden: true }),
   );
+}
+
+const count = (n) => n.toLocaleString("en");
+
+/** Characters as the service counts them (code points, so an emoji is one). */
+export function characters(text) {
+  return [...String(text ?? "")].length;
+}
+
+/**
+ * "1,204 / 8,000 characters" under a long field, updated as you type; past the limit it turns
+ * to "9,214 / 8,000 characters: 1,214 too many". A short field shows it only near its limit.
+ */
+function characterCounter(control, limit, always) {
+  const counter = h("p", { class: "char-count", "aria-live": "polite" });
+  const announce = h("span", { class: "visually-hidden" });
+  let wasOver = false;
+  const draw = () => {
+    const have = characters(control.value);
+    const over = have > limit;
+    counter.hidden = !always && have < limit * 0.8;
+    counter.classList.toggle("char-count--over", over);
+    const words = `${count(have)} / ${count(limit)} characters${over ? `: ${count(have - limit)} too many` : ""}`;
+    counter.replaceChildren(h("span", { "aria-hidden": "true" }, words), announce);
+    // Say it once when crossing the limit, not at every keystroke.
+    if (over !== wasOver) announce.textContent = over ? `Too long: at most ${count(limit)} characters.` : "";
+    wasOver = over;
+  };
+  control.addEventListener("input", draw);
+  control.dataset.limit = String(limit);
+  queueMicrotask(draw); // after the caller sets a starting value
+  draw();
+  return counter;
 }
 
 /** A group of radio buttons inside a fieldset with a legend. */
@@ -173,6 +209,38 @@ function sentence(msg) {
   return text ? text.charAt(0).toUpperCase() + text.slice(1) : "This value was not accepted.";
 }
 
+// Pydantic's own phrasing: machine detail, never shown to a person.
+const MACHINE = /^(string should|input should|field required|value error|extra inputs|value is not)/i;
+
+/** The visible label of a field wrapper, without "(optional)". */
+function labelOf(wrapper) {
+  const label = wrapper?.querySelector(":scope > label, :scope > legend");
+  if (!label) return null;
+  const text = [...label.childNodes]
+    .filter((node) => !(node instanceof Element && node.classList.contains("optional")))
+    .map((node) => node.textContent)
+    .join("")
+    .trim();
+  return text || null;
+}
+
+/**
+ * One rejected field in words. The few types that read best with the form's own label are worded
+ * here ("Your name can't be empty."); the rest take the service's `message` ("At most 8,000
+ * characters (you have 9,214)."). A bare `msg` (a check of the panel's own) is shown unless it is
+ * pydantic's phrasing.
+ */
+export function problemWords(problem, wrapper = null) {
+  const label = labelOf(wrapper);
+  if (label && problem.type === "missing") return `${label} is needed.`;
+  if (label && problem.type === "string_too_short" && /at least 1 character/.test(problem.msg ?? "")) {
+    return `${label} can't be empty.`;
+  }
+  if (problem.message) return sentence(problem.message);
+  if (problem.msg && !MACHINE.test(String(problem.msg).trim())) return sentence(problem.msg);
+  return label ? `${label}: this was not accepted.` : "This was not accepted.";
+}
+
 /**
  * Show an ApiError (or any Error) on `form`: each `fields[]` entry next to its control, the
  * rest in the form-level box. Focuses the first control with a problem.
@@ -184,11 +252,12 @@ export function showErrors(form, error) {
   for (const problem of error.fields ?? []) {
     const wrapper = wrapperFor(form, problem.loc);
     const slot = wrapper?.querySelector(":scope > .field-error");
+    const words = problemWords(problem, wrapper);
     if (!wrapper || !slot) {
-      unplaced.push(problem.loc ? `${problem.loc}: ${problem.msg}` : sentence(problem.msg));
+      unplaced.push(words);
       continue;
     }
-    slot.textContent = slot.textContent ? `${slot.textContent} ${sentence(problem.msg)}` : sentence(problem.msg);
+    slot.textContent = slot.textContent ? `${slot.textContent} ${words}` : words;
     slot.hidden = false;
     for (const control of wrapper.querySelectorAll("input, select, textarea")) {
       control.setAttribute("aria-invalid", "true");

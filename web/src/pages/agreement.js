@@ -171,6 +171,7 @@ function agreementForm(ctx, state) {
       hint: f.hint,
       value: saved[f.key] ?? "",
       markOptional: false,
+      limit: 8000, // LongText in sidecar/api/schemas.py
     }),
   );
   for (const wrapper of fields) {

@@ -137,6 +137,7 @@ function profileForm(initialPerson, onSaved) {
     type: "textarea",
     value: person.about ?? "",
     maxlength: null,
+    limit: 8000, // LongText in sidecar/api/schemas.py
     hint: "A few lines your partner sees beside your photo: where you are, what you do, something you care about.",
   });
   about.querySelector("textarea").rows = 4;
@@ -229,7 +230,7 @@ export async function renderProfile(root) {
       h("h2", { id: "calendar-heading" }, "Add to my calendar"),
       calendarFeed(),
     ),
-    yourData(me.mentorships ?? []),
+    yourData(me.mentorships ?? [], me),
     footer,
   );
 }

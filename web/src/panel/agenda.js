@@ -13,7 +13,8 @@ import {
 } from "../lib/api.js";
 import { h, liveRegion, setChildren, setText, uid } from "../lib/dom.js";
 import { clearErrors, field, formValues, showErrors, whileSubmitting } from "../lib/forms.js";
-import { formatCalendarDate, localDateAttr } from "../lib/time.js";
+import { shortDueDate } from "../lib/due.js";
+import { localDateAttr } from "../lib/time.js";
 import { AGENDA_SECTIONS, SECTION_BY_KEY } from "../lib/words.js";
 import { sendBar } from "./send.js";
 
@@ -230,8 +231,8 @@ export function agendaSection(ctx, initial) {
         h(
           "span",
           { class: overdue ? "due due--overdue" : "due" },
-          overdue ? "was due " : "due ",
-          h("time", { datetime: action.due_date }, formatCalendarDate(action.due_date, ctx.locale)),
+          overdue ? "overdue since " : "due ",
+          h("time", { datetime: action.due_date }, shortDueDate(action.due_date, today, ctx.locale)),
         ),
       );
     }

@@ -2,8 +2,10 @@
 // they agreed and the next steps (owner, due date) created in this meeting; they go into the
 // summary email when the meeting ends. Agreements: GET/POST /meetings/{id}/agreements, DELETE
 // /meeting-agreements/{id}. Next steps: open action items with created_in_meeting_id == this
-// meeting (POST …/action-items, PATCH /action-items/{id} to mark one done). Live through the
-// `actions` event; the add forms are hidden once the meeting has ended.
+// meeting (POST …/action-items, PATCH /action-items/{id} to mark one done, edit, reassign or
+// move it, DELETE to remove it; a date already past is confirmed first, see step-edit.js).
+// Agreements are reworded in place (PATCH /meeting-agreements/{id}). Live through the `actions`
+// event; the forms and buttons are hidden once the meeting has ended.
 
 import {
   ApiError,
@@ -11,10 +13,15 @@ import {
   addMeetingAgreement,
   deleteMeetingAgreement,
   updateActionItem,
+  updateMeetingAgreement,
 } from "../lib/api.js";
+import { isOverdue, shortDueDate } from "../lib/due.js";
 import { h, liveRegion, setChildren, setText } from "../lib/dom.js";
 import { clearErrors, field, formValues, showErrors, whileSubmitting } from "../lib/forms.js";
-import { formatCalendarDate } from "../lib/time.js";
+import { localDateAttr } from "../lib/time.js";
+import { STEP_TEXT_LIMIT, ownerChoices, sendCheckingPastDue, stepButtons, stepEditor } from "./step-edit.js";
+
+const AGREEMENT_LIMIT = 2000; // ShortText's max_length in sidecar/api/schemas.py
 
 function problemOn(form, error) {
   if (error instanceof ApiError && error.status === 401) {
@@ -48,14 +55,69 @@ export function outcomesSection(ctx, initial = {}) {
   const stepsEmpty = h("p", { class: "empty-prompt" }, "No next steps from this meeting yet.");
   const ended = () => ctx.meeting.status === "ended";
 
+  let editing = null; // the id of the agreement or step being edited in place
+  let editorRow = null; // kept across re-renders (live events), so typing is not lost
+
+  function agreementEditor(a) {
+    const form = h(
+      "form",
+      { class: "step-edit", "aria-label": `Edit agreement: ${a.text}`, novalidate: true },
+      field({ name: "text", label: "Agreement", required: true, value: a.text, limit: AGREEMENT_LIMIT }),
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { type: "submit", class: "button button--primary" }, "Save"),
+        h("button", { type: "button", class: "button button--quiet", onclick: () => stopEditing() }, "Cancel"),
+      ),
+    );
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") stopEditing();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const values = formValues(form);
+      if (!hasText(form, values, "Write what you agreed on.")) return;
+      try {
+        const saved = await whileSubmitting(form, () => updateMeetingAgreement(a.id, { text: values.text }));
+        agreements = agreements.map((x) => (x.id === saved.id ? saved : x));
+        stopEditing("Agreement saved.");
+      } catch (error) {
+        problemOn(form, error);
+      }
+    });
+    queueMicrotask(() => form.querySelector("input")?.focus());
+    return h("li", { class: "outcome outcome--agreement outcome--editing", dataset: { agreementId: a.id } }, form);
+  }
+
+  function stopEditing(announcement) {
+    editing = null;
+    editorRow = null;
+    render();
+    if (announcement) setText(announcer, announcement);
+  }
+
   function agreementRow(a) {
+    if (editing === a.id && !ended()) return (editorRow ??= agreementEditor(a));
     return h(
       "li",
       { class: "outcome outcome--agreement", dataset: { agreementId: a.id } },
       h("span", { class: "outcome-text" }, a.text),
       ended()
         ? null
-        : h(
+        : h("span", { class: "action-buttons" }, h(
+            "button",
+            {
+              type: "button",
+              class: "button button--quiet",
+              "aria-label": `Edit agreement: ${a.text}`,
+              onclick: () => {
+                editing = a.id;
+                render();
+              },
+            },
+            "Edit",
+          ), h(
             "button",
             {
               type: "button",
@@ -75,21 +137,37 @@ export function outcomesSection(ctx, initial = {}) {
               },
             },
             "Remove",
-          ),
+          )),
     );
   }
 
   function stepRow(item) {
+    if (editing === item.id && !ended()) {
+      return (editorRow ??= h(
+        "li",
+        { class: "outcome outcome--step outcome--editing", dataset: { actionId: item.id } },
+        stepEditor(ctx, item, {
+          onSaved: (saved) => {
+            steps = steps.map((x) => (x.id === saved.id ? saved : x));
+            stopEditing("Next step saved.");
+            ctx.refetch?.("actions");
+          },
+          onCancel: () => stopEditing(),
+        }),
+      ));
+    }
     const owner = ownerName(ctx, item.owner_id);
+    const today = localDateAttr(new Date(), ctx.viewerZone);
+    const overdue = isOverdue(item.due_date, today);
     const meta = [];
     if (owner) meta.push(h("span", { class: "owner" }, owner));
     if (item.due_date) {
       meta.push(
         h(
           "span",
-          { class: "due" },
-          "by ",
-          h("time", { datetime: item.due_date }, formatCalendarDate(item.due_date, ctx.locale)),
+          { class: overdue ? "due due--overdue" : "due" },
+          overdue ? "overdue since " : "by ",
+          h("time", { datetime: item.due_date }, shortDueDate(item.due_date, today, ctx.locale)),
         ),
       );
     }
@@ -106,7 +184,22 @@ export function outcomesSection(ctx, initial = {}) {
       ),
       ended()
         ? null
-        : h(
+        : h("span", { class: "action-buttons" }, stepButtons(item, {
+            edit: () => {
+              editing = item.id;
+              render();
+            },
+            removed: (gone) => {
+              steps = steps.filter((x) => x.id !== gone.id);
+              render();
+              setText(announcer, "Next step removed.");
+              ctx.refetch?.("actions");
+            },
+            failed: (error) => {
+              setText(announcer, error.message);
+              render();
+            },
+          }), h(
             "button",
             {
               type: "button",
@@ -127,11 +220,18 @@ export function outcomesSection(ctx, initial = {}) {
               },
             },
             "Done",
-          ),
+          )),
     );
   }
 
   function render() {
+    // A live event re-renders while someone types in an editor: keep their place.
+    const focused = element?.contains(document.activeElement) ? document.activeElement : null;
+    draw();
+    if (focused?.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  }
+
+  function draw() {
     const sortedAgreements = [...agreements].sort((a, b) =>
       String(a.created_at).localeCompare(String(b.created_at)),
     );
@@ -156,7 +256,7 @@ export function outcomesSection(ctx, initial = {}) {
       name: "text",
       label: "Agreement",
       required: true,
-      maxlength: 2000,
+      limit: AGREEMENT_LIMIT,
       placeholder: "What did you agree on?",
     }),
     h(
@@ -178,6 +278,7 @@ export function outcomesSection(ctx, initial = {}) {
       render();
       const input = agreementForm.querySelector("input");
       input.value = "";
+      input.dispatchEvent(new Event("input")); // its character counter
       input.focus();
       setText(announcer, "Agreement added.");
     } catch (error) {
@@ -186,15 +287,7 @@ export function outcomesSection(ctx, initial = {}) {
   });
 
   // Next step form.
-  const people = [
-    { value: "", label: "No one in particular" },
-    ...["mentee", "mentor"]
-      .filter((role) => ctx.people[role]?.id)
-      .map((role) => ({
-        value: ctx.people[role].id,
-        label: `${ctx.people[role].id === ctx.me.id ? "You" : ctx.people[role].name} (${role})`,
-      })),
-  ];
+  const people = ownerChoices(ctx);
   const stepForm = h(
     "form",
     { class: "add-item outcome-form", "aria-label": "Add a next step", novalidate: true },
@@ -202,7 +295,7 @@ export function outcomesSection(ctx, initial = {}) {
       name: "text",
       label: "Next step",
       required: true,
-      maxlength: 2000,
+      limit: STEP_TEXT_LIMIT,
       placeholder: "What will be done?",
     }),
     h(
@@ -222,27 +315,25 @@ export function outcomesSection(ctx, initial = {}) {
     clearErrors(stepForm);
     const values = formValues(stepForm);
     if (!hasText(stepForm, values, "Write what will be done.")) return;
-    try {
-      const created = await whileSubmitting(stepForm, () =>
-        addActionItem(ctx.mentorship.id, {
-          text: values.text,
-          owner_id: values.owner_id || undefined,
-          due_date: values.due_date || undefined,
-          created_in_meeting_id: ctx.meeting.id,
-        }),
-      );
-      steps = [...steps.filter((s) => s.id !== created.id), created];
-      render();
-      stepForm.reset();
-      stepForm.querySelector("input")?.focus();
-      setText(announcer, "Next step added.");
-    } catch (error) {
-      problemOn(stepForm, error);
-    }
+    const body = {
+      text: values.text,
+      owner_id: values.owner_id || undefined,
+      due_date: values.due_date || undefined,
+      created_in_meeting_id: ctx.meeting.id,
+    };
+    const created = await sendCheckingPastDue(stepForm, body, (b) => addActionItem(ctx.mentorship.id, b));
+    if (!created) return;
+    steps = [...steps.filter((s) => s.id !== created.id), created];
+    render();
+    stepForm.reset();
+    stepForm.querySelector("input")?.dispatchEvent(new Event("input"));
+    stepForm.querySelector("input")?.focus();
+    setText(announcer, "Next step added.");
   });
 
+  let element = null;
   render();
-  const element = h(
+  element = h(
     "section",
     { id: "outcomes", class: "card outcomes", "aria-labelledby": "outcomes-heading" },
     h("h2", { id: "outcomes-heading" }, "Agreements and next steps"),
