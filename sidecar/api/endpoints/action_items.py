@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sidecar.api.routing import Call, api
@@ -15,7 +16,7 @@ TAGS = ("action items",)
 PAST_DUE = "that date has passed; send confirm_past_due: true to keep it"
 
 
-async def _refuse_past_due(call: Call[object], due: date | None, confirmed: bool) -> None:
+async def _refuse_past_due(call: Call[Any], due: date | None, confirmed: bool) -> None:
     """A due date before today, in the writer's own time zone, is usually a slip of the finger."""
     if due is None or confirmed:
         return
