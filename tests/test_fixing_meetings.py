@@ -25,6 +25,7 @@ from sidecar.db.migrations import MIGRATIONS, apply_migrations
 from sidecar.domain.ids import iso
 from sidecar.keys import DATABASE, REPOS, SETTINGS
 from sidecar.settings import Settings
+from sidecar.summary.ending import end_idle_meetings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer
@@ -439,3 +440,17 @@ async def test_platform_end_signals_leave_a_meeting_not_yet_live_alone(
         "SELECT COUNT(*) FROM summaries WHERE meeting_id = ?", (early.id,)
     )
     assert count == 0
+
+
+async def test_opening_a_missed_meetings_panel_does_not_start_it(
+    aiohttp_client: Any, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    """A look at a meeting whose time passed unheld leaves it scheduled: the idle check then has
+    nothing to end, and no summary of nothing goes out."""
+    client, pair = await mailing(aiohttp_client, tmp_path, smtp)
+    missed = await add_meeting(client.app, pair, datetime.now(UTC) - timedelta(hours=3))
+    await write_notes(client, pair, missed.id, "Looked at it afterwards.\n")
+    repos = client.app[REPOS]
+    assert (await repos.meetings.get(missed.id, viewer=pair.mentor_id)).status == "scheduled"
+    assert await end_idle_meetings(client.app) == 0
+    assert await client.app[DATABASE].fetch_value("SELECT COUNT(*) FROM summaries") == 1  # fixture

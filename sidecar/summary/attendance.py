@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # Opening the panel this long before the start counts as joining the call.
 EARLY_JOIN = timedelta(minutes=15)
+# Joining this long after the scheduled end is not holding the meeting (a look at it afterwards).
+LATE_JOIN = timedelta(hours=1)
 # A panel last seen more than this before the early-join window was someone preparing the
 # agenda (often days before), not waiting for the call: it is not their arrival.
 PREPARING = timedelta(hours=1)
@@ -98,10 +100,14 @@ async def left_call(
 
 
 async def _mark_live(db: Database, meeting_id: str, now: str) -> None:
+    """A join in the meeting's window makes it live; opening the panel of a meeting whose time
+    passed without it being held does not (it would end by itself later, with a summary of
+    nothing)."""
+    late = iso(datetime.fromisoformat(now) - LATE_JOIN)
     await db.execute(
         "UPDATE meetings SET status = 'live', started_at = COALESCE(started_at, ?)"
-        " WHERE id = ? AND status = 'scheduled' AND scheduled_start <= ?",
-        (now, meeting_id, iso(utcnow() + EARLY_JOIN)),
+        " WHERE id = ? AND status = 'scheduled' AND scheduled_start <= ? AND scheduled_end > ?",
+        (now, meeting_id, iso(utcnow() + EARLY_JOIN), late),
     )
 
 
