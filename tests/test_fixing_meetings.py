@@ -351,6 +351,8 @@ async def test_cancelling_one_meeting_tells_both_and_their_calendars(
         f"/api/v1/meetings/{series[3]['id']}", headers=pair.auth(), json={"status": "cancelled"}
     )
     assert patched.status == 422
+    agenda = await client.post(f"/api/v1/meetings/{skipped['id']}/agenda/send", headers=pair.auth())
+    assert agenda.status == 409 and (await error(agenda))["code"] == "cancelled"
     again = await repos.meetings.get(skipped["id"], viewer=pair.mentor_id)
     await reminders.schedule(repos, again, client.app[SETTINGS])
     assert (

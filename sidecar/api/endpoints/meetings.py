@@ -24,7 +24,7 @@ from sidecar.api.schemas import (
 )
 from sidecar.cancellation import cancel_meeting, replace_upcoming
 from sidecar.db.repositories import Repositories
-from sidecar.domain.errors import Invalid
+from sidecar.domain.errors import Conflict, Invalid
 from sidecar.domain.ids import iso, new_id, utcnow
 from sidecar.domain.models import ActionItem, AgendaItem, Meeting
 from sidecar.domain.schedule import Phase, series
@@ -167,6 +167,8 @@ async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
 async def send_agenda(call: Call[None]) -> Meeting:
     repos = call.repos
     meeting = await repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
+    if meeting.status == "cancelled":
+        raise Conflict("This meeting was cancelled; there is no call to prepare.", code="cancelled")
     mentorship = await repos.mentorships.get(meeting.mentorship_id, viewer=call.viewer)
     other_id = mentorship.mentor_id if call.viewer == mentorship.mentee_id else mentorship.mentee_id
     if other_id is None:
