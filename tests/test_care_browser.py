@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestServer
 
 from sidecar import erasure
@@ -71,6 +72,21 @@ async def test_a_planned_erasure_shows_both_a_banner_with_undo(
     await mentor.screenshot(path=f"{SHOTS}/panel-banner-1280.png")
     await banner.get_by_role("button", name="Undo").click()
     await expect(banner).to_be_hidden()
+    # Planned again from elsewhere (the API, another device): the open panel shows it live.
+    async with aiohttp.ClientSession() as http:
+        again = await http.delete(
+            server.make_url(f"/api/v1/mentorships/{demo.mentorship_id}"),
+            json={"confirm": True},
+            headers={"Authorization": f"Bearer {demo.mentee.token}"},
+        )
+        assert again.status == 202
+        await expect(banner).to_be_visible(timeout=30_000)
+        undone = await http.post(
+            server.make_url(f"/api/v1/mentorships/{demo.mentorship_id}/erasure/undo"),
+            headers={"Authorization": f"Bearer {demo.mentee.token}"},
+        )
+        assert undone.status == 204
+        await expect(banner).to_be_hidden(timeout=30_000)
     mentorship = await server.app[REPOS].mentorships.get(demo.mentorship_id, viewer=demo.mentor.id)
     assert mentorship is not None
     later = datetime.now(UTC) + timedelta(days=8)

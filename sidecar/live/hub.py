@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 log = logging.getLogger(__name__)
-KINDS = frozenset({"agenda", "meeting", "goals", "actions", "agreement"})
+KINDS = frozenset({"agenda", "meeting", "goals", "actions", "agreement", "erasure"})
 
 
 class MeetingEvents:

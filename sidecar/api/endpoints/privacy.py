@@ -14,6 +14,7 @@ from sidecar.api.schemas import (
     ProfileDeletion,
     ProfileErasurePlan,
 )
+from sidecar.db.repositories.erasures import ErasureRepository
 
 TAGS = ("privacy",)
 
@@ -51,6 +52,7 @@ async def delete_mentorship(call: Call[MentorshipDeletion]) -> ErasurePlan | Non
     planned = await erasure.request_mentorship_erasure(call.request.app, mentorship, call.viewer)
     if planned is None:
         return None
+    await call.publish("erasure", mentorship_id=mentorship.id)  # the other panel's banner
     return await erasure_plan(call.repos, mentorship.id, call.viewer)
 
 
@@ -65,6 +67,7 @@ async def delete_mentorship(call: Call[MentorshipDeletion]) -> ErasurePlan | Non
 async def undo_mentorship_erasure(call: Call[None]) -> None:
     mentorship = await call.repos.mentorships.get(call.path("mentorship_id"), viewer=call.viewer)
     await erasure.undo_mentorship_erasure(call.request.app, mentorship, call.viewer)
+    await call.publish("erasure", mentorship_id=mentorship.id)
 
 
 @api.route(
@@ -81,7 +84,10 @@ async def undo_mentorship_erasure(call: Call[None]) -> None:
 )
 async def delete_profile(call: Call[ProfileDeletion]) -> ProfileErasurePlan | None:
     planned = await erasure.request_profile_erasure(call.request.app, call.viewer)
-    return None if planned is None else ProfileErasurePlan(erase_after=planned.erase_after)
+    if planned is None:
+        return None
+    await _publish_erasures(call)
+    return ProfileErasurePlan(erase_after=planned.erase_after)
 
 
 @api.route(
@@ -92,4 +98,13 @@ async def delete_profile(call: Call[ProfileDeletion]) -> ProfileErasurePlan | No
     tags=TAGS,
 )
 async def undo_profile_erasure(call: Call[None]) -> None:
+    mentorship_ids = await ErasureRepository(call.repos.db).mentorship_ids_of(call.viewer)
     await erasure.undo_profile_erasure(call.request.app, call.viewer)
+    for mentorship_id in mentorship_ids:
+        await call.publish("erasure", mentorship_id=mentorship_id)
+
+
+async def _publish_erasures(call: Call[ProfileDeletion]) -> None:
+    """The other people's open panels show the banner at once."""
+    for mentorship_id in await ErasureRepository(call.repos.db).mentorship_ids_of(call.viewer):
+        await call.publish("erasure", mentorship_id=mentorship_id)

@@ -134,6 +134,7 @@ export async function renderPanel(root, settings) {
   const wrapup = wrapupCard(ctx);
   const outcomes = outcomesSection(ctx, { agreements: data.meetingAgreements, steps: data.openSteps });
   const past = pastMeetingsCard(ctx, data.meetings);
+  const erasureNotice = erasureBanner(ctx, data.mentorship); // a planned erasure, with Undo
   // The meeting changed (moved, started, ended): every part that depends on its state follows.
   let wasEnded = data.meeting.status === "ended";
   let layoutChanged = () => {};
@@ -177,6 +178,8 @@ export async function renderPanel(root, settings) {
       meetingChanged(await getMeeting(ctx.meeting.id));
     },
     agreement: async () => agreement?.update(await getAgreement(mentorshipId)),
+    // An erasure planned or undone (by either person): the banner follows.
+    erasure: async () => erasureNotice.update((await getMentorship(mentorshipId)).erasure ?? null),
   };
   const running = new Map(); // part -> {again: bool}
   async function refetch(part) {
@@ -224,8 +227,7 @@ export async function renderPanel(root, settings) {
   const body = h("div", { class: "panel-body" }, tabs.tablist, ...tabs.panels.values());
   const erased = h("div", { class: "panel-gone", role: "alert", hidden: true });
   const top = h("div", { class: "panel-top" }, header.element, pair.element);
-  const erasure = erasureBanner(ctx, data.mentorship); // a planned erasure, with Undo
-  setChildren(root, top, erased, erasure.element, body, signedInFooter(person));
+  setChildren(root, top, erased, erasureNotice.element, body, signedInFooter(person));
 
   // Which part comes first: the agenda before the call, the notes during it, the summary after.
   let layout = "";
