@@ -204,7 +204,7 @@ async def test_agenda_form_shows_the_services_validation_error(
     assert (await posted.value).status == 422
     error = form.locator('[data-field="text"] .field-error')
     await error.wait_for(state="visible")
-    assert "2000" in await error.inner_text()
+    assert await error.inner_text() == "At most 2,000 characters (you have 2,001)."
     assert await form.locator("input[name=text]").get_attribute("aria-invalid") == "true"
     await screenshot(page, tmp_path, "agenda-error.png")
     assert console.unexpected((422, f"/api/v1/meetings/{demo.meeting_id}/agenda")) == []
