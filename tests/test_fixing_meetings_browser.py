@@ -161,3 +161,38 @@ async def test_reopening_an_ended_meeting_sends_a_corrected_summary(
         body = mail.get_body(("plain",))
         assert body is not None and "Thursdays" in body.get_content()
     assert console.unexpected() == []
+
+
+async def test_the_agreement_page_refuses_a_past_date_and_a_new_plan_replaces_the_old(
+    browser: Any, server: TestServer, demo: DemoSeed, console: ConsoleWatch
+) -> None:
+    page = await signed_in(browser, server, demo, console)
+    await page.goto(str(server.make_url(f"/mentorships/{demo.mentorship_id}/agreement")))
+    await wait_until_ready(page)
+    schedule = page.locator("#schedule")
+    rows = schedule.locator("li[data-meeting-id]")
+    shown_before = await rows.count()
+
+    async def plan(day: str) -> Any:
+        if not await schedule.locator("input[name=first_date]").is_visible():
+            await schedule.locator("summary", has_text="Plan a series").click()
+        await schedule.locator("input[name=first_date]").fill(day)
+        await schedule.locator("input[name=first_time]").fill("14:00")
+        async with page.expect_response(lambda r: r.url.endswith("/schedule")) as posted:
+            await schedule.get_by_role("button", name="Create the meetings").click()
+        return await posted.value
+
+    refused = await plan((utcnow() - timedelta(days=19)).date().isoformat())
+    assert refused.status == 422
+    field = schedule.locator('[data-field="first_start"] .field-error')
+    await expect(field).to_contain_text("That is in the past")
+    await shoot(page, "schedule-past")
+
+    assert (await plan("2030-03-05")).status == 201
+    await expect(rows).to_have_count(shown_before + 12)
+    assert (await plan("2030-03-07")).status == 201
+    await expect(
+        page.get_by_text("They replace the 12 upcoming meetings planned before.")
+    ).to_be_attached()
+    await expect(rows).to_have_count(shown_before + 12)
+    assert console.unexpected((422, f"/mentorships/{demo.mentorship_id}/schedule")) == []
