@@ -3,14 +3,16 @@
 Each quota is a token bucket: up to `limit` actions at once, refilled at `limit` per `window`.
 HTTP quotas are keyed by person (or, for anonymous sign-ups, by client address) and kept behind
 the small `RateLimiter` interface, so several instances can later share them through Redis.
-A websocket's message rate is a bucket per connection, which needs no sharing.
+A websocket's message rate is a bucket per connection, which needs no sharing; a socket over
+it is read more slowly, never closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -20,7 +22,7 @@ from sidecar.api.errors import ApiError
 from sidecar.settings import Settings
 
 Clock = Callable[[], float]
-KeyKind = Literal["address", "person"]
+KeyKind = Literal["address", "person", "email"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,17 @@ QUOTAS: dict[str, Quota] = {
         Quota("signup", "sign-ups", "signups_per_hour", 3600, "address"),
         Quota("invite", "invites", "invites_per_day", 86400, "person"),
         Quota("upload", "uploads", "uploads_per_hour", 3600, "person"),
+        # "Email me a sign-in link": per client address, and per email address asked about.
+        Quota(
+            "signin_request", "sign-in link requests", "signin_requests_per_hour", 3600, "address"
+        ),
+        Quota(
+            "signin_email",
+            "sign-in links to one email address",
+            "signin_requests_per_email_per_hour",
+            3600,
+            "email",
+        ),
     )
 }
 
@@ -67,6 +80,13 @@ class TokenBucket:
             self.tokens -= 1
             return 0.0
         return (1 - self.tokens) / self.rate if self.rate > 0 else math.inf
+
+    async def wait(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """Take a token, sleeping until one is available (back-pressure, not refusal)."""
+        delay = self.take()
+        while delay > 0:
+            await sleep(delay)
+            delay = self.take()
 
     def full(self) -> bool:
         now = self._clock()
@@ -123,6 +143,11 @@ async def enforce(
 ) -> None:
     """Raise 429 with Retry-After when the caller has used up this quota."""
     who = person_id if quota.key == "person" and person_id else client_address(request, settings)
+    await enforce_for(limiter, quota, who, settings)
+
+
+async def enforce_for(limiter: RateLimiter, quota: Quota, who: str, settings: Settings) -> None:
+    """`enforce` for a key the caller chose (an email address for `signin_email`)."""
     limit = quota.limit(settings)
     wait = await limiter.hit(f"{quota.name}:{who}", limit, quota.window_seconds)
     if wait > 0:
@@ -136,20 +161,12 @@ async def enforce(
         )
 
 
-# Close code for a websocket that sends faster than allowed; in y-websocket's no-reconnect range,
-# as a client that floods would only flood again.
-CLOSE_TOO_MANY_MESSAGES = 4429
-
-
 def message_bucket(settings: Settings) -> TokenBucket | None:
-    """A websocket's allowance: the set rate per second, bursts of up to twice that."""
+    """A websocket's allowance: the set rate per second, bursts of up to twice that.
+
+    A socket over it is slowed down, never closed: its handler awaits `TokenBucket.wait` before
+    reading on, so aiohttp's queue fills, the transport stops reading and TCP flow control holds
+    the sender back. Only the flooder waits; the room and everyone else are untouched.
+    """
     rate = settings.websocket_messages_per_second
     return TokenBucket(2 * rate, rate) if rate > 0 else None
-
-
-async def close_flooding(ws: web.WebSocketResponse, settings: Settings) -> None:
-    rate = settings.websocket_messages_per_second
-    await ws.close(
-        code=CLOSE_TOO_MANY_MESSAGES,
-        message=f"more than {rate} messages per second".encode(),
-    )

@@ -28,6 +28,20 @@ pytest_plugins = ["tests.smtp_server"]
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
 
+@pytest.fixture(params=["fast", "public"])
+def notes_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a live-notes test on both paths (sidecar/notes/aiohttp_gate.py): "fast", aiohttp's
+    private parser and writer, and "public", receive() and send_bytes() as on an aiohttp the
+    fast path was not tested with. Use with `pytest.mark.usefixtures("notes_path")`."""
+    from sidecar.notes import aiohttp_gate
+
+    if request.param == "fast" and not aiohttp_gate.AVAILABLE:
+        pytest.skip(f"no fast path here: {aiohttp_gate.REASON}")
+    if request.param == "public":
+        monkeypatch.setattr(aiohttp_gate, "AVAILABLE", False)
+    return str(request.param)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from sidecar.app import create_app
+from sidecar.keys import SETTINGS
 from sidecar.limits import QUOTAS, LocalRateLimiter, TokenBucket
 from sidecar.settings import Settings
 from tests.conftest import make_pair, tiny_png
@@ -132,14 +133,50 @@ def test_every_quota_is_a_documented_setting() -> None:
         assert quota.setting in fields
 
 
-async def test_a_flooding_websocket_is_closed_and_the_room_keeps_going(tmp_path: Path) -> None:
+async def test_a_bucket_over_its_budget_waits_for_the_next_token() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the clock moves on by what was slept
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(2, 4, clock=lambda: now[0])  # bursts of 2, 4 a second
+    await bucket.wait(sleep)
+    await bucket.wait(sleep)
+    assert slept == [], "within the burst nothing waits"
+    await bucket.wait(sleep)
+    assert slept == [0.25], "then one token's time"
+    now[0] += 10  # a long pause refills the burst, no more
+    for _ in range(3):
+        await bucket.wait(sleep)
+    assert slept == [0.25, 0.25]
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often a socket handler had to wait for its budget (`TokenBucket.wait`)."""
+    count = [0]
+    real = TokenBucket.wait
+
+    async def counted(self: TokenBucket, *args: Any) -> None:
+        count[0] += 1
+        await real(self, *args)
+
+    monkeypatch.setattr(TokenBucket, "wait", counted)
+    return count
+
+
+async def test_a_flooding_websocket_is_slowed_and_the_room_keeps_going(
+    tmp_path: Path, waits: list[int]
+) -> None:
     from aiohttp.test_utils import TestServer
 
     from sidecar.demo import seed_demo
     from tests.notes_client import NotesClient
 
     server = TestServer(
-        create_app(Settings(data_dir=tmp_path / "data", websocket_messages_per_second=5))
+        create_app(Settings(data_dir=tmp_path / "data", websocket_messages_per_second=20))
     )
     await server.start_server()
     try:
@@ -147,34 +184,39 @@ async def test_a_flooding_websocket_is_closed_and_the_room_keeps_going(tmp_path:
         base = f"ws://127.0.0.1:{server.port}/ws/notes/{seed.meeting_id}?token="
         calm = await NotesClient(base + seed.mentee.token).connect()
         flood = await NotesClient(base + seed.mentor.token).connect()
-        await asyncio.wait_for(asyncio.gather(calm.synced.wait(), flood.synced.wait()), 5)
+        await asyncio.wait_for(asyncio.gather(calm.synced.wait(), flood.synced.wait()), 30)
         await flood.insert(0, "kept ")
         await calm.wait_for(lambda: "kept" in str(calm))
-        for n in range(40):
+        for n in range(80):  # twice the burst of 40: the rest waits for the budget
             await flood.insert(0, f"{n} ")
-        await flood.wait_closed()
-        assert flood.close_code == 4429
-        assert "messages per second" in flood.close_reason
         await calm.insert(0, "still here ")
+        await calm.wait_for(lambda: "79 " in str(calm))  # the flooder's last edit arrived
+        await flood.wait_for(lambda: "still here" in str(flood))
+        assert str(flood) == str(calm)
+        assert waits[0] > 0, "the flooder was held back"
+        assert flood.close_code is None and calm.close_code is None, "nobody was disconnected"
         later = await NotesClient(base + seed.mentor.token).connect()
-        await later.wait_for(lambda: "still here" in str(later) and "kept" in str(later))
-        for client in (calm, later):
+        await later.wait_for(lambda: str(later) == str(calm))
+        for client in (calm, flood, later):
             await client.close()
     finally:
         await server.close()
 
 
-async def test_a_flooding_events_socket_is_closed(client: Client, tmp_path: Path) -> None:
+async def test_a_flooding_events_socket_is_slowed_not_closed(
+    client: Client, waits: list[int]
+) -> None:
     pair = await make_pair(client.app, "Flood")
     ws = await client.ws_connect(
         f"/ws/meetings/{pair.meeting_id}/events?token={pair.mentor_token}",
         headers={"Origin": str(client.make_url("")).rstrip("/")},
     )
     await ws.receive_json()  # hello
-    for _ in range(500):
+    burst = 2 * client.app[SETTINGS].websocket_messages_per_second
+    for _ in range(burst + 100):
         await ws.send_str("ping")
-        if ws.closed:
-            break
-    while not ws.closed:
-        await ws.receive()
-    assert ws.close_code == 4429
+    for _ in range(burst + 100):
+        assert await asyncio.wait_for(ws.receive_json(), 30) == {"type": "pong"}
+    assert not ws.closed
+    assert waits[0] > 0, "past its burst the socket was read more slowly"
+    await ws.close()

@@ -45,6 +45,8 @@ class Service:
 
 
 Start = Callable[..., Awaitable[Service]]
+# Every test on both paths, aiohttp's private fast path and the public one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("notes_path")
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import pytest
 import websockets
 from pycrdt import Doc, Text
 
-from sidecar.keys import NOTE_ROOMS
+from sidecar.keys import NOTE_ROOMS, SETTINGS
 from sidecar.notes import protocol
 from sidecar.notes import store as store_module
 from sidecar.notes.room import MAX_UNAPPLIED
-from sidecar.notes.store import SqliteNotesStore
+from sidecar.notes.store import CommitPacing, SqliteNotesStore
 from tests import test_notes
 from tests.notes_client import NotesClient
 from tests.test_notes import Start
@@ -23,6 +23,9 @@ from tests.test_notes import Start
 start = test_notes.start  # the same fixture: a real service on a real SQLite file
 
 
+# Tests over sockets run on both paths, aiohttp's private fast path and the public one
+# (tests/conftest.py); those of the store alone once.
+both_paths = pytest.mark.usefixtures("notes_path")
 def typed_updates(count: int) -> tuple[str, list[bytes]]:
     doc: Doc[Text] = Doc()
     text = doc.get("notes", type=Text)
@@ -129,6 +132,7 @@ async def test_the_write_ahead_log_is_checkpointed_on_its_own_thread(
 
 
 async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(start: Start) -> None:
+@both_paths
     service = await start(websocket_messages_per_second=0)  # it types faster than a person
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
     for i in range(MAX_UNAPPLIED + 10):  # more than a room holds unapplied: applied on the way
@@ -150,6 +154,7 @@ async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(start: S
 
 
 async def test_an_invalid_update_right_after_valid_ones_closes_only_its_sender(
+@both_paths
     start: Start,
 ) -> None:
     service = await start()
@@ -170,6 +175,7 @@ async def test_an_invalid_update_right_after_valid_ones_closes_only_its_sender(
 
 
 async def test_a_step_2_is_relayed_as_an_update(start: Start) -> None:
+@both_paths
     service = await start()
     sender = await service.client("mentor")
     url = service.url(service.seed.mentee.token)
@@ -192,6 +198,7 @@ async def test_a_step_2_is_relayed_as_an_update(start: Start) -> None:
 
 
 async def test_a_newcomer_is_never_shown_an_update_before_its_commit(
+@both_paths
     start: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = await start()
@@ -241,3 +248,69 @@ async def test_the_write_ahead_log_stays_small_under_steady_writing(
     first, second = largest
     # Reused, the log stops growing; never reset, it grows with everything written.
     assert second <= first * 1.25 + 256 * 1024, f"the log grew from {first} to {second} bytes"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def steady(pacing: CommitPacing, clock: FakeClock, per_second: int, seconds: float) -> None:
+    """Commits every 10 ms for `seconds`, holding `per_second` updates a second between them."""
+    for _ in range(int(seconds * 100)):
+        clock.now += 0.010
+        pacing.record(per_second // 100)
+
+
+def test_commits_wait_only_under_real_load() -> None:
+    clock = FakeClock()
+    pacing = CommitPacing(0.010, clock=clock)
+    assert pacing.window() == 0, "idle: at once"
+    steady(pacing, clock, 100, 5)  # ten pairs typing
+    assert pacing.rate() == pytest.approx(100, rel=0.05)
+    assert pacing.window() == 0, "a few pairs typing: every commit at once"
+    steady(pacing, clock, 1100, 5)  # halfway between 200 and 2,000 a second
+    assert pacing.window() == pytest.approx(0.005, rel=0.05), "in between: in proportion"
+    steady(pacing, clock, 5000, 5)  # 500 meetings, two people, 5 edits a second each
+    assert pacing.window() == 0.010, "real load: the whole window"
+    clock.now += 5  # the load goes away
+    assert pacing.window() == 0, "and the window with it"
+
+
+def test_a_lone_pair_bursting_is_still_committed_at_once() -> None:
+    """Both people, 20 rounds of 10 single-character inserts 2 ms apart: 1,000 updates a
+    second for 0.4 s moves the rate to about 330, a window of well under a millisecond."""
+    clock = FakeClock()
+    pacing = CommitPacing(0.010, clock=clock)
+    for _ in range(200):
+        clock.now += 0.002
+        pacing.record(2)
+    assert pacing.window() < 0.001
+
+
+async def test_the_store_commits_at_once_when_idle_and_batches_under_load(
+    start: Start, tmp_path: Path
+) -> None:
+    service = await start()
+    clock = FakeClock()
+    store = SqliteNotesStore(
+        service.app[SETTINGS].database_path, commit_window_seconds=0.010, clock=clock
+    )
+    await store.start()
+    try:
+        meeting = service.seed.meeting_id
+        _, updates = typed_updates(4)
+        await store.submit(meeting, updates[0], None)
+        committed = store.submit(meeting, updates[1], None)  # right after a commit, but idle
+        assert not isinstance(store._scheduled, asyncio.TimerHandle), "on the loop's next turn"
+        await committed
+        steady(store.pacing, clock, 5000, 5)  # as if 5,000 updates a second had been stored
+        await store.submit(meeting, updates[2], None)
+        committed = store.submit(meeting, updates[3], None)  # right after a commit, under load
+        assert isinstance(store._scheduled, asyncio.TimerHandle), "waits for the window"
+        await committed
+    finally:
+        await store.stop()

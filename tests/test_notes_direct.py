@@ -9,22 +9,26 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text
 
+from sidecar.limits import TokenBucket
 from sidecar.notes import protocol
 from sidecar.notes.direct import NotesWebSocket
 from tests import test_notes
 from tests.test_notes import Start
 
 start = test_notes.start  # a real service on a real SQLite file, real sockets
+# Each test on the fast path and on the public one (an aiohttp the fast path was not tested
+# with): the same frames reach the handler in the same order, only more of them.
+pytestmark = pytest.mark.usefixtures("notes_path")
 
 
 @pytest.fixture
-def handled(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+def handled(monkeypatch: pytest.MonkeyPatch, notes_path: str) -> Counter[str]:
     """Messages that reached the socket handler through `receive()`, by kind."""
     seen: Counter[str] = Counter()
     receive = NotesWebSocket.receive
 
     async def counting(self: NotesWebSocket, *args: Any) -> Any:
-        assert self.direct, "the installed aiohttp's reader is the one direct.py builds on"
+        assert self.direct == (notes_path == "fast"), "the path aiohttp_gate chose"
         message = await receive(self, *args)
         data = message.data
         is_update = isinstance(data, bytes) and protocol.is_update_frame(data)
@@ -36,7 +40,7 @@ def handled(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 
 async def test_typing_does_not_wake_the_handler_per_keystroke(
-    start: Start, handled: Counter[str]
+    start: Start, handled: Counter[str], notes_path: str
 ) -> None:
     service = await start()
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
@@ -46,7 +50,10 @@ async def test_typing_does_not_wake_the_handler_per_keystroke(
         await mentor.insert(len(str(mentor)), f"{i},")
         await mentee.wait_for(lambda i=i: str(mentee).endswith(f"{i},"))
     assert str(mentee) == str(mentor)
-    assert handled["update"] == 0, "each keystroke went straight to the room"
+    if notes_path == "fast":
+        assert handled["update"] == 0, "each keystroke went straight to the room"
+    else:
+        assert handled["update"] == 40, "on the public path every keystroke goes via receive()"
     await mentor.close()
     await mentee.close()
 
@@ -92,10 +99,26 @@ async def test_a_bad_update_is_handled_as_before(start: Start, handled: Counter[
     await fresh.close()
 
 
-async def test_a_flooding_sender_is_still_closed(start: Start) -> None:
-    service = await start(websocket_messages_per_second=5)
-    flooder = await service.client("mentor")
-    for i in range(40):
-        await flooder.insert(len(str(flooder)), f"{i}")
-    await flooder.wait_closed()
-    assert flooder.close_code == 4429
+async def test_a_sender_over_its_budget_is_slowed_not_closed(
+    start: Start, handled: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over its allowance, frames are no longer taken directly: the handler waits for the
+    budget (`TokenBucket.wait`) before reading on, and every frame lands, in order."""
+    waits = Counter[str]()
+    real_wait = TokenBucket.wait
+
+    async def counted(self: TokenBucket) -> None:
+        waits["wait"] += 1
+        await real_wait(self)
+
+    monkeypatch.setattr(TokenBucket, "wait", counted)
+    service = await start(websocket_messages_per_second=20)  # bursts of 40
+    flooder, peer = await service.client("mentor"), await service.client("mentee")
+    for i in range(80):
+        await flooder.insert(len(str(flooder)), f"{i},")
+    await peer.wait_for(lambda: str(peer) == str(flooder))
+    assert flooder.close_code is None and peer.close_code is None
+    assert waits["wait"] > 0, "the sender was held back"
+    assert handled["update"] > 0, "frames over the budget went through the handler"
+    for client in (flooder, peer):
+        await client.close()

@@ -25,6 +25,10 @@ from sidecar.settings import Settings
 from tests.notes_client import NotesClient
 
 
+# Every test on both paths, aiohttp's private fast path and the public one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("notes_path")
+
+
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[tuple[TestServer, DemoSeed, Path]]:
     settings = Settings(data_dir=tmp_path / "data", sqlite_busy_timeout_ms=20000)

@@ -43,6 +43,8 @@ pytestmark = pytest.mark.skipif(
     if NODE is None
     else f"web/node_modules lacks {', '.join(MISSING)}: run `npm ci` in web/",
 )
+# Every test on both paths, aiohttp's private fast path and the public one (tests/conftest.py).
+pytestmark = [pytestmark, pytest.mark.usefixtures("notes_path")]
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 HEADING = re.compile(r"# Weekly check-in \((\d{4}-\d{2}-\d{2})\)")  # the first line

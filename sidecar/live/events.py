@@ -14,7 +14,7 @@ import json
 from aiohttp import WSMsgType, web
 
 from sidecar.keys import DATABASE, LIVE_EVENTS, SETTINGS, WEBSOCKETS
-from sidecar.limits import close_flooding, message_bucket
+from sidecar.limits import message_bucket
 from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
@@ -24,7 +24,14 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(compress=False, heartbeat=25, max_msg_size=1024)
     await ws.prepare(request)
     hub = request.app[LIVE_EVENTS]
-    request.app[WEBSOCKETS].add(ws)
+    request.app[WEBSOCKETS].add(
+        ws,
+        kind="events",
+        token_id=identity.token_id,
+        person_id=identity.person_id,
+        meeting_id=meeting.id,
+        mentorship_id=meeting.mentorship_id,
+    )
     hub.add(meeting.id, meeting.mentorship_id, ws)
     await attendance.seen(request.app[DATABASE], meeting, identity.person_id)
     try:
@@ -32,8 +39,9 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
         allowance = message_bucket(request.app[SETTINGS])
         async for message in ws:
             if allowance is not None and allowance.take():
-                await close_flooding(ws, request.app[SETTINGS])
-                break
+                await allowance.wait()  # slowed down, never closed: nothing reads meanwhile
+                if ws.closed:
+                    break
             if message.type == WSMsgType.TEXT and message.data == "ping":
                 await ws.send_str('{"type": "pong"}')
     finally:

@@ -13,9 +13,10 @@ Anything else (sync step 1, awareness, a frame that fails, a closing socket) is 
 the handler reads it and does what it always did, so errors and close codes are the same.
 
 This relies on aiohttp's reader classes (`aiohttp._websocket.reader`), which aiohttp does not
-promise to keep. Should they change, `NotesWebSocket` is a plain `WebSocketResponse` and every
-frame goes through `receive()`: the same behaviour, at the old cost (a test checks which is in
-use with the installed aiohttp).
+promise to keep, so it is used only where `aiohttp_gate` allows it (the aiohttp versions it was
+tested with, every name present, `MENTOR_SIDECAR_NOTES_FAST_PATH` not `off`). Otherwise
+`NotesWebSocket` is a plain `WebSocketResponse` and every frame goes through `receive()`: the
+same behaviour, at the old cost (the notes tests run on both paths).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 from aiohttp.helpers import DEFAULT_CHUNK_SIZE
+
+from sidecar.notes import aiohttp_gate
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +44,8 @@ Taker = Callable[[bytes], bool]
 
 def _direct_queue_class() -> Any:
     """aiohttp's message queue, with a shortcut for frames the taker accepts (None: no such)."""
-    if _aiohttp_reader is None:  # pragma: no cover - another aiohttp layout: plain sockets
-        return None
+    if _aiohttp_reader is None or not aiohttp_gate.AVAILABLE:  # pragma: no cover
+        return None  # an aiohttp the fast path was not tested with: plain sockets
 
     class DirectQueue(_aiohttp_reader.WebSocketDataQueue):
         def __init__(self, protocol: Any, limit: int, *, loop: Any) -> None:
@@ -75,9 +78,19 @@ _DirectQueue = _direct_queue_class()
 
 
 class NotesWebSocket(web.WebSocketResponse):
-    """A `WebSocketResponse` whose update frames can skip the handler (see the module)."""
+    """A `WebSocketResponse` whose update frames can skip the handler (see the module).
+
+    `fast=False` (or an aiohttp the gate does not allow) makes it a plain `WebSocketResponse`.
+    """
+
+    def __init__(self, *, fast: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fast = fast and _DirectQueue is not None
 
     def _post_start(self, request: Any, protocol: Any, writer: Any) -> None:
+        if not self._fast:  # the public path: aiohttp's own queue, every frame via receive()
+            super()._post_start(request, protocol, writer)
+            return
         try:  # the same as aiohttp's own, with the queue above
             queue = _DirectQueue(request._protocol, DEFAULT_CHUNK_SIZE, loop=self._loop)
             parser = _aiohttp_reader.WebSocketReader(

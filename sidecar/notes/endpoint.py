@@ -14,7 +14,8 @@ from aiohttp import WSMsgType, web
 
 from sidecar.domain.models import Meeting
 from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS, WEBSOCKETS
-from sidecar.limits import close_flooding, message_bucket
+from sidecar.limits import message_bucket
+from sidecar.notes import aiohttp_gate
 from sidecar.notes.direct import NotesWebSocket
 from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError, is_update_frame
@@ -39,9 +40,20 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
 
     settings = app[SETTINGS]
     # compress=False: per-message deflate multiplied tail latency by eight for tiny Yjs frames.
-    ws = NotesWebSocket(compress=False, max_msg_size=settings.notes_max_message_bytes)
+    ws = NotesWebSocket(
+        fast=aiohttp_gate.use_fast_path(settings.notes_fast_path),
+        compress=False,
+        max_msg_size=settings.notes_max_message_bytes,
+    )
     await ws.prepare(request)
-    app[WEBSOCKETS].add(ws)
+    app[WEBSOCKETS].add(
+        ws,
+        kind="notes",
+        token_id=identity.token_id,
+        person_id=identity.person_id,
+        meeting_id=meeting.id,
+        mentorship_id=meeting.mentorship_id,
+    )
     conn = Connection(ws, identity.person_id)
     rooms = app[NOTE_ROOMS]
     room = None
@@ -57,7 +69,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
             if ws.closed or not is_update_frame(frame) or not can_take():
                 return False
             if allowance is not None and allowance.take():
-                return False  # the handler closes the socket
+                return False  # over its budget: the handler waits before reading on
             take_update(conn, frame)
             return True
 
@@ -68,8 +80,11 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
             if kind in _CLOSED:  # as `async for message in ws` ends
                 break
             if allowance is not None and allowance.take():
-                await close_flooding(ws, settings)  # the room and the others are untouched
-                break
+                # Back-pressure, not a close: while this waits nothing reads the socket, so
+                # aiohttp's queue fills, the transport pauses and TCP holds the sender back.
+                await allowance.wait()
+                if ws.closed:  # closed meanwhile (revoked, erased, shutting down)
+                    break
             if kind is WSMsgType.BINARY:
                 frame = message.data
                 if is_update_frame(frame):  # most messages: applied and queued, no coroutine
@@ -127,12 +142,14 @@ async def notes_context(app: web.Application) -> AsyncIterator[None]:
         commit_window_seconds=settings.notes_commit_window_ms / 1000,
     )
     await store.start()
+    fast = aiohttp_gate.use_fast_path(settings.notes_fast_path)
+    log.info(aiohttp_gate.describe(settings.notes_fast_path))
     limits = RoomLimits(
         max_document_bytes=settings.notes_max_document_bytes,
         compact_every=settings.notes_compact_every,
         idle_seconds=settings.notes_room_idle_seconds,
     )
-    app[NOTE_ROOMS] = Rooms(store, LocalFanout(), limits)
+    app[NOTE_ROOMS] = Rooms(store, LocalFanout(raw_writes=fast), limits)
     try:
         yield
     finally:

@@ -7,6 +7,11 @@ implementation of `Fanout` will publish to the other instances too; rooms only s
 (RFC 6455, unmasked binary, as a server sends them) and handed to its transport in one write.
 A socket whose client stops reading is closed once `MAX_BUFFERED_BYTES` wait for it, rather than
 holding up the others or growing without bound; y-websocket reconnects and resyncs.
+
+Writing to the transport uses aiohttp's private writer (`_writer`, its `transport`, `compress`
+and `_closing`), so it is used only where `aiohttp_gate` allows (`raw_writes=True`); otherwise
+each socket's frames go out in order through the public `send_bytes`, one task per socket
+draining its queue.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -57,8 +63,12 @@ def _transport(ws: web.WebSocketResponse) -> Any:
 
 
 class LocalFanout:
-    def __init__(self) -> None:
+    def __init__(self, *, raw_writes: bool = True) -> None:
+        self.raw_writes = raw_writes
         self._closing: set[asyncio.Task[None]] = set()
+        # The public path: frames waiting for each socket, and their size.
+        self._queued: dict[web.WebSocketResponse, deque[bytes]] = {}
+        self._queued_bytes: dict[web.WebSocketResponse, int] = {}
 
     async def deliver(self, recipients: Iterable[web.WebSocketResponse], frame: bytes) -> None:
         for ws in recipients:
@@ -71,10 +81,10 @@ class LocalFanout:
 
     def send(self, recipient: web.WebSocketResponse, frames: Sequence[bytes]) -> None:
         """Write messages to one socket now, in order, in one write."""
-        transport = _transport(recipient)
+        transport = _transport(recipient) if self.raw_writes else None
         if transport is None:
             if not recipient.closed:  # not a plain open socket: take aiohttp's own path
-                self._spawn(self.deliver_each(recipient, list(frames)))
+                self._send_public(recipient, frames)
             return
         if len(frames) == 1:
             transport.write(frame_binary(frames[0]))
@@ -86,9 +96,38 @@ class LocalFanout:
                 recipient.close(code=CLOSE_TRY_AGAIN_LATER, message=b"too far behind; reconnect")
             )
 
-    async def deliver_each(self, recipient: web.WebSocketResponse, frames: list[bytes]) -> None:
-        for frame in frames:
-            await self.deliver([recipient], frame)
+    def _send_public(self, recipient: web.WebSocketResponse, frames: Sequence[bytes]) -> None:
+        """Queue frames for `send_bytes`, in order: one task per socket drains its queue."""
+        queue = self._queued.get(recipient)
+        size = self._queued_bytes.get(recipient, 0) + sum(len(f) for f in frames)
+        if size > MAX_BUFFERED_BYTES:
+            log.warning("closing a notes socket whose client stopped reading")
+            self._queued.pop(recipient, None)
+            self._queued_bytes.pop(recipient, None)
+            self._spawn(
+                recipient.close(code=CLOSE_TRY_AGAIN_LATER, message=b"too far behind; reconnect")
+            )
+            return
+        self._queued_bytes[recipient] = size
+        if queue is None:
+            self._queued[recipient] = deque(frames)
+            self._spawn(self._drain(recipient))
+        else:
+            queue.extend(frames)
+
+    async def _drain(self, recipient: web.WebSocketResponse) -> None:
+        queue = self._queued[recipient]
+        try:
+            while queue and self._queued.get(recipient) is queue and not recipient.closed:
+                frame = queue.popleft()
+                self._queued_bytes[recipient] -= len(frame)
+                await recipient.send_bytes(frame)
+        except ConnectionError:
+            log.debug("dropped frames to a closing socket")
+        finally:
+            if self._queued.get(recipient) is queue:
+                del self._queued[recipient]
+                self._queued_bytes.pop(recipient, None)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -12,19 +12,23 @@ self-pipe cost more CPU than the commit itself). The connection never waits for 
 another connection holds the write lock, the batch stays queued (and keeps growing) and the
 commit is retried shortly, so the loop is never blocked on SQLite's busy timeout.
 
-Idle, a commit starts at once (on the loop's next turn, together with whatever arrived in the
-same turn); busy, commits are at least the commit window apart, so each holds more. A commit
-costs about as much for one row as for three, so at 1,000 edits per second a 10 ms window
-halves the server's CPU per edit, for 5 ms more latency on average (bench/README.md).
+How long commits are apart adapts to the load (`CommitPacing`): a few pairs typing are each
+committed at once (on the loop's next turn, together with whatever arrived in the same turn or
+while a commit ran), so a lone pair sees every keystroke without waiting; only under real load
+are commits up to the commit window apart, so each holds more. A commit costs about as much for
+one row as for three, so at thousands of edits per second a 10 ms window halves the server's CPU
+per edit, for about 5 ms more latency on average (bench/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +39,15 @@ from pycrdt import merge_updates
 from sidecar.domain.ids import now_iso
 
 log = logging.getLogger(__name__)
-# Busy, commits are at least this far apart (each then holds more updates); idle, the next
-# commit starts on the loop's next turn. The service passes `notes_commit_window_ms`.
+# Under full load, commits are this far apart (each then holds more updates); the service passes
+# `notes_commit_window_ms`. See `CommitPacing` for how the wait follows the load.
 DEFAULT_COMMIT_WINDOW_SECONDS = 0.010
+# Updates a second below which each commit starts at once (a few dozen pairs typing), and from
+# which commits are the whole window apart (200 meetings of two people typing 5 edits a second).
+COMMIT_AT_ONCE_BELOW_RATE = 200.0
+FULL_WINDOW_FROM_RATE = 2000.0
+# How far back the rate looks: the time constant of its exponential moving average, in seconds.
+RATE_TIME_CONSTANT_SECONDS = 1.0
 # While another connection holds SQLite's write lock, retry the commit this often.
 LOCKED_RETRY_SECONDS = 0.002
 # Copy the write-ahead log back into the database after this many commits, or sooner once this
@@ -70,6 +80,64 @@ class NotesStore(Protocol):
     async def compact(self, meeting_id: str) -> int: ...
 
 
+class CommitPacing:
+    """How long the next commit waits after the last one, from the recent rate of updates.
+
+    The rate is an exponentially weighted moving average of updates per second: each commit
+    adds its rows / `time_constant`, and the sum decays by e^(-elapsed / time_constant), so a
+    steady r updates a second reads r, and a short burst from one pair (a few hundred updates
+    in half a second) moves it little. The wait is
+
+        0                                       below `at_once_below` updates a second,
+        max_window * (rate - low) / (full - low) in between,
+        max_window                              from `full_from` up.
+
+    At 0 a commit runs on the loop's next turn, with everything that arrived in the same turn
+    (or while the previous commit ran): a lone pair is never held back, and a burst is still
+    batched. Only real load (thousands of updates a second) pays the whole window, where it
+    saves the most CPU per edit.
+    """
+
+    __slots__ = ("_clock", "_rate", "_stamp", "at_once_below", "full_from", "max_window", "tau")
+
+    def __init__(
+        self,
+        max_window: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        at_once_below: float = COMMIT_AT_ONCE_BELOW_RATE,
+        full_from: float = FULL_WINDOW_FROM_RATE,
+        time_constant: float = RATE_TIME_CONSTANT_SECONDS,
+    ) -> None:
+        self.max_window = max_window
+        self.at_once_below = at_once_below
+        self.full_from = max(full_from, at_once_below)
+        self.tau = time_constant
+        self._clock = clock
+        self._rate = 0.0
+        self._stamp = clock()
+
+    def rate(self) -> float:
+        """Updates a second lately (decayed to now)."""
+        return self._rate * math.exp(-(self._clock() - self._stamp) / self.tau)
+
+    def record(self, updates: int) -> None:
+        """A commit held this many updates."""
+        now = self._clock()
+        decayed = self._rate * math.exp(-(now - self._stamp) / self.tau)
+        self._rate = decayed + updates / self.tau
+        self._stamp = now
+
+    def window(self) -> float:
+        """Seconds the next commit waits after the last one ended."""
+        rate = self.rate()
+        if rate < self.at_once_below or self.max_window <= 0:
+            return 0.0
+        if rate >= self.full_from:
+            return self.max_window
+        return self.max_window * (rate - self.at_once_below) / (self.full_from - self.at_once_below)
+
+
 class _Batch:
     """Everything waiting for the next commit: rows and compactions, in submission order."""
 
@@ -91,9 +159,11 @@ class SqliteNotesStore:
         busy_timeout_ms: int = 5000,
         max_batch: int = 5000,
         commit_window_seconds: float = DEFAULT_COMMIT_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._path = path
-        self._commit_window = commit_window_seconds
+        self._clock = clock
+        self.pacing = CommitPacing(commit_window_seconds, clock=clock)
         self._busy_timeout = busy_timeout_ms / 1000
         self._max_batch = max_batch
         self._conn: sqlite3.Connection | None = None
@@ -148,7 +218,7 @@ class SqliteNotesStore:
         if batch is None:
             batch = self._batch = _Batch(self._loop)
         if self._scheduled is None:
-            wait = self._last_commit + self._commit_window - time.monotonic()
+            wait = self._last_commit + self.pacing.window() - self._clock()
             if wait > 0:
                 self._scheduled = self._loop.call_later(wait, self._flush)
             else:
@@ -190,7 +260,7 @@ class SqliteNotesStore:
             for _ in range(min(MAX_COMPACTIONS_PER_COMMIT, len(self._compactions))):
                 meeting_id, stored = self._compactions.popleft()
                 batch.compactions.append((len(batch.rows), meeting_id, stored))
-        started = time.monotonic()
+        started = self._clock()
         try:
             sizes = self._commit(batch)
         except sqlite3.OperationalError as exc:
@@ -202,6 +272,7 @@ class SqliteNotesStore:
         else:
             self._batch = None
             self._locked_since = None
+            self.pacing.record(len(batch.rows))
             if not batch.done.done():
                 batch.done.set_result(None)
             self._commits_since_checkpoint += 1
@@ -217,7 +288,7 @@ class SqliteNotesStore:
             if self._compactions:
                 self._pending()  # the next commit takes the next compactions
         finally:
-            self._last_commit = time.monotonic()
+            self._last_commit = self._clock()
 
     def _start_checkpoint(self) -> None:
         if self._checkpointing is not None or self._loop is None:
