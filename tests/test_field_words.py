@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
+from sidecar.api.field_words import readable
 from tests.conftest import Pair
 
 PYDANTIC_PHRASES = (
@@ -63,3 +64,13 @@ async def test_domain_rules_and_missing_fields_read_in_words(
         f"/api/v1/mentorships/{pair.mentorship_id}", json={"confirm": False}, headers=pair.auth()
     )
     assert (await fields_of(response))["confirm"]["message"] == "Please confirm."
+
+
+def test_a_domain_rule_reads_with_or_without_the_fields_name() -> None:
+    assert readable("photo", "invalid", "must be a JPEG, PNG or WebP image", {}, None) == (
+        "Photo must be a JPEG, PNG or WebP image."
+    )
+    assert readable("photo", "invalid", "the body is empty", {}, None) == "The body is empty."
+    assert readable("scheduled_end", "invalid", "must be after scheduled_start", {}, None) == (
+        "End must be after start."
+    )

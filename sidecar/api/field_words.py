@@ -27,6 +27,9 @@ HUMAN_NAMES = {
 }
 
 
+_PREDICATES = ("must ", "is ", "are ", "should ", "cannot ", "can't ", "has ", "needs ")
+
+
 def human_name(loc: str) -> str:
     last = next((part for part in reversed(loc.split(".")) if not part.isdigit()), loc)
     return HUMAN_NAMES.get(last, last.replace("_", " ").capitalize() or "This")
@@ -79,5 +82,7 @@ def readable(loc: str, error_type: str, msg: str, ctx: dict[str, Any], given: An
         for field, called in HUMAN_NAMES.items():  # "after scheduled_start": "after start"
             if field != "text":
                 msg = msg.replace(field, called.lower())
-        return _sentence(f"{name} {msg}" if msg[:1].islower() else msg)
+        # "must be a JPEG…" reads as "Photo must be a JPEG…"; "the body is empty" as it is.
+        about_the_field = msg.startswith(_PREDICATES)
+        return _sentence(f"{name} {msg}" if about_the_field else msg)
     return _sentence(msg)
