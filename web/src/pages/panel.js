@@ -232,13 +232,14 @@ export async function renderPanel(root, settings) {
   // Which part comes first: the agenda before the call, the notes during it, the summary after.
   let layout = "";
   let chosenInPhase = "";
+  const inCall = settings.page === "jitsi" || settings.inCall === true;
   function defaultTab() {
     if (layout === "after") return "wrapup";
     if (layout === "before" && tabs.isShown("agenda")) return "agenda";
     return "notes";
   }
   function arrange(now = new Date()) {
-    const next = panelLayout(ctx.meeting, now);
+    const next = panelLayout(ctx.meeting, now, inCall);
     if (next !== layout) {
       layout = next;
       root.dataset.layout = layout;
@@ -309,11 +310,15 @@ const GONE_MESSAGE = {
   body: "One of you erased it and everything in it, so this panel has stopped connecting. Nothing more can be saved here.",
 };
 
-/** "before" the call (the agenda first), "live" (the notes first) or "after" (the summary). */
-function panelLayout(meeting, now) {
+/**
+ * "before" the call (the agenda first), "live" (the notes first) or "after" (the summary).
+ * `inCall`: the panel is open inside the call (Zoom's side panel, the Jitsi call page), so the
+ * person is in the meeting now, whatever the clock says.
+ */
+function panelLayout(meeting, now, inCall) {
   if (meeting.status === "ended") return "after";
-  if (meeting.status === "live") return "live";
   if (meeting.status === "cancelled") return "before"; // nothing to take notes of: the agenda
+  if (meeting.status === "live" || inCall) return "live";
   const start = parseInstant(meeting.scheduled_start);
   // From ten minutes before the start people are joining: the notes come first.
   return start && start - now > 10 * 60000 ? "before" : "live";

@@ -32,7 +32,7 @@ function digits(value) {
 async function openPanel(root, settings, zoomSdk, meetingId) {
   root.classList.add("app--zoom");
   document.body.dataset.zoomMeeting = meetingId;
-  await renderPanel(root, { ...settings, meetingId });
+  await renderPanel(root, { ...settings, meetingId, inCall: true }); // in the call: notes first
   let ending = false;
   zoomSdk.onMeeting(async (event) => {
     if (event?.action !== "ended" || ending) return;
