@@ -181,6 +181,9 @@ async def test_agreement_page_is_live_before_any_meeting(
     await expect(objectives).to_have_value(
         "Give a ten-minute talk at the March all-hands", timeout=LIVE_MS
     )
+    # Erased: the page's socket is closed for good (4410) and the page says why.
+    assert await close_mentorship_sockets(server.app, second.id) == 1
+    await expect(mentee.locator(".panel-gone")).to_contain_text("erased", timeout=LIVE_MS)
     assert console.unexpected() == []
 
 

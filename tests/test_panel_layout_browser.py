@@ -148,6 +148,9 @@ async def test_tabs_work_with_the_keyboard(
     await page.get_by_role("tab", name="Next steps").click()
     assert await page.locator("#goals").is_visible()
     assert await page.locator("#action-items").is_visible()
+    await fits(page, "live-next-steps", (400, 800))
+    await page.get_by_role("tab", name="Agenda").click()
+    await fits(page, "live-agenda", (400, 800))
     assert console.unexpected() == []
 
 
