@@ -168,3 +168,32 @@ async def test_a_rejected_profile_reads_in_words_with_a_counter(
         await about.fill("A designer in Lisbon.")
         await expect(counter).to_have_text("21 / 8,000 characters")
     assert console.unexpected((422, "/api/v1/me")) == []
+
+
+async def test_erasing_my_profile_can_be_undone_on_the_profile_page(
+    browser: Any, server: TestServer, demo: DemoSeed, console: ConsoleWatch, tmp_path: Path
+) -> None:
+    page = await sign_in(browser, server, demo.mentor.signin_path, console, 400)
+    await goto(page, server, "/me")
+    section = page.locator("#your-data")
+    await section.get_by_role("button", name="Erase my profile…").click()
+    warning = section.locator(".erase-profile .erase-warning")
+    await expect(warning).to_contain_text("your mentorship, for the other person too")
+    await section.get_by_role("button", name="Erase my profile", exact=True).click()
+    planned = section.locator(".erase-profile .erasure-banner")
+    await expect(planned).to_contain_text("Your profile will be erased on")
+    # Its mentorship says it goes too; the mentee's panel would say the mentor is leaving.
+    row = section.locator(f".erase-row[data-mentorship-id='{demo.mentorship_id}']")
+    await goto(page, server, "/me")
+    await expect(row).to_contain_text("will be erased on")
+    await section.scroll_into_view_if_needed()
+    await page.screenshot(path=f"{SHOTS}/profile-erase-me-400.png", full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await section.scroll_into_view_if_needed()
+    await page.screenshot(path=f"{SHOTS}/profile-erase-me-1280.png")
+    await section.get_by_role("button", name="Undo").last.click()
+    await expect(section.get_by_role("button", name="Erase my profile…")).to_be_visible()
+    await expect(section.get_by_role("status").last).to_contain_text("Your profile is kept")
+    await goto(page, server, "/me")
+    await expect(row.get_by_role("button", name="Erase…")).to_be_visible()
+    assert console.unexpected() == []

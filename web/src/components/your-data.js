@@ -143,12 +143,16 @@ function profileEraser(mentorships, view, announce) {
       setChildren(
         box,
         h(
-          "p",
+          "div",
           { class: "erasure-banner" },
-          h("strong", {}, `Your profile will be erased on ${dayOf(planned.erase_after, view)}`),
-          ", with your mentorships. Until then you can still sign in, download everything, and undo it.",
+          h(
+            "p",
+            {},
+            h("strong", {}, `Your profile will be erased on ${dayOf(planned.erase_after, view)}`),
+            ", with your mentorships. Until then you can still sign in, download everything, and undo it.",
+          ),
+          h("div", { class: "form-actions" }, undo),
         ),
-        h("div", { class: "form-actions" }, undo),
         status,
       );
       return;
