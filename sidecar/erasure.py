@@ -65,13 +65,19 @@ async def undo_mentorship_erasure(
     planned = await repo.mentorship(mentorship.id)
     if planned is None:
         raise NotFound("planned erasure")
-    if planned.reason == "profile" and planned.requested_by != person_id:
+    if planned.reason == "profile" and planned.requested_by == person_id:
+        raise Conflict("you are erasing your profile: undo that on your profile page instead")
+    if planned.reason == "profile":
         raise Conflict(
             "the other person is erasing their profile; only they can undo it (download "
             "what you want to keep before then)"
         )
     if not await repo.cancel_mentorship(mentorship.id):
         raise Conflict("the erasure has begun and can no longer be undone")
+    # Whoever did not undo it was told it would go (or asked for it): tell them it stays.
+    other = await _other_person(app, mentorship, person_id)
+    if other is not None:
+        await _tell_kept(app, other, person_id, planned)
 
 
 async def request_profile_erasure(app: web.Application, person_id: str) -> ProfileErasure | None:
@@ -189,6 +195,31 @@ async def _tell(
     stamp = erase_after.isoformat() if erase_after else "now"
     await app[OUTBOX].enqueue(
         f"erasure:{mentorship_id}:{reader.id}:{stamp}",
+        message,
+        kind="erasure_notice",
+        person_id=reader.id,
+    )
+
+
+async def _tell_kept(
+    app: web.Application, reader: Person, undone_by: str, planned: MentorshipErasure
+) -> None:
+    settings = app[SETTINGS]
+    who = (await app[REPOS].people.get(undone_by)).name
+    text = (
+        f"Hello {reader.name},\n\n{who} undid the erasure of the mentorship you share: nothing "
+        "will be erased, and everything stays as it was.\n\n"
+        f"Your profile: {settings.base_url}/me#your-data\n"
+    )
+    message = compose(
+        sender=settings.mail_from,
+        to_name=reader.name,
+        to_address=reader.email,
+        subject=f"{who} kept your mentorship on Mentor Sidecar",
+        text=text,
+    )
+    await app[OUTBOX].enqueue(
+        f"erasure-undone:{planned.mentorship_id}:{reader.id}:{planned.requested_at.isoformat()}",
         message,
         kind="erasure_notice",
         person_id=reader.id,

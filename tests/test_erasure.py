@@ -87,6 +87,10 @@ async def test_the_other_person_is_emailed_and_can_undo(
     assert status == 204
     _, seen = await call(service, "GET", f"/mentorships/{pair.mentorship_id}", pair.auth())
     assert seen["erasure"] is None
+    # The mentee, who asked, hears that it stays.
+    await eventually(lambda: len(smtp.inbox.to("mentee.u@example.org")) == 1)
+    kept = smtp.inbox.to("mentee.u@example.org")[0]
+    assert str(kept["Subject"]) == "u Mentor kept your mentorship on Mentor Sidecar"
     assert await erasure.erase_due(service.app, now=datetime.now(UTC) + LATER) == 0
     status, _ = await call(service, "GET", f"/mentorships/{pair.mentorship_id}", pair.auth())
     assert status == 200
@@ -138,6 +142,14 @@ async def test_erasing_my_profile_takes_my_mentorships_after_the_grace_period(
         service, "POST", f"/mentorships/{leaving.mentorship_id}/erasure/undo", leaving.auth()
     )
     assert status == 409, problem
+    # Nor can the mentee undo it here: their profile's erasure is undone on the profile.
+    status, problem = await call(
+        service,
+        "POST",
+        f"/mentorships/{leaving.mentorship_id}/erasure/undo",
+        leaving.auth("mentee"),
+    )
+    assert status == 409 and "profile page" in problem["error"]["message"]
 
     # Two workers' rounds at once (a restart, a second instance): it is erased once.
     later = datetime.now(UTC) + LATER

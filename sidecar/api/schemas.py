@@ -499,7 +499,10 @@ class ErasurePlan(Output):
     reason: Literal["mentorship", "profile"] = Field(
         description="'profile': the requester is erasing their profile; only they can undo."
     )
-    can_undo: bool = Field(description="Whether the viewer may undo it.")
+    can_undo: bool = Field(
+        description="Whether it is undone here (POST …/erasure/undo); a profile's erasure is "
+        "undone by its person with POST /me/erasure/undo."
+    )
 
 
 class ProfileErasurePlan(Output):

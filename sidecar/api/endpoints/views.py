@@ -35,7 +35,8 @@ async def erasure_plan(repos: Repositories, mentorship_id: str, viewer: str) -> 
         erase_after=planned.erase_after,
         requested_by=planned.requested_by,
         reason=planned.reason,
-        can_undo=planned.reason == "mentorship" or planned.requested_by == viewer,
+        # A profile's erasure is undone as a whole, on the profile (POST /me/erasure/undo).
+        can_undo=planned.reason == "mentorship",
     )
 
 

@@ -30,7 +30,11 @@ export function erasureBanner(ctx, mentorship, { onUndone = () => {} } = {}) {
     const mine = erasure.requested_by === ctx.me.id;
     const who = mine ? "You" : otherName(ctx, erasure.requested_by);
     let words;
-    if (erasure.reason === "profile" && !mine) {
+    let instead = h("a", { class: "button", href: everythingExportUrl(), download: "" }, "Download everything");
+    if (erasure.reason === "profile" && mine) {
+      words = `You are erasing your profile: this mentorship will be erased on ${day}, for both of you.`;
+      instead = h("a", { class: "button", href: "/me#your-data" }, "Undo on your profile");
+    } else if (erasure.reason === "profile") {
       words = `${who} is leaving Mentor Sidecar: this mentorship will be erased on ${day}. Download what you want to keep.`;
     } else {
       words = `This mentorship will be erased on ${day}, for both of you (${mine ? "you asked" : `${who} asked`}).`;
@@ -56,7 +60,7 @@ export function erasureBanner(ctx, mentorship, { onUndone = () => {} } = {}) {
       h(
         "div",
         { class: "form-actions" },
-        erasure.can_undo ? undo : h("a", { class: "button", href: everythingExportUrl(), download: "" }, "Download everything"),
+        erasure.can_undo ? undo : instead,
         problem,
       ),
     );

@@ -98,7 +98,7 @@ function erasableMentorship(mentorship, view, announce) {
           h(
             "span",
             { class: "erase-when" },
-            leaving && !erasure.can_undo
+            leaving && erasure.requested_by !== view.personId
               ? ` — ${otherName} is leaving; it will be erased on ${dayOf(erasure.erase_after, view)}`
               : ` — will be erased on ${dayOf(erasure.erase_after, view)}`,
           ),
@@ -215,6 +215,7 @@ export function yourData(mentorships, me = {}) {
     zone: me.person?.timezone ?? "UTC",
     locale: displayLocale(me.person?.locale),
     profileErasure: me.profile_erasure ?? null,
+    personId: me.person?.id ?? null,
   };
   const announce = (words) => setText(announcer, words);
   const list = h(
