@@ -170,12 +170,16 @@ export function formatLongDate(date, timeZone, locale) {
   }).format(date);
 }
 
-/** "3 Jun" for a calendar date "YYYY-MM-DD" (no time zone shift). */
+/** "3 Jun" for a calendar date "YYYY-MM-DD" (no time zone shift); "3 Jun 2025" when it is not
+ * this year's. */
 export function formatCalendarDate(isoDate, locale) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate ?? "");
   if (!m) return isoDate ?? "";
   const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 12));
-  return formatter(locale, { timeZone: "UTC", day: "numeric", month: "short" }).format(date);
+  const withYear = Number(m[1]) !== new Date().getFullYear() ? { year: "numeric" } : {};
+  return formatter(locale, { timeZone: "UTC", day: "numeric", month: "short", ...withYear })
+    .format(date)
+    .replace(",", "");
 }
 
 /** "Sao Paulo" from "America/Sao_Paulo"; "UTC" stays "UTC". */
