@@ -182,3 +182,29 @@ async def test_every_page_fits_both_sizes(
             await fits(page, name, size)
         await page.context.close()
     assert console.unexpected((401, "/api/v1/me")) == []
+
+
+async def test_the_wrap_up_tab_says_when_the_preview_opened(
+    browser: Any, server: TestServer, demo: DemoSeed, console: ConsoleWatch
+) -> None:
+    """Ten minutes before the end the summary preview opens by itself, in a tab the person may
+    not be looking at: the tab gets a dot until it is opened."""
+    start = utcnow() - timedelta(minutes=40)
+    await server.app[REPOS].meetings.update(
+        demo.meeting_id,
+        {
+            "status": "live",
+            "scheduled_start": start,
+            "scheduled_end": start + timedelta(minutes=45),
+        },
+        viewer=demo.mentor.id,
+    )
+    path = await signin(server, demo.mentee.id, f"/meetings/{demo.meeting_id}")
+    page = await open_page(browser, server, path, console, (400, 800))
+    wrapup_tab = page.get_by_role("tab", name="Wrap-up")
+    await page.locator(".tab--news[data-tab=wrapup]").wait_for()
+    assert await wrapup_tab.get_attribute("aria-description") == "the summary preview is ready"
+    await wrapup_tab.click()
+    assert await page.locator(".tab--news").count() == 0
+    assert await page.locator("#wrap-up .wrapup-content").is_visible()
+    assert console.unexpected() == []

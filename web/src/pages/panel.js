@@ -249,6 +249,22 @@ export async function renderPanel(root, settings) {
     if (tabs.selected() === "agenda" && !tabs.isShown("agenda")) tabs.select("notes");
   }
   layoutChanged = arrange;
+  // The wrap-up preview opens by itself 10 minutes before the end: say so on its tab.
+  let wrapupShown = false;
+  const checkWrapup = () => {
+    const content = wrapup.element.querySelector(".wrapup-content");
+    const shown = Boolean(content && !content.hidden && !wrapup.element.hidden);
+    if (shown !== wrapupShown) {
+      wrapupShown = shown;
+      tabs.mark("wrapup", shown, "the summary preview is ready");
+    }
+  };
+  new MutationObserver(checkWrapup).observe(wrapup.element, {
+    attributes: true,
+    attributeFilter: ["hidden"],
+    subtree: true,
+  });
+  checkWrapup(); // it may have opened as it was made
   // The agenda's tab comes and goes with the panel's width (a CSS container query).
   new ResizeObserver(() => arrange()).observe(root);
   everyMinute(arrange);

@@ -58,6 +58,8 @@ export function tabSet(items, { label, onSelect = () => {} }) {
       button.tabIndex = on ? 0 : -1;
       panels.get(k).dataset.active = on ? "true" : "false";
     }
+    buttons.get(key).classList.remove("tab--news");
+    buttons.get(key).removeAttribute("aria-description");
     if (focus) buttons.get(key).focus();
     onSelect(key, byPerson);
   }
@@ -88,5 +90,14 @@ export function tabSet(items, { label, onSelect = () => {} }) {
     select,
     selected: () => current,
     isShown: (key) => buttons.get(key)?.getClientRects().length > 0,
+    /** A small dot on a tab whose panel has something new (cleared when it is opened). */
+    mark(key, on, label = "") {
+      const button = buttons.get(key);
+      if (!button) return;
+      const show = on && key !== current;
+      button.classList.toggle("tab--news", show);
+      if (show && label) button.setAttribute("aria-description", label);
+      else button.removeAttribute("aria-description");
+    },
   };
 }
