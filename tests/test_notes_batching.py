@@ -13,19 +13,21 @@ from pycrdt import Doc, Text
 
 from sidecar.keys import NOTE_ROOMS, SETTINGS
 from sidecar.notes import protocol
+from sidecar.notes import room as room_module
 from sidecar.notes import store as store_module
 from sidecar.notes.room import MAX_UNAPPLIED
 from sidecar.notes.store import CommitPacing, SqliteNotesStore
 from tests import test_notes
 from tests.notes_client import NotesClient
 from tests.test_notes import Start
+from tests.waiting import eventually
 
 start = test_notes.start  # the same fixture: a real service on a real SQLite file
-
-
 # Tests over sockets run on both paths, aiohttp's private fast path and the public one
 # (tests/conftest.py); those of the store alone once.
 both_paths = pytest.mark.usefixtures("notes_path")
+
+
 def typed_updates(count: int) -> tuple[str, list[bytes]]:
     doc: Doc[Text] = Doc()
     text = doc.get("notes", type=Text)
@@ -131,8 +133,11 @@ async def test_the_write_ahead_log_is_checkpointed_on_its_own_thread(
     assert threads and all(name.startswith("notes-wal") for name in threads)
 
 
-async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(start: Start) -> None:
 @both_paths
+async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(room_module, "APPLY_WHEN_IDLE_SECONDS", 3600)  # not idle in this test
     service = await start(websocket_messages_per_second=0)  # it types faster than a person
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
     for i in range(MAX_UNAPPLIED + 10):  # more than a room holds unapplied: applied on the way
@@ -153,8 +158,8 @@ async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(start: S
         await client.close()
 
 
-async def test_an_invalid_update_right_after_valid_ones_closes_only_its_sender(
 @both_paths
+async def test_an_invalid_update_right_after_valid_ones_closes_only_its_sender(
     start: Start,
 ) -> None:
     service = await start()
@@ -174,8 +179,8 @@ async def test_an_invalid_update_right_after_valid_ones_closes_only_its_sender(
         await client.close()
 
 
-async def test_a_step_2_is_relayed_as_an_update(start: Start) -> None:
 @both_paths
+async def test_a_step_2_is_relayed_as_an_update(start: Start) -> None:
     service = await start()
     sender = await service.client("mentor")
     url = service.url(service.seed.mentee.token)
@@ -197,8 +202,8 @@ async def test_a_step_2_is_relayed_as_an_update(start: Start) -> None:
     await sender.close()
 
 
-async def test_a_newcomer_is_never_shown_an_update_before_its_commit(
 @both_paths
+async def test_a_newcomer_is_never_shown_an_update_before_its_commit(
     start: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = await start()
@@ -314,3 +319,23 @@ async def test_the_store_commits_at_once_when_idle_and_batches_under_load(
         await committed
     finally:
         await store.stop()
+
+
+@both_paths
+async def test_an_idle_room_applies_what_it_holds_unapplied(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody typing: the room folds its committed updates into the document, so an idle open
+    meeting holds the document alone, not hundreds of small update objects."""
+    monkeypatch.setattr(room_module, "APPLY_WHEN_IDLE_SECONDS", 0.05)
+    service = await start()
+    mentor, mentee = await service.client("mentor"), await service.client("mentee")
+    for i in range(20):
+        await mentor.insert(len(str(mentor)), f"{i};")
+    await mentee.wait_for(lambda: str(mentee) == str(mentor))
+    room = service.app[NOTE_ROOMS].get(service.seed.meeting_id)
+    assert room is not None
+    await eventually(lambda: not room._unapplied, what="the idle room to apply its updates")
+    assert room.text() == str(mentor)
+    for client in (mentor, mentee):
+        await client.close()

@@ -31,6 +31,9 @@ TEXT_NAME = "notes"
 MAX_UNCOMMITTED = 2000
 # Committed updates held before they are applied to the room's document (see Room.current).
 MAX_UNAPPLIED = 256
+# A room with committed updates still unapplied applies them once nobody has typed for this long:
+# an idle open meeting then holds its document only, not hundreds of small update objects.
+APPLY_WHEN_IDLE_SECONDS = 2.0
 
 
 # The rooms with updates in each pending commit, relayed together once it is done.
@@ -97,6 +100,8 @@ class Room:
     _uncommitted: int = 0
     _unapplied: list[bytes] = field(default_factory=list)  # committed, not yet in `doc`
     _failing: asyncio.Future[None] | None = None
+    _received: int = 0  # updates taken so far (tells the idle check whether typing went on)
+    _apply_when_idle: asyncio.TimerHandle | None = None
 
     def text(self) -> str:
         return read_text(self.current())
@@ -206,6 +211,7 @@ class Room:
             else:
                 rooms.append(self)
         self._uncommitted += 1
+        self._received += 1
         self.stored_bytes += len(update)
         self.updates_since_compaction += 1
         self.bytes_since_compaction += len(update)
@@ -245,6 +251,20 @@ class Room:
                         self.fanout.send(c.ws, frames)
         if len(self._unapplied) >= MAX_UNAPPLIED:
             self.current()
+        elif self._unapplied and self._apply_when_idle is None:
+            self._apply_when_idle = asyncio.get_running_loop().call_later(
+                APPLY_WHEN_IDLE_SECONDS, self._apply_if_idle, self._received
+            )
+
+    def _apply_if_idle(self, received_before: int) -> None:
+        """Apply what is unapplied if no update came since the check was set, else check later."""
+        self._apply_when_idle = None
+        if self._received == received_before:
+            self.current()
+        elif self._unapplied:
+            self._apply_when_idle = asyncio.get_running_loop().call_later(
+                APPLY_WHEN_IDLE_SECONDS, self._apply_if_idle, self._received
+            )
 
     async def flushed(self) -> None:
         """Wait until every update received so far is committed and relayed (or has failed).
@@ -271,6 +291,9 @@ class Room:
 
     async def close(self) -> None:
         await self.flushed()
+        if self._apply_when_idle is not None:
+            self._apply_when_idle.cancel()
+            self._apply_when_idle = None
         if self._compaction is not None:
             await self._compaction
         if self.updates_since_compaction:
