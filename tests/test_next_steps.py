@@ -17,7 +17,7 @@ from sidecar import step_reminders
 from sidecar.app import create_app
 from sidecar.keys import DATABASE, OUTBOX, REPOS, SETTINGS
 from sidecar.settings import Settings
-from sidecar.summary.due_dates import due_words
+from sidecar.summary.due_dates import due_words, short_date
 from tests.conftest import Pair, make_pair
 from tests.smtp_server import SmtpServer
 from tests.test_outbox import eventually
@@ -120,6 +120,7 @@ def test_due_dates_read_with_the_year_only_when_it_is_not_this_years() -> None:
     assert due_words(date(2026, 11, 30), today) == "overdue since 30 Nov"
     assert due_words(date(2025, 11, 30), today) == "overdue since 30 Nov 2025"
     assert due_words(today, today) == "by 1 Dec"
+    assert short_date(date(2025, 6, 3), today) == "3 Jun 2025"  # goal progress entries too
 
 
 async def test_the_summary_flags_steps_still_open_and_overdue(service: TestServer) -> None:

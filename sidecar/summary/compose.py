@@ -22,7 +22,7 @@ from sidecar.domain.models import AgendaItem, GoalProgress, Meeting, Mentorship,
 from sidecar.mail.compose import Attachment, compose
 from sidecar.summary import email_style as style
 from sidecar.summary.attendance import Arrival
-from sidecar.summary.due_dates import due_words
+from sidecar.summary.due_dates import due_words, short_date
 from sidecar.summary.markdown import BOX_DONE, BOX_OPEN, notes_html, shift_headings
 
 # The notes' own headings sit under the summary's "## Notes": their "#" becomes "###".
@@ -193,9 +193,7 @@ def _arrived(record: MeetingRecord, person_id: str, zone: ZoneInfo) -> str:
 
 def _step_items(record: MeetingRecord, reader: Person | None, steps: list[Step]) -> list[Item]:
     """ "(Ana, by 3 Dec)", "(Ana, overdue since 3 Dec)": against the day the meeting ended."""
-    meeting = record.meeting
-    zone = ZoneInfo(reader.timezone) if reader is not None else ZoneInfo("UTC")
-    today = (meeting.ended_at or meeting.scheduled_start).astimezone(zone).date()
+    today = _meeting_day(record, reader)
     items = []
     for step in steps:
         owner = (
@@ -206,8 +204,16 @@ def _step_items(record: MeetingRecord, reader: Person | None, steps: list[Step])
     return items
 
 
+def _meeting_day(record: MeetingRecord, reader: Person | None) -> date:
+    """ "Today" for the summary's dates: the day the meeting ended, in the reader's zone."""
+    meeting = record.meeting
+    zone = ZoneInfo(reader.timezone) if reader is not None else ZoneInfo("UTC")
+    return (meeting.ended_at or meeting.scheduled_start).astimezone(zone).date()
+
+
 def _sections(record: MeetingRecord, reader: Person | None) -> list[Section]:
     steps = _step_items(record, reader, record.next_steps)
+    today = _meeting_day(record, reader)
     sections = [
         Section(
             "Agreements",
@@ -224,7 +230,10 @@ def _sections(record: MeetingRecord, reader: Person | None) -> list[Section]:
         Section(
             "Progress on goals",
             tuple(
-                Item(f"{title}: {p.note}", f"({p.status.replace('_', ' ')}, {p.entry_date})")
+                Item(
+                    f"{title}: {p.note}",
+                    f"({p.status.replace('_', ' ')}, {short_date(p.entry_date, today)})",
+                )
                 for title, p in record.progress
             ),
         ),
