@@ -1,7 +1,8 @@
 """Erasures waiting out their grace period: of a mentorship, and of a person's whole profile.
 
-A row is claimed once (claimed_at) by the worker that erases it; a claim older than
-`STALE_CLAIM` (by the clock, whatever `now` a caller asks about) is taken again, so an erasure cut short by a crash is finished after a restart.
+A row is claimed once (claimed_at) by the worker that erases it. A claim older than
+`STALE_CLAIM` (by the clock, whatever `now` a caller asks about) is taken again, so an erasure
+cut short by a crash is finished after a restart.
 """
 
 from __future__ import annotations
