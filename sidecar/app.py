@@ -36,6 +36,7 @@ from sidecar.mail.transport import transport_for
 from sidecar.notes import endpoint as notes_endpoint
 from sidecar.notes.endpoint import notes_context
 from sidecar.settings import Settings
+from sidecar.signin_requests import signin_mailer_context
 from sidecar.summary.ending import idle_context
 from sidecar.web import calendar_feed, health, pages
 from sidecar.web.security import add_security_headers
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
     app.cleanup_ctx.append(_outbox)
     app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
+    app.cleanup_ctx.append(signin_mailer_context)  # after the outbox too: it enqueues links
     app.cleanup_ctx.append(idle_context)  # ends meetings nobody has open any more
     app.cleanup_ctx.append(erasure_context)  # erases what is due after its grace period
     app.on_shutdown.append(_close_websockets)

@@ -17,6 +17,7 @@ from sidecar.settings import Settings
 
 if TYPE_CHECKING:  # zoom_app imports this module; the key's type is only needed by mypy
     from sidecar.jitsi.config import JitsiConfig  # (sidecar.jitsi imports this module too)
+    from sidecar.signin_requests import SigninMailer  # (it imports this module)
     from sidecar.web.open_sockets import OpenSockets  # (it imports this module)
     from zoom_app.state import ZoomState
 
@@ -35,6 +36,8 @@ OUTBOX = web.AppKey("outbox", Outbox)
 NOTE_ROOMS = web.AppKey("note_rooms", Rooms)
 # Quotas of HTTP actions (sidecar.limits): sign-ups, invites, uploads.
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+# "Email me a sign-in link" work running after its answer (sidecar/signin_requests.py).
+SIGNIN_MAILER: web.AppKey[SigninMailer] = web.AppKey("signin_mailer")
 
 
 @dataclass

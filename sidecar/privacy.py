@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 PERSON_TABLES: dict[str, str] = {
     "people": "SELECT * FROM people WHERE id = :person",
     "access_tokens": (
-        "SELECT id, kind, label, created_at, expires_at, last_used_at, revoked_at"
+        "SELECT id, kind, label, device, created_at, expires_at, last_used_at, revoked_at"
         " FROM access_tokens WHERE person_id = :person"
     ),
     "calendar_feeds": (

@@ -21,6 +21,7 @@ from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting
 from sidecar.mail.compose import compose
 from sidecar.mail.outbox import Outbox
+from sidecar.mail.signin_links import signin_url_for
 from sidecar.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,15 @@ async def send_due(repos: Repositories, outbox: Outbox, settings: Settings) -> i
             if reminder["kind"] == "agenda_due":
                 relevant = relevant and meeting.agenda_sent_at is None
             if relevant:
+                panel = await signin_url_for(repos, settings, person.id, f"/meetings/{meeting.id}")
                 message = _message(
-                    reminder["kind"], meeting, person.name, person.email, person.timezone, settings
+                    reminder["kind"],
+                    meeting,
+                    person.name,
+                    person.email,
+                    person.timezone,
+                    settings,
+                    panel,
                 )
                 await outbox.enqueue(
                     f"reminder:{reminder['id']}",
@@ -103,11 +111,16 @@ async def send_due(repos: Repositories, outbox: Outbox, settings: Settings) -> i
 
 
 def _message(
-    kind: str, meeting: Meeting, name: str, address: str, timezone: str, settings: Settings
+    kind: str,
+    meeting: Meeting,
+    name: str,
+    address: str,
+    timezone: str,
+    settings: Settings,
+    panel: str,  # the meeting's panel, through a link that signs the reader in
 ) -> EmailMessage:
     local = meeting.scheduled_start.astimezone(ZoneInfo(timezone))
     starts = f"{local:%A %d %B, %H:%M} ({timezone})"
-    panel = f"{settings.base_url}/meetings/{meeting.id}"
     if kind == "agenda_due":
         subject = f"Agenda due: {meeting.title}, {starts}"
         text = (

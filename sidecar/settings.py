@@ -56,6 +56,11 @@ class Settings:
     session_cookie_days: int = _setting(
         30, "Lifetime of the browser session cookie set by a sign-in link, in days."
     )
+    email_signin_link_ttl_hours: int = _setting(
+        24 * 7,
+        "How long the sign-in link in an agenda, reminder or summary email stays valid, in hours "
+        "(each works once; a device already signed in just follows it).",
+    )
     max_body_bytes: int = _setting(
         1024 * 1024, "Largest request body the JSON API accepts, in bytes; larger gets 413."
     )
@@ -158,6 +163,16 @@ class Settings:
     )
     invites_per_day: int = _setting(20, "Invite links one person may create per day.")
     uploads_per_hour: int = _setting(30, "Profile photo uploads one person may make per hour.")
+    signin_requests_per_hour: int = _setting(
+        10,
+        "\"Email me a sign-in link\" requests per hour from one address (as for sign-ups, "
+        "behind a trusted proxy the first `X-Forwarded-For` entry).",
+    )
+    signin_requests_per_email_per_hour: int = _setting(
+        3,
+        "\"Email me a sign-in link\" requests per hour for one email address, known or not, "
+        "from anywhere: an inbox cannot be flooded.",
+    )
     websocket_messages_per_second: int = _setting(
         200,
         "Messages one websocket (live notes, live events) may send per second, with bursts of "

@@ -25,6 +25,8 @@ MEMBER_ENDPOINTS = [e for e in api.endpoints if e.auth == "required"]
 QUERY_EXAMPLES = {"q": "critique"}  # values for required query parameters
 EXPECTED_FOR_MEMBERS = {
     "POST /mentorships/{mentorship_id}/invites": 409,
+    # The spare token is an API token, not a browser session (test_signin_requests ends one).
+    "DELETE /me/sessions/{token_id}": 404,
     # Nothing is planned for erasure in the fixture pair, so there is nothing to undo.
     "POST /mentorships/{mentorship_id}/erasure/undo": 404,
     "POST /me/erasure/undo": 409,
@@ -135,4 +137,5 @@ def test_every_endpoint_is_in_the_matrix_or_deliberately_public() -> None:
         "POST /mentorships",
         "GET /invites/{code}",
         "POST /invites/{code}/accept",
+        "POST /signin-requests",
     }

@@ -161,6 +161,29 @@ class SigninLink(Output):
     expires_at: datetime
 
 
+class SigninRequest(Input):
+    email: EmailStr
+
+
+class SigninRequested(Output):
+    message: str = Field(description="The same whether or not the address is known.")
+
+
+class Session(Output):
+    """A browser signed in as me: one per device (each sign-in link opened makes one)."""
+
+    id: str
+    device: str = Field(description='The browser and system, e.g. "Firefox on Android".')
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    current: bool = Field(description="The session of the browser asking.")
+
+
+class SessionList(Output):
+    sessions: list[Session]
+
+
 # --- mentorships -------------------------------------------------------------------------------
 
 

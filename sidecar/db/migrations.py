@@ -379,6 +379,19 @@ CREATE TABLE jitsi_rooms (
 """,
     ),
     (
+        12,
+        """
+-- Signing back in (sidecar/web/signin.py): each browser session remembers the device it was
+-- made on ("Chrome on Windows"), for the profile's list of devices.
+ALTER TABLE access_tokens ADD COLUMN device TEXT NOT NULL DEFAULT '';
+-- A link sent by email opens a page with a button instead of signing in on a GET, so a mail
+-- scanner that fetches every link does not use it up.
+ALTER TABLE signin_links ADD COLUMN needs_click INTEGER NOT NULL DEFAULT 0;
+-- "Email me a sign-in link" looks people up by address, as typed in any case.
+CREATE INDEX people_email ON people(email COLLATE NOCASE);
+""",
+    ),
+    (
         13,
         """
 -- Fixing meetings (sidecar/cancellation.py, sidecar/summary/ending.py): a meeting can be

@@ -189,6 +189,8 @@ class AccessToken(Record):
     person_id: str
     kind: Literal["api", "session"]
     label: str
+    # For a browser session: the device it was made on, e.g. "Firefox on Android".
+    device: str = ""
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

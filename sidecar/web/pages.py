@@ -7,15 +7,14 @@ import hashlib
 import html
 import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
 
-from sidecar.api.auth import SESSION_COOKIE, identify, is_secure
+from sidecar.api.auth import SESSION_COOKIE, identify
 from sidecar.domain.errors import NotFound
-from sidecar.keys import ASSET_VERSION, REPOS, SETTINGS
+from sidecar.keys import ASSET_VERSION, REPOS
 from sidecar.web.open_sockets import close_token_sockets
 from sidecar.web.security import csp_nonce
 
@@ -89,7 +88,7 @@ def for_members(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.R
         try:
             return await handler(request, identity.person_id)
         except NotFound:
-            return render(request, "signed-out", title="Not found", status=404)
+            return render(request, "not-found", title="Not found", status=404)
 
     return page
 
@@ -127,36 +126,12 @@ async def invite(request: web.Request) -> web.Response:
     )
 
 
-async def signin(request: web.Request) -> web.Response:
-    """Exchange a one-time link for the HttpOnly session cookie."""
-    repos, settings = request.app[REPOS], request.app[SETTINGS]
-    try:
-        person_id = await repos.tokens.redeem_signin_link(request.match_info["code"])
-    except NotFound:
-        return render(request, "signed-out", title="This link has been used", status=404)
-    lifetime = timedelta(days=settings.session_cookie_days)
-    secret, _ = await repos.tokens.issue(
-        person_id, kind="session", label="browser", lifetime=lifetime
-    )
-    response = web.HTTPSeeOther(_local_path(request.query.get("next", "/")))
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=int(lifetime.total_seconds()),
-        path="/",
-        httponly=True,
-        secure=is_secure(request),
-        samesite="Lax",
-    )
-    raise response
-
-
 async def signout(request: web.Request) -> web.Response:
     identity = await identify(request)
     if identity is not None and identity.via == "cookie":
         await request.app[REPOS].tokens.revoke(identity.person_id, identity.token_id)
         await close_token_sockets(request.app, identity.token_id)  # 4401: its panels' sockets
-    response = web.HTTPSeeOther("/")
+    response = web.HTTPSeeOther("/signed-out")  # which says how to get back in
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
 
@@ -165,7 +140,7 @@ async def favicon(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _local_path(target: str) -> str:
+def local_path(target: str) -> str:
     """Only redirect within this site: '/x' yes, '//evil.example' or 'https://…' no."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -173,12 +148,13 @@ def _local_path(target: str) -> str:
 
 
 def add_routes(app: web.Application) -> None:
+    from sidecar.web import signin  # it renders with this module's `render`
     app.router.add_get("/", home)
     app.router.add_get("/meetings/{meeting_id}", panel)
     app.router.add_get("/mentorships/{mentorship_id}/agreement", agreement)
     app.router.add_get("/me", profile)
     app.router.add_get("/invite/{code}", invite)
-    app.router.add_get("/signin/{code}", signin)
+    signin.add_routes(app)  # /signin/{code}, /signed-out
     app.router.add_post("/signout", signout)
     app.router.add_get("/favicon.ico", favicon)
     if STATIC_DIR.is_dir():

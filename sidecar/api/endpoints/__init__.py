@@ -10,4 +10,5 @@ from sidecar.api.endpoints import (  # noqa: F401
     people,
     privacy,
     profiles,
+    signin,
 )

@@ -32,6 +32,15 @@ class PeopleRepository(Repository):
             raise NotFound("person")
         return Person.model_validate(row)
 
+    async def with_email(self, email: str) -> list[Person]:
+        """Everyone who gave this address, in any case (one address may have several people:
+        each start of a mentorship while signed out makes a new one)."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM people WHERE email = ? COLLATE NOCASE ORDER BY created_at",
+            (email.strip(),),
+        )
+        return [await self.get(row["id"]) for row in rows]
+
     async def update(self, person_id: str, changes: dict[str, Any]) -> Person:
         if changes:
             # A person's profile has no separate author: they are the only one who edits it.
