@@ -5,8 +5,7 @@ byte-by-byte scan of the final erasure is in tests/test_privacy.py."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from sidecar.keys import DATABASE
 from sidecar.settings import Settings
 from tests.conftest import Pair, make_pair
 from tests.smtp_server import SmtpServer
-from tests.test_outbox import eventually
+from tests.waiting import eventually
 
 LATER = timedelta(days=7, minutes=1)
 
@@ -202,18 +201,10 @@ async def test_an_erasure_cut_short_is_finished_after_a_restart(
     )
     await server.close()
     again = await started(tmp_path, smtp, reminders_poll_seconds=0.1)
-    await until(lambda: mentorship_gone(again, pair), what="the worker to erase it")
+    await eventually(lambda: mentorship_gone(again, pair), what="the worker to erase it")
     await again.close()
 
 
 async def mentorship_gone(server: TestServer, pair: Pair) -> bool:
     status, _ = await call(server, "GET", f"/mentorships/{pair.mentorship_id}", pair.auth())
     return status == 404
-
-
-async def until(check: Callable[[], Awaitable[bool]], *, what: str) -> None:
-    """Poll an async condition, with a deadline generous for a loaded machine."""
-    deadline = time.monotonic() + 60
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)

@@ -20,7 +20,7 @@ from sidecar.settings import Settings
 from sidecar.summary.due_dates import due_words, short_date
 from tests.conftest import Pair, make_pair
 from tests.smtp_server import SmtpServer
-from tests.test_outbox import eventually
+from tests.waiting import eventually
 
 FAR = "2031-12-03"
 
