@@ -30,6 +30,7 @@ from sidecar.keys import (
 )
 from sidecar.limits import LocalRateLimiter
 from sidecar.live import events as live_events
+from sidecar.live import mentorship_events
 from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
 from sidecar.mail.transport import transport_for
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     calendar_feed.add_routes(app)
     notes_endpoint.add_routes(app)
     live_events.add_routes(app)
+    mentorship_events.add_routes(app)
     jitsi.add_routes(app)  # the call page, /jitsi/events/* (Prosody event_sync)
     pages.add_routes(app)
     zoom_app.install(app)  # the Zoom App: Home URL, OAuth, webhook and its worker (zoom_app/)
