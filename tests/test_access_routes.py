@@ -47,6 +47,8 @@ PUBLIC = {
     "GET /api/v1/openapi.json": "the API's description",
     "GET /invite/{code}": "a page shell; the invite itself is read by code through the API",
     "GET /signin/{code}": "a one-time code exchanged for a session (tests/test_api.py)",
+    "POST /signin/{code}": "an emailed code's Sign in button (tests/test_signin_requests.py)",
+    "GET /signed-out": "where signing out lands: how to get back in; no data",
     "POST /signout": "ends the caller's own session",
     "GET /calendar/{code}.ics": "a feed behind a secret URL (tests/test_before_the_call.py)",
 }

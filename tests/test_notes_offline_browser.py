@@ -249,7 +249,7 @@ async def test_signing_out_in_another_tab_removes_the_local_copy(
     await other_tab.goto(str(server.make_url("/me")))
     await wait_until_ready(other_tab)
     await other_tab.get_by_role("button", name="Sign out").click()
-    await other_tab.wait_for_url(str(server.make_url("/")))
+    await other_tab.wait_for_url(str(server.make_url("/signed-out")))
 
     kind, words = await problem_of(panel)
     assert kind == "revoked" and "Your access was revoked" in words

@@ -19,6 +19,10 @@ const PAGES = {
   agreement: renderAgreement,
   profile: renderProfile,
   "signed-out": renderSignedOut,
+  "link-used": renderSignedOut,
+  "after-signout": renderSignedOut,
+  "not-found": renderSignedOut,
+  signin: renderSignedOut,
   jitsi: renderJitsi,
   ...ZOOM_PAGES,
 };

@@ -27,7 +27,7 @@ export function signedInFooter(person) {
         onclick: async (event) => {
           event.currentTarget.disabled = true;
           await signOut();
-          window.location.assign("/");
+          window.location.assign("/signed-out"); // it says how to get back in
         },
       },
       "Sign out",

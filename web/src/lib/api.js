@@ -72,6 +72,11 @@ const v1 = (path) => `/api/v1${path}`;
 
 export const getMe = () => request("GET", v1("/me"));
 
+// Getting back in: a sign-in link by email, and the devices (browser sessions) signed in.
+export const requestSigninLink = (email) => request("POST", v1("/signin-requests"), { email });
+export const listSessions = () => request("GET", v1("/me/sessions"));
+export const endSession = (id) => request("DELETE", v1(`/me/sessions/${seg(id)}`));
+
 export const createMentorship = (body) => request("POST", v1("/mentorships"), body);
 export const getMentorship = (id) => request("GET", v1(`/mentorships/${seg(id)}`));
 export const listMeetings = (mentorshipId) =>

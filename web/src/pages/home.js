@@ -2,6 +2,7 @@
 // is and a form to start a mentorship.
 
 import { notice, retryButton, signedInFooter, topBar } from "../components/layout.js";
+import { signinRequestForm } from "../components/signin-request.js";
 import { startForm } from "../components/start-form.js";
 import { ApiError, getMe } from "../lib/api.js";
 import { everyMinute } from "../lib/clock.js";
@@ -121,7 +122,7 @@ function signedInView(me) {
 function welcomeView() {
   const feature = (title, text) => h("li", {}, h("strong", {}, title), " ", text);
   return [
-    topBar(),
+    topBar(h("a", { class: "topbar-link", href: "#signin" }, "Sign in")),
     h(
       "header",
       { class: "page-header hero" },
@@ -148,6 +149,17 @@ function welcomeView() {
       { id: "start", class: "card", "aria-labelledby": "start-heading" },
       h("h2", { id: "start-heading" }, "Start a mentorship"),
       startForm({ signedIn: false }),
+    ),
+    h(
+      "section",
+      { id: "signin", class: "card", "aria-labelledby": "signin-heading" },
+      h("h2", { id: "signin-heading" }, "Already in a mentorship?"),
+      h(
+        "p",
+        { class: "section-intro" },
+        "Sign in with a link: every email from Mentor Sidecar has one, or have a new one sent to you.",
+      ),
+      signinRequestForm({ heading: null }),
     ),
   ];
 }

@@ -3,6 +3,8 @@
 // resized by the service) that your partner sees in the panel; the private calendar link.
 
 import { calendarFeed } from "../components/calendar-feed.js";
+import { devicesSection } from "../components/devices.js";
+import { signinRequestForm } from "../components/signin-request.js";
 import { yourData } from "../components/your-data.js";
 import { notice, retryButton, signedInFooter, topBar } from "../components/layout.js";
 import { ApiError, deletePhoto, getMe, photoUrl, updateMe, uploadPhoto } from "../lib/api.js";
@@ -201,7 +203,11 @@ export async function renderProfile(root) {
   } catch (error) {
     const body =
       error instanceof ApiError && error.status === 401
-        ? notice({ title: "You are signed out", body: "Open your personal link again to edit your profile." })
+        ? notice({
+            title: "You are signed out",
+            body: "Open the link in any email from Mentor Sidecar, or have a new sign-in link sent to you.",
+            action: signinRequestForm({ heading: null }),
+          })
         : notice({ title: "Your profile could not load", body: error.message, action: retryButton(), tone: "error" });
     setChildren(root, topBar(), body);
     return;
@@ -230,6 +236,7 @@ export async function renderProfile(root) {
       h("h2", { id: "calendar-heading" }, "Add to my calendar"),
       calendarFeed(),
     ),
+    devicesSection(person.locale),
     yourData(me.mentorships ?? [], me),
     footer,
   );
