@@ -1,28 +1,99 @@
 """Every setting of the service in one place, each with a default and help text.
 
 Values come from the environment (prefix ``MENTOR_SIDECAR_``), then from command-line overrides.
-The README's settings table is checked against ``SETTINGS`` by a test, so a new field here must
-be documented there.
+Parsing is pydantic-settings' (``BaseSettings``): each field's type says how its variable is
+read, its ``description`` is the help text. The README's settings table is checked against
+``documented_settings()`` by a test, so a new field here must be documented there.
+
+A part with settings of its own (a platform plugin) declares a ``SettingsGroup`` subclass the
+same way and passes it to ``documented_settings()`` (see /work/notes/settings-mechanism.md).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
+
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 ENV_PREFIX = "MENTOR_SIDECAR_"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, **constraints: Any) -> Any:
+    return Field(default=default, description=help, **constraints)
 
 
-@dataclass(frozen=True)
-class Settings:
+class SettingsError(ValueError):
+    pass
+
+
+class SettingsGroup(BaseSettings):
+    """Settings read from ``MENTOR_SIDECAR_*`` variables: immutable, unknown keywords refused.
+
+    Keyword construction (``Settings(data_dir=...)``) reads only its arguments, never the
+    environment, so tests and embedders get exactly what they pass; ``from_env`` reads it.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", validate_default=True
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Build settings from the environment, then apply non-None ``overrides``.
+
+        A bad value raises ``SettingsError`` naming its variable (or the override's keyword).
+        """
+        from_environ = _MappingEnvSource(cls, os.environ if environ is None else environ)()
+        given = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(**(from_environ | given))
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, set(given))) from exc
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Variable names are case-insensitive (the source looks them up lower-cased).
+        return {name.lower(): value for name, value in self._environ.items()}
+
+
+def _describe(exc: ValidationError, overridden: set[str]) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = str(error["loc"][0]) if error["loc"] else ""
+        where = name if name in overridden else env_name(name)
+        problems.append(f"{where}: {error['msg']} (got {error.get('input')!r})")
+    return "; ".join(problems)
+
+
+class Settings(SettingsGroup):
     host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
     port: int = _setting(8080, "TCP port the HTTP server listens on.")
     data_dir: Path = _setting(
@@ -35,7 +106,7 @@ class Settings:
         "Links in emails and the CLI are built from it; empty means `http://HOST:PORT`.",
     )
     log_level: str = _setting("INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR.")
-    event_loop: str = _setting(
+    event_loop: Literal["uvloop", "asyncio"] = _setting(
         "uvloop",
         "Event loop that `serve` and `demo` run on: `uvloop` (installed with the service except "
         "on Windows; 10-15% less CPU per live-notes edit) or `asyncio` (the standard library's).",
@@ -90,8 +161,10 @@ class Settings:
         "real load (about 2,000 updates a second and more): below about 200 a second each update "
         "is committed at once, in between the wait grows with the load (an edit reaches the "
         "other person once committed). Larger costs less CPU per edit and adds latency.",
+        ge=0,
+        le=1000,
     )
-    notes_fast_path: str = _setting(
+    notes_fast_path: Literal["auto", "off"] = _setting(
         "auto",
         "`auto`: live-notes frames skip aiohttp's public receive/send path where the installed "
         "aiohttp is one the fast path was tested with (3.14.x), else take the public path; "
@@ -101,7 +174,7 @@ class Settings:
         "", "SMTP server for outgoing email; empty writes each email as a file to MAIL_FOLDER."
     )
     smtp_port: int = _setting(587, "SMTP server port.")
-    smtp_security: str = _setting(
+    smtp_security: Literal["starttls", "tls", "none"] = _setting(
         "starttls", "How to secure the SMTP connection: `starttls`, `tls` (implicit) or `none`."
     )
     smtp_username: str = _setting("", "SMTP user name; empty sends without logging in.")
@@ -165,12 +238,12 @@ class Settings:
     uploads_per_hour: int = _setting(30, "Profile photo uploads one person may make per hour.")
     signin_requests_per_hour: int = _setting(
         10,
-        "\"Email me a sign-in link\" requests per hour from one address (as for sign-ups, "
+        '"Email me a sign-in link" requests per hour from one address (as for sign-ups, '
         "behind a trusted proxy the first `X-Forwarded-For` entry).",
     )
     signin_requests_per_email_per_hour: int = _setting(
         3,
-        "\"Email me a sign-in link\" requests per hour for one email address, known or not, "
+        '"Email me a sign-in link" requests per hour for one email address, known or not, '
         "from anywhere: an inbox cannot be flooded.",
     )
     websocket_messages_per_second: int = _setting(
@@ -248,14 +321,6 @@ class Settings:
         "", "JaaS only: the PEM file of the private key whose public key is uploaded to JaaS."
     )
 
-    def __post_init__(self) -> None:
-        if self.smtp_security not in ("starttls", "tls", "none"):
-            raise SettingsError("MENTOR_SIDECAR_SMTP_SECURITY: expected starttls, tls or none")
-        if self.event_loop not in ("uvloop", "asyncio"):
-            raise SettingsError("MENTOR_SIDECAR_EVENT_LOOP: expected uvloop or asyncio")
-        if not 0 <= self.notes_commit_window_ms <= 1000:
-            raise SettingsError("MENTOR_SIDECAR_NOTES_COMMIT_WINDOW_MS: expected 0 to 1000")
-
     @property
     def database_path(self) -> Path:
         return self.data_dir / "sidecar.sqlite3"
@@ -267,47 +332,34 @@ class Settings:
         host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
         return f"http://{host}:{self.port}"
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from the environment, then apply non-None ``overrides``."""
-        if self.notes_fast_path not in ("auto", "off"):
-            raise SettingsError("MENTOR_SIDECAR_NOTES_FAST_PATH: expected auto or off")
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = environ.get(env_name(f.name))
-            if raw is not None:
-                values[f.name] = _parse(f, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
 
 def env_name(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
 
 
-class SettingsError(ValueError):
-    pass
+def all_setting_fields(
+    extra_models: Sequence[type[SettingsGroup]] = (),
+) -> list[tuple[str, FieldInfo]]:
+    """(env name, field) of ``Settings`` and then of each extra model (a plugin's settings).
+
+    Raises ``SettingsError`` when two models read the same variable.
+    """
+    named: dict[str, FieldInfo] = {}
+    models: list[type[SettingsGroup]] = [Settings, *extra_models]
+    for model in models:
+        for field_name, info in model.model_fields.items():
+            name = env_name(field_name)
+            if name in named:
+                raise SettingsError(f"{name} is declared twice ({model.__name__})")
+            named[name] = info
+    return list(named.items())
 
 
-def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
-    default: Any = f.default
-    kind = type(default)
-    try:
-        if kind is bool:
-            lowered = raw.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(f"expected true or false, got {raw!r}")
-        if issubclass(kind, Path):
-            return Path(raw)
-        return kind(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{env_name(f.name)}: {exc}") from exc
-
-
-def documented_settings() -> list[tuple[str, Any, str]]:
-    """(env name, default, help) for every setting, for the README table and `--help`."""
-    return [(env_name(f.name), f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]
+def documented_settings(
+    extra_models: Sequence[type[SettingsGroup]] = (),
+) -> list[tuple[str, Any, str]]:
+    """(env name, default, help) for every setting, for the README table and `settings`."""
+    return [
+        (name, info.default, info.description or "")
+        for name, info in all_setting_fields(extra_models)
+    ]

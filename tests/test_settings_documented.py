@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import Field, ValidationError
 
-from sidecar.settings import Settings, SettingsError, documented_settings
+from sidecar.settings import Settings, SettingsError, SettingsGroup, documented_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -40,3 +41,46 @@ def test_environment_overrides_defaults_and_flags_override_environment() -> None
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("MENTOR_SIDECAR_SMTP_SECURITY", "ssl", "'starttls', 'tls' or 'none'"),
+        ("MENTOR_SIDECAR_NOTES_COMMIT_WINDOW_MS", "2000", "less than or equal to 1000"),
+    ],
+)
+def test_a_value_outside_its_choices_says_what_is_allowed(
+    name: str, value: str, expected: str
+) -> None:
+    with pytest.raises(SettingsError, match=name) as raised:
+        Settings.from_env({name: value})
+    assert expected in str(raised.value)
+
+
+def test_keyword_construction_reads_only_its_arguments_and_settings_are_immutable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MENTOR_SIDECAR_PORT", "9000")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.port == 8080 and settings.data_dir == tmp_path
+    assert Settings.from_env().port == 9000
+    with pytest.raises(ValidationError):
+        settings.port = 1  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        Settings(no_such_setting=1)  # type: ignore[call-arg]
+
+
+def test_a_plugin_settings_model_is_listed_after_the_core_ones() -> None:
+    class PluginSettings(SettingsGroup):
+        plugin_url: str = Field(default="", description="Where the plugin lives.")
+
+    listed = documented_settings([PluginSettings])
+    assert listed[-1] == ("MENTOR_SIDECAR_PLUGIN_URL", "", "Where the plugin lives.")
+    assert PluginSettings.from_env({"MENTOR_SIDECAR_PLUGIN_URL": "x"}).plugin_url == "x"
+
+    class Clashing(SettingsGroup):
+        port: int = Field(default=1, description="Taken already.")
+
+    with pytest.raises(SettingsError, match="MENTOR_SIDECAR_PORT"):
+        documented_settings([Clashing])
