@@ -38,7 +38,7 @@ from sidecar.notes import endpoint as notes_endpoint
 from sidecar.notes.endpoint import notes_context
 from sidecar.settings import Settings
 from sidecar.signin_requests import signin_mailer_context
-from sidecar.summary.ending import idle_context
+from sidecar.meeting_lifecycle import idle_context
 from sidecar.web import calendar_feed, health, pages
 from sidecar.web.security import add_security_headers
 

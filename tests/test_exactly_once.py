@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import create_app
 from sidecar.keys import REPOS
 from sidecar.settings import Settings
-from sidecar.summary.ending import end_idle_meetings
+from sidecar.meeting_lifecycle import end_idle_meetings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.smtp_server import SmtpServer
 from tests.test_jitsi_events import BEARER, occupant, room_destroyed

@@ -25,7 +25,7 @@ from sidecar.db.migrations import MIGRATIONS, apply_migrations
 from sidecar.domain.ids import iso
 from sidecar.keys import DATABASE, REPOS, SETTINGS
 from sidecar.settings import Settings
-from sidecar.summary.ending import end_idle_meetings
+from sidecar.meeting_lifecycle import end_idle_meetings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.demo import DemoSeed
 from sidecar.domain.ids import utcnow
 from sidecar.keys import REPOS
-from sidecar.summary.ending import end_meeting
+from sidecar.meeting_lifecycle import end_meeting
 from tests.browser_support import ConsoleWatch, new_context, requires_chromium, wait_until_ready
 
 pytestmark = requires_chromium

@@ -20,7 +20,7 @@ from sidecar import erasure, privacy
 from sidecar.app import create_app
 from sidecar.keys import REPOS, SETTINGS
 from sidecar.settings import Settings
-from sidecar.summary.ending import end_meeting
+from sidecar.meeting_lifecycle import end_meeting
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 

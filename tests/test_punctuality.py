@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from sidecar.keys import REPOS
 from sidecar.summary import attendance
-from sidecar.summary.ending import end_meeting
+from sidecar.meeting_lifecycle import end_meeting
 from tests.conftest import Pair, add_meeting
 
 Client = TestClient[web.Request, web.Application]

@@ -21,7 +21,7 @@ from sidecar import reminders
 from sidecar.app import create_app
 from sidecar.keys import DATABASE, OUTBOX, REPOS, SETTINGS, SIGNIN_MAILER
 from sidecar.settings import Settings
-from sidecar.summary.ending import end_meeting
+from sidecar.meeting_lifecycle import end_meeting
 from sidecar.web.devices import describe_device
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.smtp_server import SmtpServer

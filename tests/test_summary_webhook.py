@@ -20,7 +20,7 @@ from sidecar.app import create_app
 from sidecar.keys import DATABASE
 from sidecar.mail import webhook
 from sidecar.settings import Settings
-from sidecar.summary.ending import end_meeting
+from sidecar.meeting_lifecycle import end_meeting
 from tests.conftest import add_meeting, make_pair
 from tests.test_outbox import eventually
 

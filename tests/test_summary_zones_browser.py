@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 
 from sidecar.demo import DemoSeed
-from sidecar.summary.ending import end_meeting
+from sidecar.meeting_lifecycle import end_meeting
 from tests.browser_support import (
     ConsoleWatch,
     new_context,

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from sidecar import call_events
 from sidecar.api.auth import public_origin
 from sidecar.api.endpoints.views import mentorship_brief
 from sidecar.api.errors import ApiError
@@ -25,7 +26,6 @@ from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Meeting
 from sidecar.keys import ZOOM
-from sidecar.summary.ending import end_meeting
 from zoom_app import client
 from zoom_app.client import ZoomError
 
@@ -226,7 +226,6 @@ async def link_zoom_meeting(call: Call[ZoomMeetingIn]) -> ZoomMeetingLinkOut:
 )
 async def zoom_meeting_ended(call: Call[None]) -> ZoomEndedOut:
     meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
-    if meeting.status != "live":  # a Zoom call that ends before its meeting began ends nothing
-        return ZoomEndedOut(meeting_id=meeting.id, ended=False)
-    ended = await end_meeting(call.request.app, meeting.id, source="zoom", actor=call.viewer)
+    # The core ends only a live meeting: a Zoom call over before its meeting began ends nothing.
+    ended = await call_events.ended(call.request.app, meeting.id, platform="zoom", by=call.viewer)
     return ZoomEndedOut(meeting_id=meeting.id, ended=ended)

@@ -20,12 +20,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from sidecar import call_events
 from sidecar.api.errors import ApiError, InputRejected
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Meeting
 from sidecar.keys import DATABASE, SETTINGS, ZOOM
-from sidecar.summary import attendance
-from sidecar.summary.ending import end_meeting
 from zoom_app.crypto import signature_ok, url_validation_token
 from zoom_app.state import ZoomState, keys_for
 from zoom_app.store import StoredEvent, ZoomStore
@@ -35,6 +34,7 @@ POLL_SECONDS = 5.0
 # Processed events are kept this long, so a late re-send from Zoom is still recognised.
 KEEP_PROCESSED = timedelta(days=7)
 MAX_ATTEMPTS = 5
+PLATFORM = "zoom"
 HANDLED = frozenset({"meeting.ended", "meeting.participant_joined", "meeting.participant_left"})
 
 
@@ -152,7 +152,7 @@ async def _ended(app: web.Application, number: str, uuid: str, at: datetime) -> 
     for meeting in meetings:
         if uuid:  # a re-sent meeting.ended of this occurrence then finds the same meeting
             await store.remember_instance(uuid, number, meeting.id)
-        ended = await end_meeting(app, meeting.id, source="zoom", actor=None)
+        ended = await call_events.ended(app, meeting.id, platform=PLATFORM)
         outcomes.append(f"{meeting.id} {'ended' if ended else 'had already ended'}")
     return "; ".join(outcomes)
 
@@ -174,11 +174,11 @@ async def _attendance(
         if person_id is None:
             continue
         if joined:
-            await attendance.joined_call(app[DATABASE], meeting, person_id, source="zoom", at=at)
+            await call_events.joined(app, meeting.id, person_id, platform=PLATFORM, at=at)
             if uuid:
                 await store.remember_instance(uuid, number, meeting.id)
         else:
-            await attendance.left_call(app[DATABASE], meeting, person_id, source="zoom", at=at)
+            await call_events.left(app, meeting.id, person_id, platform=PLATFORM, at=at)
         recorded.append(f"{person_id} {'joined' if joined else 'left'} {meeting.id}")
     return "; ".join(recorded) or "ignored: not a member of a linked pair"
 

@@ -47,7 +47,10 @@ class Call(Generic[BodyT]):
 
     @property
     def viewer(self) -> str:
-        assert self.identity is not None, "endpoint declared auth='required'"
+        # Only endpoints declared with auth='required' read the viewer; one that forgot still
+        # answers like every signed-out request rather than act for nobody.
+        if self.identity is None:
+            raise ApiError(401, "authentication: sign in first")
         return self.identity.person_id
 
     def path(self, name: str) -> str:
@@ -137,7 +140,8 @@ class ApiRegistry:
         raw_body: tuple[str, ...] = (),
         limit: str | None = None,
     ) -> Callable[[EndpointFn], EndpointFn]:
-        assert limit is None or limit in QUOTAS, f"unknown quota {limit}"
+        if limit is not None and limit not in QUOTAS:  # a typo would mean no quota at all
+            raise ValueError(f"{method} {path}: unknown quota {limit!r} (see sidecar/limits.py)")
 
         def register(fn: EndpointFn) -> EndpointFn:
             self.endpoints.append(

@@ -3,7 +3,7 @@
 - `config.py`   the server (self-hosted with token auth, or JaaS), read from the settings
 - `tokens.py`   each person's short-lived room JWT
 - `rooms.py`    each meeting's unguessable room (migration 11) and who of the pair is who
-- `calls.py`    joined / left / call over, whichever side reports it; ends a meeting once
+- (what the call events mean for the meeting is the core's: sidecar/call_events.py)
 - `api.py`      GET/POST /api/v1/meetings/{id}/jitsi[/events] for the call page
 - `events.py`   POST /jitsi/events/* from Prosody's event_sync module (bearer secret)
 - `page.py`     GET /meetings/{id}/call

@@ -11,17 +11,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from sidecar import call_events
 from sidecar.api.routing import Call, api
 from sidecar.domain.errors import Invalid
 from sidecar.domain.ids import utcnow
 from sidecar.keys import JITSI
 
-from . import calls
 from .config import Kind
 from .rooms import room_for
 from .tokens import room_token
 
 TAGS = ("jitsi",)
+PLATFORM = "jitsi"
 PUBLIC_SERVER_WARNING = (
     "This service embeds the public meet.jit.si, which ends embedded calls after five minutes. "
     "Ask whoever runs Mentor Sidecar to set up their own Jitsi server or JaaS."
@@ -163,15 +164,15 @@ async def post_event(call: Call[JitsiClientEvent]) -> JitsiEventOut:
     now = utcnow()
     ended = False
     if body.event == "videoConferenceJoined":
-        await calls.joined(app, meeting.id, call.viewer, now)
+        await call_events.joined(app, meeting.id, call.viewer, platform=PLATFORM, at=now)
         recorded: Literal["joined", "left"] = "joined"
     else:
-        await calls.left(app, meeting.id, call.viewer, now)
+        await call_events.left(app, meeting.id, call.viewer, platform=PLATFORM, at=now)
         recorded = "left"
         over = body.key == "end-meeting" or (
             body.event in ("readyToClose", "toolbarButtonClicked") and body.others_in_call == 0
         )
         if over:
-            ended = await calls.call_over(app, meeting.id, actor=call.viewer)
+            ended = await call_events.ended(app, meeting.id, platform=PLATFORM, by=call.viewer)
     after = await call.repos.meetings.get(meeting.id, viewer=call.viewer)
     return JitsiEventOut(meeting_id=meeting.id, recorded=recorded, ended=ended, status=after.status)

@@ -26,17 +26,18 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from sidecar import call_events
 from sidecar.api.errors import ApiError, InputRejected
 from sidecar.api.routing import parse_json_body
 from sidecar.domain.ids import utcnow
 from sidecar.keys import JITSI, REPOS
 
-from . import calls
 from .rooms import meeting_for_room, meeting_record, member_named, mentorship_of
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/jitsi/events"
+PLATFORM = "jitsi"
 # path below PREFIX -> the event_name the module sends there
 EVENTS = {
     "room/created": "muc-room-created",
@@ -137,15 +138,20 @@ async def handle(request: web.Request) -> web.Response:
     if path == "room/created":
         return _answer(meeting_id, "noted")
     if path.startswith("occupant/"):
-        assert event.occupant is not None
         occupant = event.occupant
+        if occupant is None:  # _parse refuses this already; checked again for the type
+            raise InputRejected([{"loc": "occupant", "msg": f"required for {event.event_name}"}])
         person = member_named(mentorship, people, person_id=occupant.id, email=occupant.email)
         if person is None:
             return _answer(meeting_id, "ignored", "the occupant is not one of the pair")
         if path == "occupant/joined":
-            await calls.joined(app, meeting_id, person.id, _when(occupant.joined_at))
+            await call_events.joined(
+                app, meeting_id, person.id, platform=PLATFORM, at=_when(occupant.joined_at)
+            )
             return _answer(meeting_id, "joined")
-        await calls.left(app, meeting_id, person.id, _when(occupant.left_at))
+        await call_events.left(
+            app, meeting_id, person.id, platform=PLATFORM, at=_when(occupant.left_at)
+        )
         return _answer(meeting_id, "left")
 
     # room/destroyed: fill in anyone whose own events went missing, then end the meeting.
@@ -154,9 +160,12 @@ async def handle(request: web.Request) -> web.Response:
         if person is None:
             continue
         if occupant.joined_at is not None:
-            await calls.joined(app, meeting_id, person.id, _when(occupant.joined_at))
-        await calls.left(app, meeting_id, person.id, _when(occupant.left_at or event.destroyed_at))
-    ended = await calls.call_over(app, meeting_id, actor=None)
+            await call_events.joined(
+                app, meeting_id, person.id, platform=PLATFORM, at=_when(occupant.joined_at)
+            )
+        left_at = _when(occupant.left_at or event.destroyed_at)
+        await call_events.left(app, meeting_id, person.id, platform=PLATFORM, at=left_at)
+    ended = await call_events.ended(app, meeting_id, platform=PLATFORM)
     if ended:
         return _answer(meeting_id, "ended", "the summary is on its way")
     status = (await meeting_record(db, meeting_id)).status

@@ -1,8 +1,9 @@
 """Who joined a meeting and when.
 
-The panel records a person when their panel socket opens; Zoom and Jitsi events record when a
-person was in the call itself (`joined_call` / `left_call`), which is what punctuality is measured
-from. The first join of either kind makes the meeting live.
+The panel records a person when their panel socket opens; a call platform's events (through
+sidecar/call_events.py) record when a person was in the call itself (`joined_call` /
+`left_call`), which is what punctuality is measured from. The first join of either kind makes the
+meeting live.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from sidecar.db import Database
 from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting
+from sidecar.platforms.names import checked_platform_name
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,6 @@ LATE_JOIN = timedelta(hours=1)
 # A panel last seen more than this before the early-join window was someone preparing the
 # agenda (often days before), not waiting for the call: it is not their arrival.
 PREPARING = timedelta(hours=1)
-CALL_SOURCES = frozenset({"zoom", "jitsi"})
 
 
 def _around(meeting: Meeting) -> str:
@@ -60,12 +61,13 @@ async def seen_on_leaving(db: Database, meeting: Meeting, person_id: str) -> Non
 
 async def joined_call(
     db: Database, meeting: Meeting, person_id: str, *, source: str, at: datetime | None = None
-) -> None:
-    """A person entered the call (Zoom participant_joined, Jitsi occupant joined...).
+) -> bool:
+    """A person entered the call on platform `source` (Zoom participant_joined, Jitsi occupant
+    joined...); True when this join made the meeting live.
 
     Events arrive more than once and out of order: the earliest join is kept.
     """
-    assert source in CALL_SOURCES
+    checked_platform_name(source)
     when = iso(at) if at is not None else now_iso()
     async with db.transaction():
         await db.execute(
@@ -78,14 +80,14 @@ async def joined_call(
             " call_source = COALESCE(call_source, excluded.call_source)",
             (meeting.id, person_id, when, when, when, source),
         )
-        await _mark_live(db, meeting.id, when)
+        return await _mark_live(db, meeting.id, when)
 
 
 async def left_call(
     db: Database, meeting: Meeting, person_id: str, *, source: str, at: datetime | None = None
 ) -> None:
     """A person left the call; the latest leave is kept (they may rejoin and leave again)."""
-    assert source in CALL_SOURCES
+    checked_platform_name(source)
     when = iso(at) if at is not None else now_iso()
     async with db.transaction():
         await db.execute(
@@ -99,16 +101,17 @@ async def left_call(
         )
 
 
-async def _mark_live(db: Database, meeting_id: str, now: str) -> None:
-    """A join in the meeting's window makes it live; opening the panel of a meeting whose time
-    passed without it being held does not (it would end by itself later, with a summary of
-    nothing)."""
+async def _mark_live(db: Database, meeting_id: str, now: str) -> bool:
+    """A join in the meeting's window makes it live (True: this one did); opening the panel of
+    a meeting whose time passed without it being held does not (it would end by itself later,
+    with a summary of nothing)."""
     late = iso(datetime.fromisoformat(now) - LATE_JOIN)
-    await db.execute(
+    changed = await db.execute(
         "UPDATE meetings SET status = 'live', started_at = COALESCE(started_at, ?)"
         " WHERE id = ? AND status = 'scheduled' AND scheduled_start <= ? AND scheduled_end > ?",
         (now, meeting_id, iso(utcnow() + EARLY_JOIN), late),
     )
+    return changed > 0
 
 
 async def anyone_joined(db: Database, meeting: Meeting) -> bool:

@@ -20,8 +20,8 @@ from sidecar.db.search import match_expression, search_ended, search_unended
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import MeetingAgreement
 from sidecar.keys import NOTE_ROOMS
+from sidecar.meeting_lifecycle import gather
 from sidecar.summary.compose import summary_markdown
-from sidecar.summary.ending import gather
 from sidecar.summary.markdown import shift_headings
 
 TAGS = ("history",)

@@ -31,7 +31,7 @@ from sidecar.domain.schedule import Phase, series
 from sidecar.keys import OUTBOX
 from sidecar.mail.agenda import agenda_email
 from sidecar.mail.signin_links import signin_url_for
-from sidecar.summary.ending import end_meeting, reopen_meeting
+from sidecar.meeting_lifecycle import end_meeting, reopen_meeting
 
 TAGS = ("meetings",)
 

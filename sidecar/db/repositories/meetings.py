@@ -39,6 +39,14 @@ class MeetingRepository(Repository):
             raise NotFound("meeting")
         return Meeting.model_validate(row)
 
+    async def read_for_service(self, meeting_id: str) -> Meeting:
+        """The meeting, read by the service itself: a call platform's events carry no viewer
+        (sidecar/call_events.py checks who they are about)."""
+        row = await self.db.fetch_one("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+        if row is None:
+            raise NotFound("meeting")
+        return Meeting.model_validate(row)
+
     async def next_for(self, mentorship_id: str, *, after: datetime) -> Meeting | None:
         """The meeting to open now: one that is live, else the next not yet over; never a
         cancelled one, nor one whose time passed without it being held."""

@@ -1,6 +1,8 @@
-"""Ending a meeting: however many signals arrive, one summary per meeting, one email per person.
+"""A meeting's lifecycle after it is scheduled: ended (by a person, the idle check or a call
+platform), reopened, ended again; and the idle check that ends meetings left open.
 
-Everything happens in one transaction under the database's single-writer lock: mark the meeting
+Ending: however many signals arrive, one summary per meeting, one email per person. Everything
+happens in one transaction under the database's single-writer lock: mark the meeting
 ended, read the notes, turn `- [ ]` lines into next steps, carry uncovered agenda items into the
 next meeting, store the summary, and enqueue each person's email under `summary:{meeting}:{person}`.
 A second signal, concurrent or after a restart, finds the summary and does nothing.
@@ -25,6 +27,7 @@ from sidecar.domain.models import AgendaSection, Meeting, Mentorship, Person
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS
 from sidecar.mail.signin_links import signin_url_for
 from sidecar.mail.webhook import summary_payload
+from sidecar.platforms.names import CORE_SOURCES, checked_platform_name
 from sidecar.summary import attendance
 from sidecar.summary.compose import (
     MeetingRecord,
@@ -36,7 +39,6 @@ from sidecar.summary.compose import (
 from sidecar.summary.parse import NextStep, parse_notes
 
 log = logging.getLogger(__name__)
-SOURCES = frozenset({"panel", "idle", "zoom", "jitsi"})
 # What was not reached moves on to the next meeting: topics and challenges still want talking
 # about. A success, a goal update, a review or a plan belongs to the meeting it was written for
 # (next steps carry over as action items of their own).
@@ -60,7 +62,8 @@ async def end_meeting(
     before the meeting's window opens, for a cancelled meeting, and, unless `even_if_empty`,
     when nobody joined and nothing was written (cancelling it is what was meant).
     """
-    assert source in SOURCES
+    if source not in CORE_SOURCES:
+        checked_platform_name(source)  # "panel", "idle", or the platform whose call ended
     repos: Repositories = app[REPOS]
     db = repos.db
     async with db.transaction():
