@@ -27,6 +27,7 @@ from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Mentorship, Person
 from sidecar.keys import DATABASE, OUTBOX, REPOS, SETTINGS
 from sidecar.mail.compose import compose
+from sidecar.mail.signin_links import signin_url_for
 from sidecar.web.open_sockets import close_person_sockets
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,8 @@ async def _tell(
     """Email `reader` that `requester` erased (or will erase) the mentorship they share. The
     email names people and dates only, not the mentorship's contents, since it outlives it."""
     settings = app[SETTINGS]
+    # Through a link that signs the reader in: they may be signed out where they read this.
+    profile = await signin_url_for(app[REPOS], settings, reader.id, "/me#your-data")
     requester = await app[REPOS].people.get(requester_id)
     who = requester.name
     what = f"{who} is leaving Mentor Sidecar and erasing their profile" if leaving else ""
@@ -181,10 +184,7 @@ async def _tell(
             else "If that is not what you want, either of you can undo it until then, and you "
             "can download everything to keep a copy."
         )
-        text = (
-            f"Hello {reader.name},\n\n{first}\n\n{undo}\n\n"
-            f"Your profile: {settings.base_url}/me#your-data\n"
-        )
+        text = f"Hello {reader.name},\n\n{first}\n\n{undo}\n\nYour profile: {profile}\n"
     message = compose(
         sender=settings.mail_from,
         to_name=reader.name,
@@ -205,11 +205,12 @@ async def _tell_kept(
     app: web.Application, reader: Person, undone_by: str, planned: MentorshipErasure
 ) -> None:
     settings = app[SETTINGS]
+    profile = await signin_url_for(app[REPOS], settings, reader.id, "/me#your-data")
     who = (await app[REPOS].people.get(undone_by)).name
     text = (
         f"Hello {reader.name},\n\n{who} undid the erasure of the mentorship you share: nothing "
         "will be erased, and everything stays as it was.\n\n"
-        f"Your profile: {settings.base_url}/me#your-data\n"
+        f"Your profile: {profile}\n"
     )
     message = compose(
         sender=settings.mail_from,

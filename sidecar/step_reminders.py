@@ -19,6 +19,7 @@ from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Person
 from sidecar.mail.compose import compose
 from sidecar.mail.outbox import Outbox
+from sidecar.mail.signin_links import signin_url_for
 from sidecar.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,10 @@ async def send_due(
             continue
         if not await store.claim(step.id, step.due_date, now):
             continue  # another round has it
+        panel = await signin_url_for(repos, settings, owner.id, f"/meetings/{step.meeting_id}")
         await outbox.enqueue(
             f"step-due:{step.id}:{step.due_date.isoformat()}",
-            _message(step, owner, settings),
+            _message(step, owner, settings, panel),
             kind="step_due",
             meeting_id=step.meeting_id,  # erased with the mentorship, like the step itself
             person_id=owner.id,
@@ -66,10 +68,10 @@ def _is_the_day_before(step: DueStep, owner: Person, now: datetime) -> bool:
     )
 
 
-def _message(step: DueStep, owner: Person, settings: Settings) -> EmailMessage:
+def _message(step: DueStep, owner: Person, settings: Settings, panel: str) -> EmailMessage:
+    """`panel`: the meeting, through a link that signs the owner in (sidecar/mail/signin_links)."""
     day = f"{step.due_date:%A} {step.due_date.day} {step.due_date:%B}"
     short = step.text if len(step.text) <= 60 else step.text[:57].rstrip() + "…"
-    panel = f"{settings.base_url}/meetings/{step.meeting_id}"
     text = (
         f"Hello {owner.name},\n\n"
         f"Tomorrow, {day}, is the day you agreed for this next step:\n\n"

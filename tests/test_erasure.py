@@ -73,7 +73,9 @@ async def test_the_other_person_is_emailed_and_can_undo(
     assert body is not None
     text = body.get_content()
     local_day = f"{erase_after.astimezone(ZoneInfo('Europe/Lisbon')):%A %d %B %Y}"
-    assert local_day in text and "undo" in text and "/me#your-data" in text
+    # The profile link signs the reader in first (sidecar/mail/signin_links.py).
+    assert local_day in text and "undo" in text and "/signin/msl_" in text
+    assert "?next=/me%23your-data" in text
 
     # Both see it planned; the mentor keeps it.
     _, seen = await call(service, "GET", f"/mentorships/{pair.mentorship_id}", pair.auth())

@@ -7,21 +7,23 @@ import asyncio
 import email
 import email.policy
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from sidecar import reminders
+from sidecar import reminders, step_reminders
 from sidecar.app import create_app
+from sidecar.cancellation import cancel_meeting
 from sidecar.keys import DATABASE, OUTBOX, REPOS, SETTINGS, SIGNIN_MAILER
-from sidecar.settings import Settings
 from sidecar.meeting_lifecycle import end_meeting
+from sidecar.settings import Settings
 from sidecar.web.devices import describe_device
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.smtp_server import SmtpServer
@@ -220,7 +222,8 @@ async def test_an_unknown_field_is_refused(client: Client) -> None:
 async def test_every_email_carries_a_link_that_signs_its_reader_in(
     mailing: Client, smtp: SmtpServer
 ) -> None:
-    """Agenda, both reminders, summary, and the sign-in request: each to its own reader."""
+    """Agenda, both reminders, a next step due, summary, cancellation, erasure notice and the
+    sign-in request: each to its own reader."""
     app = mailing.app
     pair = await make_pair(app, "every")
     assert (
@@ -232,16 +235,35 @@ async def test_every_email_carries_a_link_that_signs_its_reader_in(
     await reminders.schedule(app[REPOS], soon, app[SETTINGS])
     assert await reminders.send_due(app[REPOS], app[OUTBOX], app[SETTINGS]) == 3
     assert await end_meeting(app, soon.id, source="idle", actor=None)
+    later = await add_meeting(app, pair, datetime.now(UTC) + timedelta(days=3), title="Later")
+    await cancel_meeting(app, later.id, viewer=pair.mentor_id)
+    # A next step due in three days (Tokyo time), reminded the day before at 10:00 there.
+    tokyo = ZoneInfo("Asia/Tokyo")
+    due = datetime.now(tokyo).date() + timedelta(days=3)
+    await app[REPOS].action_items.create(
+        pair.mentorship_id,
+        text="Send the portfolio",
+        owner_id=pair.mentee_id,
+        due_date=due,
+        created_in_meeting_id=None,
+        viewer=pair.mentee_id,
+    )
+    day_before = datetime.combine(due - timedelta(days=1), time(10), tokyo)
+    assert await step_reminders.send_due(app[REPOS], app[OUTBOX], app[SETTINGS], day_before) == 1
     await ask(mailing, "mentor.every@example.org")
     await app[SIGNIN_MAILER].drain()
+    erase = await mailing.delete(
+        f"/api/v1/mentorships/{pair.mentorship_id}", json={"confirm": True}, headers=pair.auth()
+    )
+    assert erase.status == 202, await erase.text()  # the mentee is told, with a week to undo
 
     rows = await app[DATABASE].fetch_all(
         "SELECT kind, person_id, message FROM outbox WHERE kind != 'webhook' ORDER BY id"
     )
     kinds = sorted(r["kind"] for r in rows)
-    assert kinds == sorted(
-        ["agenda", "agenda_due", "starting_soon", "starting_soon", "summary", "summary", "signin"]
-    )
+    expected = ["agenda", "agenda_due", "starting_soon", "starting_soon", "summary", "summary"]
+    expected += ["cancellation", "cancellation", "step_due", "signin", "erasure_notice"]
+    assert kinds == sorted(expected)
     for row in rows:
         message = email.message_from_bytes(row["message"], policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -259,7 +281,9 @@ async def test_every_email_carries_a_link_that_signs_its_reader_in(
             assert signed.status == 200, row["kind"]
             me = await device.get(str(mailing.make_url("/api/v1/me")))
             assert (await me.json())["person"]["id"] == row["person_id"], row["kind"]
-        if row["kind"] != "signin":
+        if row["kind"] == "erasure_notice":
+            assert "next=/me" in urls[0]
+        elif row["kind"] != "signin":
             assert "next=/meetings/" in urls[0], row["kind"]
     await arrived(smtp, "mentor.every@example.org", count=4)  # and they do go out by SMTP
 
