@@ -389,8 +389,8 @@ async def test_signing_out_lands_on_the_page_that_says_how_to_get_back_in(
             " HeadlessChrome/131.0.0.0 Safari/537.36",
             "Chrome on Linux",
         ),
-        ("curl/8.5.0", "a browser"),
-        (None, "a browser"),
+        ("curl/8.5.0", "A browser"),
+        (None, "A browser"),
     ],
 )
 def test_devices_are_described_in_a_few_words(agent: str | None, expected: str) -> None:

@@ -11,6 +11,7 @@ from aiohttp import web
 from sidecar.api.auth import SESSION_COOKIE, identify, is_secure, public_origin
 from sidecar.api.errors import ApiError
 from sidecar.keys import REPOS, SETTINGS, ZOOM
+from sidecar.web.devices import describe_device
 from sidecar.web.pages import render
 from zoom_app.state import ZoomState
 
@@ -77,8 +78,9 @@ async def start_session(
         return
     settings = request.app[SETTINGS]
     lifetime = timedelta(days=settings.session_cookie_days)
+    device = "Zoom app" if in_zoom else describe_device(request.headers.get("User-Agent"))
     secret, _ = await request.app[REPOS].tokens.issue(
-        person_id, kind="session", label="zoom", lifetime=lifetime
+        person_id, kind="session", label="zoom", lifetime=lifetime, device=device
     )
     response.set_cookie(
         SESSION_COOKIE,

@@ -30,10 +30,10 @@ _SYSTEMS: tuple[tuple[str, str], ...] = (
 
 
 def describe_device(user_agent: str | None) -> str:
-    """ "Chrome on Windows", "Safari on iPhone", "Firefox", "a browser" when nothing is known."""
+    """ "Chrome on Windows", "Safari on iPhone", "Firefox", "A browser" when nothing is known."""
     agent = (user_agent or "")[:512]
     browser = next((name for pattern, name in _BROWSERS if re.search(pattern, agent)), "")
     system = next((name for pattern, name in _SYSTEMS if re.search(pattern, agent)), "")
     if browser and system:
         return f"{browser} on {system}"
-    return browser or (f"a browser on {system}" if system else "a browser")
+    return browser or (f"A browser on {system}" if system else "A browser")

@@ -47,7 +47,7 @@ async def list_sessions(call: Call[None]) -> SessionList:
         sessions=[
             Session(
                 id=token.id,
-                device=token.device or "a browser",
+                device=token.device or "A browser",
                 created_at=token.created_at,
                 last_used_at=token.last_used_at,
                 expires_at=token.expires_at,
