@@ -51,9 +51,10 @@ class RunResult:
     rss_end_kib: int = 0
     kib_per_meeting_ready: float = math.nan
     kib_per_meeting_end: float = math.nan
-    # Idle open meetings: typing over and arrived, sockets still open, `idle_settle_s` later.
+    # After typing: typing over and arrived, sockets still open, `idle_settle_s` later. Not what
+    # an idle meeting costs (the allocators keep what typing used): see IdleResult for that.
     rss_settled_kib: int = 0
-    kib_per_meeting_idle: float = math.nan
+    kib_per_meeting_after: float = math.nan
     idle_settle_s: float = 0.0
     idle_cpu_cores: float = math.nan  # the server's CPU over that settling time
     loadgen_cpu_s: float = 0.0
@@ -86,6 +87,41 @@ class RunResult:
     @property
     def noisy(self) -> bool:
         return self.other_cores >= 0.15
+
+
+@dataclass
+class IdleResult:
+    """Fresh meetings opened on a warmed-up server, both people connected and synced, nobody
+    typing: what an idle open meeting costs."""
+
+    server: str
+    meetings: int  # opened and measured
+    warmup_meetings: int  # opened first and kept open; the baseline is read with them open
+    clients: int = 0
+    synced: int = 0
+    rss_start_kib: int = 0  # the fresh server, before any client
+    rss_base_kib: int = 0  # the warm-up meetings open and settled
+    rss_open_kib: int = 0  # and the measured meetings open and settled
+    settle_s: float = 0.0
+    idle_cpu_cores: float = math.nan  # the server's CPU while all of them sat idle
+    disconnects: int = 0
+    server_errors: int = 0
+    error: str = ""
+
+    @property
+    def kib_per_meeting(self) -> float:
+        if not self.meetings or not self.rss_open_kib or not self.rss_base_kib:
+            return math.nan
+        return (self.rss_open_kib - self.rss_base_kib) / self.meetings
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.error
+            and self.synced == self.clients > 0
+            and not self.disconnects
+            and not self.server_errors
+        )
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -127,7 +163,7 @@ def flags(r: RunResult) -> list[str]:
 def table(results: list[RunResult]) -> str:
     head = (
         f"{'meetings':>8} {'gens':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'edits':>7}"
-        f" {'lost':>5} {'srv CPU':>7} {'us/edit':>7} {'synced':>7} {'typing':>7} {'idle':>7}"
+        f" {'lost':>5} {'srv CPU':>7} {'us/edit':>7} {'synced':>7} {'typing':>7} {'after':>7}"
         f" {'idleCPU':>7} {'gen CPU':>7} {'gen max':>7} {'host':>5}  verdict"
     )
     lines = [head, "-" * len(head)]
@@ -140,7 +176,7 @@ def table(results: list[RunResult]) -> str:
             f" {fmt(r.max_ms, 1):>7} {r.received:>7} {r.lost:>5}"
             f" {fmt(100 * r.server_cpu_s / window, 0) + '%':>7} {fmt(r.cpu_us_per_edit, 1):>7}"
             f" {fmt(r.kib_per_meeting_ready, 1):>7} {fmt(r.kib_per_meeting_end, 1):>7}"
-            f" {fmt(r.kib_per_meeting_idle, 1):>7}"
+            f" {fmt(r.kib_per_meeting_after, 1):>7}"
             f" {fmt(100 * r.idle_cpu_cores, 1) + '%':>7}"
             f" {fmt(100 * r.loadgen_cpu_s / window, 0) + '%':>7}"
             f" {fmt(100 * r.loadgen_max_core, 0) + '%':>7}"
@@ -206,7 +242,7 @@ def peer_ratio_section(
     out = ["", f"== ours / {LABEL[peer]} (below 1.00 is better for latency, CPU and memory) =="]
     head = (
         f"{'meetings':>8} {'p50':>6} {'p99':>6} {'CPU/edit':>9} {'synced':>7} {'typing':>7}"
-        f" {'idle':>6} {'gen CPU':>8}"
+        f" {'after':>6} {'gen CPU':>8}"
     )
     out += [head, "-" * len(head)]
     for n in sorted(set(ours) & set(theirs)):
@@ -218,7 +254,7 @@ def peer_ratio_section(
             f" {ratio(a.cpu_us_per_edit, b.cpu_us_per_edit):>9}"
             f" {ratio(a.kib_per_meeting_ready, b.kib_per_meeting_ready):>7}"
             f" {ratio(a.kib_per_meeting_end, b.kib_per_meeting_end):>7}"
-            f" {ratio(a.kib_per_meeting_idle, b.kib_per_meeting_idle):>6}"
+            f" {ratio(a.kib_per_meeting_after, b.kib_per_meeting_after):>6}"
             f" {ratio(gen_a, gen_b):>8}"
         )
     return out
@@ -243,7 +279,11 @@ def versus_peers(n: int, by_level: dict[str, dict[int, RunResult]], figure: str)
     return text
 
 
-def targets_section(by_server: dict[str, list[RunResult]], levels: list[int]) -> list[str]:
+def targets_section(
+    by_server: dict[str, list[RunResult]],
+    levels: list[int],
+    idle: dict[str, IdleResult] | None = None,
+) -> list[str]:
     by_level = {k: {r.meetings: r for r in rs} for k, rs in by_server.items()}
     peers = [p for p in PEERS if p in by_server]
     ours = by_level["ours"]
@@ -293,18 +333,31 @@ def targets_section(by_server: dict[str, list[RunResult]], levels: list[int]) ->
                 " not judged"
             )
 
-    # Memory: the largest level ours holds (small levels are noisy), else the largest run.
+    # Memory per idle open meeting: the idle phase's fresh meetings (see IdleResult).
+    if idle and "ours" in idle:
+        mine = idle["ours"]
+        kib = mine.kib_per_meeting
+        kb = kib * 1.024
+        peers_text = "".join(
+            f"; {p} {fmt(idle[p].kib_per_meeting)} KiB"
+            f" (ours / {p} {ratio(kib, idle[p].kib_per_meeting)})"
+            for p in PEERS
+            if p in idle
+        )
+        out.append(
+            f"memory per idle open meeting ({mine.meetings} fresh meetings, both people synced,"
+            f" nobody typing), ours: {fmt(kib)} KiB ({fmt(kb)} kB); target <= {TARGET_IDLE_KB:g}"
+            f" kB: {met(mine.ok and not math.isnan(kb) and kb <= TARGET_IDLE_KB)}" + peers_text
+        )
+    else:
+        out.append(
+            f"memory per idle open meeting: not measured (--idle-meetings 0);"
+            f" target <= {TARGET_IDLE_KB:g} kB not judged"
+        )
+    # While typing: the largest level ours holds (small levels are noisy), else the largest run.
     chosen = [n for n in sorted(ours) if ours[n].holds] or sorted(ours)
     if chosen:
         n = chosen[-1]
-        idle = ours[n].kib_per_meeting_idle
-        idle_kb = idle * 1.024
-        out.append(
-            f"memory per idle open meeting, ours at {n} meetings: {fmt(idle)} KiB"
-            f" ({fmt(idle_kb)} kB); target <= {TARGET_IDLE_KB:g} kB:"
-            f" {met(not math.isnan(idle_kb) and idle_kb <= TARGET_IDLE_KB)}"
-            + versus_peers(n, by_level, "kib_per_meeting_idle")
-        )
         out.append(
             f"memory per meeting while typing, ours at {n} meetings:"
             f" {fmt(ours[n].kib_per_meeting_end)} KiB"
@@ -313,18 +366,55 @@ def targets_section(by_server: dict[str, list[RunResult]], levels: list[int]) ->
     return out
 
 
-def report(by_server: dict[str, list[RunResult]], pairs: dict[str, RunResult], args: Any) -> str:
+def idle_section(idle: dict[str, IdleResult]) -> list[str]:
+    some = next(iter(idle.values()))
+    out = [
+        "",
+        f"== Idle open meetings: {some.meetings} fresh meetings opened after"
+        f" {some.warmup_meetings} warm-up ones, both people connected and synced, nobody typing ==",
+    ]
+    head = (
+        f"{'server':<28} {'start MiB':>9} {'base MiB':>9} {'open MiB':>9} {'KiB/mtg':>8}"
+        f" {'kB/mtg':>7} {'idleCPU':>7} {'synced':>9}"
+    )
+    out += [head, "-" * len(head)]
+    for kind, r in idle.items():
+        problems = []
+        if r.disconnects:
+            problems.append(f"{r.disconnects} disconnects")
+        if r.server_errors:
+            problems.append(f"{r.server_errors} error lines in the server log")
+        if r.error:
+            problems.append(r.error)
+        out.append(
+            f"{LABEL[kind]:<28} {r.rss_start_kib / 1024:>9.1f} {r.rss_base_kib / 1024:>9.1f}"
+            f" {r.rss_open_kib / 1024:>9.1f} {fmt(r.kib_per_meeting):>8}"
+            f" {fmt(r.kib_per_meeting * 1.024):>7} {fmt(100 * r.idle_cpu_cores, 1) + '%':>7}"
+            f" {f'{r.synced}/{r.clients}':>9}" + (f"  {'; '.join(problems)}" if problems else "")
+        )
+    return out
+
+
+def report(
+    by_server: dict[str, list[RunResult]],
+    pairs: dict[str, RunResult],
+    args: Any,
+    idle: dict[str, IdleResult] | None = None,
+) -> str:
     cores = os.cpu_count() or 1
     out = [
         f"Live-notes benchmark: {args.rate:g} edits/s per person, 2 people per meeting, "
         f"warm-up {args.warmup:g} s, measured {args.seconds:g} s per level (lone pair "
-        f"{args.pair_seconds:g} s), idle open meetings measured {args.idle_settle:g} s after "
-        f"typing stops; {cores} cores shared by the server and the load generators; loopback.",
+        f"{args.pair_seconds:g} s), memory read again {args.idle_settle:g} s after typing "
+        f"stops and with {args.idle_meetings} fresh idle open meetings; {cores} cores shared by "
+        "the server and the load generators; loopback.",
         "Columns: latency keystroke->peer; edits = relayed edits measured; srv CPU = server CPU "
-        "in cores over the window; us/edit = server CPU per relayed edit; synced, typing, idle = "
+        "in cores over the window; us/edit = server CPU per relayed edit; synced, typing, after = "
         "(server RSS - RSS before any client) / meetings, in KiB: once all are synced, at the "
-        "end of the measured window, and with the meetings still open after typing stopped; "
-        "idleCPU = the server's CPU then; gen CPU = all load generators together in cores, gen "
+        "end of the measured window (memory per meeting while typing), and with the meetings "
+        "still open some seconds after typing stopped (the allocators keep what typing used, so "
+        "this is not what an idle meeting costs: see the idle open meetings block); idleCPU = "
+        "the server's CPU then; gen CPU = all load generators together in cores, gen "
         "max = the busiest one; host = all cores busy. generator-bound: a load generator used "
         ">= 85% of a core; host-saturated: >= 90% of the machine was busy, so latency includes "
         "waiting for a CPU; other load: processes outside the benchmark used that many cores.",
@@ -332,9 +422,9 @@ def report(by_server: dict[str, list[RunResult]], pairs: dict[str, RunResult], a
     if pairs:
         out += pair_section(pairs)
     for kind, results in by_server.items():
-        idle = results[0].rss_idle_kib / 1024 if results else 0
+        start_mib = results[0].rss_idle_kib / 1024 if results else 0
         out.append("")
-        out.append(f"== {LABEL[kind]} (RSS before any client {idle:.0f} MiB) ==")
+        out.append(f"== {LABEL[kind]} (RSS before any client {start_mib:.0f} MiB) ==")
         out.append(table(results))
         out.append(
             f"meetings held (p99 <= {P99_LIMIT_MS:g} ms, nothing lost):"
@@ -346,7 +436,10 @@ def report(by_server: dict[str, list[RunResult]], pairs: dict[str, RunResult], a
             if peer in by_server:
                 theirs = {r.meetings: r for r in by_server[peer]}
                 out += peer_ratio_section(ours, peer, theirs)
-        out += targets_section(by_server, args.levels)
+    if idle:
+        out += idle_section(idle)
+    if "ours" in by_server:
+        out += targets_section(by_server, args.levels, idle)
     gens = [r for rs in by_server.values() for r in rs if r.window_s]
     if gens:
         worst = max(gens, key=lambda r: r.loadgen_max_core)

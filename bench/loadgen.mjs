@@ -13,7 +13,7 @@
 // CONFIG: {"base": "ws://127.0.0.1:PORT/ws/notes", "protocol": "y-websocket" | "hocuspocus",
 //          "rate": 5, "meetings": [{"room": "...", "tokens": ["a", "b"] | null}], "batch": 25,
 //          "connectTimeoutMs": 60000, "maxSeconds": 180, "seed": 1, "resultPath": "result.json",
-//          "holdOpen": false}
+//          "holdOpen": false, "idleOnly": false}
 //
 // Protocol with the harness, one line each:
 //   stdout  READY {"clients": n, "synced": n, "failed": n, "connect_ms": t}
@@ -22,6 +22,9 @@
 //                          unless holdOpen: then every client stays connected, nobody typing,
 //                          until QUIT on stdin or stdin closes, so the harness can measure idle
 //                          open meetings)
+// idleOnly: no GO and no typing; after READY every client stays connected and synced until QUIT
+// (then `IDLE {summary}` on stdout, and the process exits) or stdin closes: the harness measures
+// what idle open meetings cost the server.
 // Every client edits from GO until measure_to; only keystrokes sent inside
 // [measure_from, measure_to) are counted. The process exits after maxSeconds whatever happens.
 
@@ -263,15 +266,23 @@ function waitForGo () {
     const rl = createInterface({ input: process.stdin })
     rl.on('line', (line) => {
       if (line.startsWith('GO ')) resolve(JSON.parse(line.slice(3)))
-      else if (line.trim() === 'QUIT') quit(0)
+      else if (line.trim() === 'QUIT') {
+        if (config.idleOnly) out('IDLE', summary())
+        quit(0)
+      }
     })
-    rl.on('close', () => quit(state.phase === 'done' ? 0 : 3))
+    rl.on('close', () => quit(state.phase === 'done' || config.idleOnly ? 0 : 3))
   })
 }
 
 async function run () {
   await connectAll()
   state.phase = 'ready'
+  if (config.idleOnly) {
+    state.phase = 'idle' // disconnects from now on are counted
+    await waitForGo() // QUIT (or stdin closing) ends the process; nobody types
+    return
+  }
   const go = await waitForGo()
   state.measureFrom = go.measure_from
   state.measureTo = go.measure_to

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bench_report import SERVERS, RunResult, fmt, percentile, report
+from bench_report import SERVERS, IdleResult, RunResult, fmt, percentile, report
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -390,7 +390,8 @@ class Bench:
                 result.rss_settled_kib = rss_kib(server.pid)
                 result.idle_settle_s = time.monotonic() - i0
                 result.idle_cpu_cores = (cpu_seconds(server.pid) - idle0) / result.idle_settle_s
-                result.kib_per_meeting_idle = (result.rss_settled_kib - result.rss_idle_kib) / count
+                grown = result.rss_settled_kib - result.rss_idle_kib
+                result.kib_per_meeting_after = grown / count
         except Exception as exc:  # a level that breaks is reported, not fatal to the benchmark
             stage = "connecting" if not result.clients else "measuring"
             result.error = f"{type(exc).__name__} while {stage}: {exc}"[:300]
@@ -421,6 +422,119 @@ class Bench:
             return result
         result.server_sys_s = split1[1] - split0[1]
         self.summarise(result, outcomes, sum(split1) - sum(split0), t1 - t0, host0, host1)
+        if kind == "ours" and not self.args.keep:
+            shutil.rmtree(run_dir / "data", ignore_errors=True)
+        return result
+
+    def idle_config(self, kind: str, port: int, chosen: list[dict[str, Any]], path: Path) -> Path:
+        """A load generator that opens `chosen` meetings, syncs both clients and types nothing."""
+        base = f"ws://127.0.0.1:{port}/ws/notes" if kind == "ours" else f"ws://127.0.0.1:{port}"
+        if kind != "ours":
+            chosen = [{"room": m["room"], "tokens": None} for m in chosen]
+        timeout = self.connect_timeout(len(chosen))
+        path.write_text(
+            json.dumps(
+                {
+                    "base": base,
+                    "protocol": "hocuspocus" if kind == "hocuspocus" else "y-websocket",
+                    "idleOnly": True,
+                    "meetings": chosen,
+                    "batch": 25,
+                    "connectTimeoutMs": int(timeout * 1000),
+                    "maxSeconds": int(4 * timeout + 3 * self.args.idle_settle + 120),
+                    "seed": len(chosen),
+                }
+            )
+        )
+        return path
+
+    async def run_idle(self, kind: str) -> IdleResult:
+        """Memory per idle open meeting, measured as such (not after typing, whose memory the
+        allocators keep): on a fresh server, `--idle-warmup` meetings are opened first and stay
+        open (one-time costs: imports' lazy parts, the first room, caches, the allocators' first
+        arenas), the baseline is read once they have settled, then `--idle-meetings` fresh
+        meetings are opened, both people connected and synced and nobody typing, and after the
+        same settle: (RSS now - baseline) / meetings."""
+        await self.wait_until_quiet()
+        self.run_index += 1
+        warm, count = self.args.idle_warmup, self.args.idle_meetings
+        run_dir = self.work / f"run-{self.run_index:02d}-{kind}-idle-{count}"
+        run_dir.mkdir()
+        port = free_port()
+        server_log = open_log(run_dir / "server.log")
+        loadgen_log = open_log(run_dir / "loadgen.log")
+        server = await self.start_server(kind, port, run_dir, server_log)
+        result = IdleResult(server=kind, meetings=count, warmup_meetings=warm)
+        chosen = self.meetings[:warm], self.meetings[warm : warm + count]
+        procs: list[asyncio.subprocess.Process] = []
+        per = max(1, self.args.per_loadgen)
+
+        async def open_meetings(meetings: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+            started = []
+            for i in range(0, len(meetings), per):
+                config = self.idle_config(
+                    kind, port, meetings[i : i + per], run_dir / f"{name}-{i // per}.json"
+                )
+                proc = await asyncio.create_subprocess_exec(
+                    self.node,
+                    str(LOADGEN),
+                    str(config),
+                    cwd=BENCH_DIR,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=loadgen_log,
+                )
+                procs.append(proc)
+                started.append(proc)
+            timeout = self.connect_timeout(len(meetings)) + 30
+            return list(
+                await asyncio.wait_for(
+                    asyncio.gather(*(self.read_line(p, "READY") for p in started)), timeout
+                )
+            )
+
+        try:
+            await asyncio.sleep(1.0)
+            result.rss_start_kib = rss_kib(server.pid)
+            readies = await open_meetings(chosen[0], "warmup")
+            await asyncio.sleep(self.args.idle_settle)
+            result.rss_base_kib = rss_kib(server.pid)
+            readies = await open_meetings(chosen[1], "idle")
+            result.clients = sum(r["clients"] for r in readies)
+            result.synced = sum(r["synced"] for r in readies)
+            cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+            await asyncio.sleep(self.args.idle_settle)
+            result.rss_open_kib = rss_kib(server.pid)
+            result.settle_s = time.monotonic() - t0
+            result.idle_cpu_cores = (cpu_seconds(server.pid) - cpu0) / result.settle_s
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write(b"QUIT\n")
+                await proc.stdin.drain()
+            summaries = await asyncio.wait_for(
+                asyncio.gather(*(self.read_line(p, "IDLE") for p in procs)), 30
+            )
+            # The warm-up meetings were open all along: their disconnects count too.
+            result.disconnects = sum(s.get("disconnects", 0) for s in summaries)
+        except Exception as exc:  # reported, not fatal to the benchmark
+            result.error = f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    if proc.stdin is not None:
+                        proc.stdin.close()
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(proc.wait(), 5)
+                await stop_process(proc, 2)
+            await stop_process(server)
+            server_log.close()
+            loadgen_log.close()
+        text = (run_dir / "server.log").read_text(errors="replace")
+        result.server_errors = sum(
+            1
+            for line in text.splitlines()
+            if " ERROR " in line or line.startswith(("Traceback", "Error"))
+        )
         if kind == "ours" and not self.args.keep:
             shutil.rmtree(run_dir / "data", ignore_errors=True)
         return result
@@ -520,6 +634,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="after typing stops, seconds with the meetings open and idle before memory is read"
         " (default 8: Hocuspocus stores each document 2 s after its last change; 0: none)",
     )
+    parser.add_argument(
+        "--idle-meetings",
+        type=int,
+        help="fresh meetings opened, synced and left idle to measure memory per idle open"
+        " meeting, on a fresh server per peer after the levels (default 500; --quick 200; 0: none)",
+    )
+    parser.add_argument(
+        "--idle-warmup",
+        type=int,
+        help="meetings opened first and kept open, so one-time costs are in the baseline"
+        " (default 50; --quick 20)",
+    )
     parser.add_argument("--per-loadgen", type=int, default=100, help="meetings per Node process")
     parser.add_argument("--max-loadgens", type=int, default=8, help="most Node processes")
     parser.add_argument(
@@ -562,14 +688,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.keep = args.keep or args.py_spy
     if args.quick:
         default_levels, seconds, warmup, pair, settle = "20,100", 6.0, 2.0, 6.0, 4.0
+        idle_meetings, idle_warmup = 200, 20
     else:
         default_levels = "50,100,200,300,400,500,600,700,800,1000"
         seconds, warmup, pair, settle = 20.0, 5.0, 30.0, 8.0
+        idle_meetings, idle_warmup = 500, 50
     args.levels = sorted({int(v) for v in (args.levels or default_levels).split(",")})
     args.seconds = args.seconds if args.seconds is not None else seconds
     args.warmup = args.warmup if args.warmup is not None else warmup
     args.pair_seconds = args.pair_seconds if args.pair_seconds is not None else pair
     args.idle_settle = args.idle_settle if args.idle_settle is not None else settle
+    args.idle_meetings = args.idle_meetings if args.idle_meetings is not None else idle_meetings
+    args.idle_warmup = args.idle_warmup if args.idle_warmup is not None else idle_warmup
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in args.servers:
         if s not in SERVERS:
@@ -580,6 +710,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--pair-seconds: 0 (none) or 1 to 600 s")
     if not 0 <= args.idle_settle <= 120:
         parser.error("--idle-settle: 0 to 120 s")
+    if not 0 <= args.idle_meetings <= 5000 or not 1 <= args.idle_warmup <= 1000:
+        parser.error("--idle-meetings: 0 (none) to 5000; --idle-warmup: 1 to 1000")
     if not 1 <= len(args.levels) <= 20 or min(args.levels) < 1 or max(args.levels) > 5000:
         parser.error("levels: 1 to 20 meeting counts between 1 and 5000")
     return args
@@ -599,13 +731,15 @@ async def main_async(args: argparse.Namespace) -> int:
         meetings: list[dict[str, Any]] = []
         if "ours" in args.servers:
             t = time.monotonic()
-            meetings = await seed_meetings(work / "template", max(args.levels))
+            needed = max(max(args.levels), args.idle_warmup + args.idle_meetings)
+            meetings = await seed_meetings(work / "template", needed)
             print(
                 f"seeded {len(meetings)} meetings in {time.monotonic() - t:.1f} s",
                 file=sys.stderr,
             )
         else:
-            meetings = [{"room": f"bench-{i:05d}", "tokens": None} for i in range(max(args.levels))]
+            needed = max(max(args.levels), args.idle_warmup + args.idle_meetings)
+            meetings = [{"room": f"bench-{i:05d}", "tokens": None} for i in range(needed)]
         bench = Bench(args, work, meetings)
 
         async def measure(kind: str, level: int, phases: Phases) -> RunResult:
@@ -625,7 +759,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 f"p50 {fmt(result.p50_ms, 2)} ms, p99 {fmt(result.p99_ms, 2)} ms, "
                 f"lost {result.lost}, {fmt(result.cpu_us_per_edit)} us/edit"
                 f" ({fmt(100 * result.server_sys_s / result.server_cpu_s, 0)}% kernel), "
-                f"idle {fmt(result.kib_per_meeting_idle)} KiB/meeting, "
+                f"after typing {fmt(result.kib_per_meeting_after)} KiB/meeting, "
                 f"gen max {100 * result.loadgen_max_core:.0f}%"
                 + (f", error: {result.error}" if result.error else ""),
                 file=sys.stderr,
@@ -654,14 +788,30 @@ async def main_async(args: argparse.Namespace) -> int:
                 misses[kind] = 0 if result.holds else misses[kind] + 1
                 if misses[kind] >= args.stop_after and not args.keep_going:
                     failed.add(kind)
-        print(report(by_server, pairs, args))
+        idle: dict[str, IdleResult] = {}
+        if args.idle_meetings:
+            for kind in args.servers:
+                found = await bench.run_idle(kind)
+                idle[kind] = found
+                print(
+                    f"[{time.monotonic() - began:5.0f} s] {kind:10} {found.meetings:5} idle"
+                    f" meetings: {fmt(found.kib_per_meeting)} KiB/meeting, synced"
+                    f" {found.synced}/{found.clients}"
+                    + (f", error: {found.error}" if found.error else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+        print(report(by_server, pairs, args, idle))
         print(f"\n(total wall time {time.monotonic() - began:.0f} s)")
         if args.json:
             record: dict[str, Any] = {k: [asdict(r) for r in v] for k, v in by_server.items()}
             record["lone_pair"] = {k: asdict(r) for k, r in pairs.items()}
+            record["idle_open"] = {
+                k: {**asdict(r), "kib_per_meeting": r.kib_per_meeting} for k, r in idle.items()
+            }
             args.json.write_text(json.dumps(record, indent=1))
         all_runs = [r for rs in by_server.values() for r in rs] + list(pairs.values())
-        return 1 if any(r.error for r in all_runs) else 0
+        return 1 if any(r.error for r in all_runs) or any(r.error for r in idle.values()) else 0
     finally:
         if args.keep:
             print(f"work folder kept: {work}", file=sys.stderr)

@@ -26,7 +26,7 @@ MODULES = BENCH / "node_modules"
 
 sys.path.insert(0, str(BENCH))
 
-from bench_report import RunResult, targets_section  # noqa: E402
+from bench_report import IdleResult, RunResult, targets_section  # noqa: E402
 
 if shutil.which("node") is None:
     WHY_NOT = "node is not installed"
@@ -45,7 +45,7 @@ def run(server: str, meetings: int, p99: float, cpu: float, idle_kib: float = 40
         connected=2 * meetings,
         p99_ms=p99,
         cpu_us_per_edit=cpu,
-        kib_per_meeting_idle=idle_kib,
+        kib_per_meeting_after=idle_kib,
         kib_per_meeting_end=idle_kib,
     )
 
@@ -58,7 +58,12 @@ def test_targets_are_judged_against_the_better_peer_for_each_figure() -> None:
         "hocuspocus": [run("hocuspocus", 100, 9, 80), run("hocuspocus", 200, 80, 45)],
     }
     by_server["reference"].append(run("reference", 300, 90, 70))
-    text = "\n".join(targets_section(by_server, [100, 200, 300]))
+    # Idle open meetings: 500 fresh ones, 41,000 bytes each for ours.
+    idle = {
+        kind: IdleResult(kind, 500, 50, 1000, 1000, 1, 100_000, 100_000 + 500 * kib, 1.0)
+        for kind, kib in (("ours", 40.0), ("reference", 80.0), ("hocuspocus", 100.0))
+    }
+    text = "\n".join(targets_section(by_server, [100, 200, 300], idle))
     # ours holds every level there was (a lower bound), the reference 200, Hocuspocus 100.
     assert "ours 300+, reference 200, hocuspocus 100" in text
     assert "ours / better peer (reference) 1.50" in text
@@ -70,8 +75,11 @@ def test_targets_are_judged_against_the_better_peer_for_each_figure() -> None:
     )
     assert "at 200 meetings (40.0 vs 70.0 us, reference): 0.57; target <= 0.8x: met there" in text
     assert "and at 2 of 3 levels" in text
-    assert "memory per idle open meeting, ours at 300 meetings: 40.0 KiB (41.0 kB)" in text
-    assert "target <= 50 kB: met" in text
+    assert "memory per idle open meeting (500 fresh meetings" in text
+    assert "ours: 40.0 KiB (41.0 kB); target <= 50 kB: met; reference 80.0 KiB" in text
+    assert "memory per meeting while typing, ours at 300 meetings: 40.0 KiB" in text
+    without = "\n".join(targets_section(by_server, [100, 200, 300]))
+    assert "memory per idle open meeting: not measured" in without
 
 
 @pytest.mark.skipif(bool(WHY_NOT), reason=WHY_NOT)
@@ -81,6 +89,7 @@ def test_quick_benchmark_at_its_smallest_prints_every_figure_and_loses_nothing(
     figures = tmp_path / "bench.json"
     command = [sys.executable, str(BENCH / "notes_bench.py"), "--quick", "--levels", "2"]
     command += ["--seconds", "2", "--warmup", "0.5", "--pair-seconds", "2", "--idle-settle", "1"]
+    command += ["--idle-meetings", "2", "--idle-warmup", "1"]
     command += ["--quiet-wait", "0", "--noisy-retries", "0", "--json", str(figures)]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
@@ -94,7 +103,8 @@ def test_quick_benchmark_at_its_smallest_prints_every_figure_and_loses_nothing(
     assert "ours / better peer" in done.stdout
     assert "target >= 1.5x the better peer" in done.stdout
     assert "target <= 0.8x" in done.stdout
-    assert "memory per idle open meeting" in done.stdout and "target <= 50 kB" in done.stdout
+    assert "memory per idle open meeting (2 fresh meetings" in done.stdout
+    assert "target <= 50 kB" in done.stdout and "Idle open meetings" in done.stdout
 
     record = json.loads(figures.read_text())
     for server in ("ours", "reference", "hocuspocus"):
@@ -110,5 +120,10 @@ def test_quick_benchmark_at_its_smallest_prints_every_figure_and_loses_nothing(
         assert pair["meetings"] == 1 and pair["clients"] == 2, (server, pair)
         # The idle reading was taken with the meetings still open after typing.
         assert run["rss_settled_kib"] > 0 and run["idle_settle_s"] >= 1, (server, run)
-        assert math.isfinite(run["kib_per_meeting_idle"]), (server, run)
+        assert math.isfinite(run["kib_per_meeting_after"]), (server, run)
+        # Memory per idle open meeting: fresh meetings opened after warm-up ones, both synced.
+        idle = record["idle_open"][server]
+        assert idle["error"] == "" and idle["server_errors"] == 0, (server, idle)
+        assert idle["synced"] == idle["clients"] == 4 and idle["disconnects"] == 0, (server, idle)
+        assert idle["rss_base_kib"] > 0 and math.isfinite(idle["kib_per_meeting"]), (server, idle)
         assert run["loadgen_cpu_s"] > 0, (server, run)
