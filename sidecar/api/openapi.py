@@ -1,17 +1,21 @@
-"""The OpenAPI 3.1 document, generated from the endpoint registry and its pydantic models."""
+"""The OpenAPI 3.1 document, generated from the endpoint registry and its pydantic models.
+
+Every parameter's schema and `required` come from a model: the query model's fields, the path
+parameter types of schemas.PATH_PARAMETERS, and the body model (required when it has a required
+field). tests/test_openapi.py checks the document against the models, not against this code.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from sidecar import __version__
 from sidecar.api.routing import Endpoint, api
+from sidecar.api.schemas import PATH_PARAMETERS
 
-_PATH_PARAM = re.compile(r"{(\w+)}")
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -37,8 +41,8 @@ _ERROR_SCHEMA = {
                             "type": {"type": "string", "description": "e.g. string_too_long"},
                             "message": {
                                 "type": "string",
-                                "description": "a sentence for a person, e.g. \"At most 8,000 "
-                                "characters (you have 9,214).\"",
+                                "description": 'a sentence for a person, e.g. "At most 8,000 '
+                                'characters (you have 9,214)."',
                             },
                         },
                     },
@@ -90,18 +94,13 @@ def _operation(e: Endpoint, refs: dict[Any, Any], components: dict[str, Any]) ->
         "operationId": e.fn.__name__,
         "summary": e.summary,
         "tags": list(e.tags),
-        "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in _PATH_PARAM.findall(e.path)
-        ],
+        "parameters": [path_parameter(name) for name in e.path_parameters],
         "responses": _responses(e, refs),
     }
     if e.query is not None:
-        query_schema = _resolve(refs[(e.query, "validation")], components)
-        for name, schema in query_schema.get("properties", {}).items():
-            operation["parameters"].append(
-                {"name": name, "in": "query", "required": False, "schema": schema}
-            )
+        operation["parameters"] += query_parameters(
+            _resolve(refs[(e.query, "validation")], components)
+        )
     if e.raw_body:
         binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
         operation["requestBody"] = {"required": True, "content": dict.fromkeys(e.raw_body, binary)}
@@ -109,12 +108,44 @@ def _operation(e: Endpoint, refs: dict[Any, Any], components: dict[str, Any]) ->
         content: dict[str, Any] = {"schema": refs[(e.body, "validation")]}
         if e.example is not None:
             content["example"] = e.example
-        operation["requestBody"] = {"required": True, "content": {"application/json": content}}
+        # An empty body is read as {}: it is required only when a field is (see parse_json_body).
+        required = any(field.is_required() for field in e.body.model_fields.values())
+        operation["requestBody"] = {
+            "required": required,
+            "content": {"application/json": content},
+        }
     security: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
     if e.auth == "optional":
         security.append({})
     operation["security"] = [] if e.auth == "none" else security
     return operation
+
+
+def path_parameter(name: str) -> dict[str, Any]:
+    schema = TypeAdapter(PATH_PARAMETERS[name]).json_schema()
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def query_parameters(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """One parameter per field of a query model's JSON Schema, required as the model says."""
+    required = set(model_schema.get("required", []))
+    parameters = []
+    for name, schema in model_schema.get("properties", {}).items():
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required}
+        if "description" in schema:
+            parameter["description"] = schema["description"]
+        parameter["schema"] = schema if name in required else _without_null(schema)
+        parameters.append(parameter)
+    return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query string cannot say null: an optional parameter is left out instead."""
+    branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+    if len(branches) != len(schema.get("anyOf", [])) and branches:
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        return {**rest, **branches[0]} if len(branches) == 1 else {**rest, "anyOf": branches}
+    return schema
 
 
 def _responses(e: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:

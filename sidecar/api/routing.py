@@ -7,15 +7,17 @@ so an endpoint cannot exist without being documented and tested for access.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sidecar.api.auth import Identity, identify, require_identity
 from sidecar.api.errors import ApiError, InputRejected, validation_fields
+from sidecar.api.schemas import PATH_PARAMETERS
 from sidecar.db.repositories import Repositories
 from sidecar.domain.models import Meeting
 from sidecar.keys import LIVE_EVENTS, RATE_LIMITER, REPOS, SETTINGS
@@ -23,6 +25,8 @@ from sidecar.limits import QUOTAS, enforce
 from sidecar.settings import Settings
 
 API_PREFIX = "/api/v1"
+PATH_PARAMETER = re.compile(r"{(\w+)}")
+_PATH_ADAPTERS = {name: TypeAdapter(kind) for name, kind in PATH_PARAMETERS.items()}
 Auth = Literal["required", "optional", "none"]
 BodyT = TypeVar("BodyT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -89,6 +93,10 @@ class Endpoint:
     def full_path(self) -> str:
         return API_PREFIX + self.path
 
+    @property
+    def path_parameters(self) -> list[str]:
+        return PATH_PARAMETER.findall(self.path)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if self.auth == "required":
             identity: Identity | None = await require_identity(request)
@@ -96,6 +104,11 @@ class Endpoint:
             identity = await identify(request)
         else:
             identity = None
+        for name in self.path_parameters:
+            try:
+                _PATH_ADAPTERS[name].validate_python(request.match_info[name])
+            except ValidationError as exc:  # malformed: as unknown as an id that does not exist
+                raise ApiError(404, f"{name}: no such {name.removesuffix('_id')}") from exc
         if self.limit is not None:
             await enforce(
                 request.app[RATE_LIMITER],
@@ -114,6 +127,10 @@ class Endpoint:
             return result
         if result is None:
             return web.Response(status=204)
+        if self.response is not None and not isinstance(result, self.response):
+            # A repository record (or anything else) is served as the declared response model:
+            # its fields only, so the document and the answer cannot drift apart.
+            result = self.response.model_validate(result, from_attributes=True)
         return web.Response(
             status=self.status, text=result.model_dump_json(), content_type="application/json"
         )
@@ -142,6 +159,9 @@ class ApiRegistry:
     ) -> Callable[[EndpointFn], EndpointFn]:
         if limit is not None and limit not in QUOTAS:  # a typo would mean no quota at all
             raise ValueError(f"{method} {path}: unknown quota {limit!r} (see sidecar/limits.py)")
+        untyped = set(PATH_PARAMETER.findall(path)) - set(PATH_PARAMETERS)
+        if untyped:  # it would be served and documented as any string
+            raise ValueError(f"{method} {path}: add {sorted(untyped)} to schemas.PATH_PARAMETERS")
 
         def register(fn: EndpointFn) -> EndpointFn:
             self.endpoints.append(

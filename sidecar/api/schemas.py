@@ -1,5 +1,9 @@
 """Request and response bodies of the API. Requests forbid unknown fields.
 
+Responses are the API's own models: a repository's record (sidecar/domain/models.py) is served
+through its `...Out` model below, so a field added to a record for the service's own use (such
+as `Meeting.sequence`, the calendar revision) stays inside until it is listed here.
+
 PATCH bodies: an omitted field stays as it is; `null` is accepted only where the field may be
 empty (e.g. a due date), so a stray null is a clear 422 rather than a broken row.
 """
@@ -7,8 +11,9 @@ empty (e.g. a due date), so a stray null is a clear 422 rather than a broken row
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,18 +30,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sidecar.domain.models import (
-    AccessToken,
-    ActionItem,
     ActionStatus,
-    AgendaItem,
     AgendaSection,
-    Agreement,
-    Goal,
     GoalStatus,
-    Meeting,
-    MeetingAgreement,
     MeetingStatus,
-    Person,
     Platform,
     ProgressStatus,
     Role,
@@ -87,8 +84,15 @@ MeetingTime = Annotated[AwareDatetime, AfterValidator(_plausible_meeting_time)]
 
 
 def _unchanged() -> Any:
-    """Default of a PATCH field: omitted means keep; typed Any so mypy accepts the None."""
-    return Field(default=None)
+    """Default of a PATCH field: omitted means keep; typed Any so mypy accepts the None.
+
+    The None is not the field's value, so the JSON Schema shows no default (a default that the
+    field's own type refuses makes the OpenAPI document invalid)."""
+    return Field(default=None, json_schema_extra=_no_default)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class Input(BaseModel):
@@ -102,6 +106,179 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Path parameters, by name: every `{name}` in a route is one of these (routing.py refuses a route
+# with another), so the OpenAPI document types it and a malformed one answers 404 like an unknown
+# one. Ids are new_id()'s URL-safe characters; codes are new_secret()'s `prefix_` and more.
+PathId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+PathCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+PATH_PARAMETERS: dict[str, Any] = {
+    "code": PathCode,
+    **dict.fromkeys(
+        (
+            "action_item_id",
+            "agenda_item_id",
+            "agreement_id",
+            "goal_id",
+            "meeting_id",
+            "mentorship_id",
+            "person_id",
+            "token_id",
+        ),
+        PathId,
+    ),
+}
+
+
+class Served(Output):
+    """A repository record as the API serves it: only the fields declared here."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        return cls.model_validate(record, from_attributes=True)
+
+    @classmethod
+    def all(cls, records: Iterable[object]) -> list[Self]:
+        return [cls.of(record) for record in records]
+
+
+class PersonOut(Served):
+    id: str
+    name: str
+    email: str
+    timezone: str
+    locale: str
+    about: str
+    photo_updated_at: datetime | None = Field(
+        description="None: no photo; else GET /api/v1/people/{id}/photo."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccessTokenOut(Served):
+    id: str
+    person_id: str
+    kind: Literal["api", "session"]
+    label: str
+    device: str = Field(description='For a browser session: e.g. "Firefox on Android".')
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ConfirmationOut(Served):
+    person_id: str
+    confirmed_at: datetime
+
+
+class AgreementOut(Served):
+    meeting_cadence: str
+    communication_channels: str
+    communication_frequency: str
+    confidentiality: str
+    feedback_and_encouragement: str
+    objectives: str
+    cultural_differences: str
+    updated_by: str
+    updated_at: datetime
+    version: int
+    confirmations: list[ConfirmationOut] = Field(
+        description="Of this version only: a change asks both again."
+    )
+    confirmed_by_both: bool
+    revisit_due: bool
+
+
+class GoalProgressOut(Served):
+    id: str
+    goal_id: str
+    entry_date: date
+    note: str
+    status: ProgressStatus
+    created_by: str
+    created_at: datetime
+
+
+class GoalOut(Served):
+    id: str
+    mentorship_id: str
+    title: str
+    description: str
+    status: GoalStatus
+    progress: list[GoalProgressOut]
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class MeetingOut(Served):
+    id: str
+    mentorship_id: str
+    title: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    platform: Platform
+    join_url: str | None
+    status: MeetingStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+    agenda_sent_at: datetime | None
+    agenda_sent_by: str | None
+    ended_by: str | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    series_id: str | None = Field(description="The series (POST .../schedule) it was planned in.")
+    reopened_at: datetime | None
+    reopened_by: str | None
+    reopen_count: int
+
+
+class AgendaItemOut(Served):
+    id: str
+    meeting_id: str
+    section: AgendaSection
+    text: str
+    position: int
+    done: bool
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class ActionItemOut(Served):
+    id: str
+    mentorship_id: str
+    text: str
+    owner_id: str | None
+    due_date: date | None
+    status: ActionStatus
+    created_in_meeting_id: str | None
+    closed_in_meeting_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class MeetingAgreementOut(Served):
+    id: str
+    meeting_id: str
+    text: str
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
 
 
 # --- people and access -------------------------------------------------------------------------
@@ -127,7 +304,7 @@ class MentorshipBrief(Output):
     id: str
     title: str
     role: Role
-    other: Person | None
+    other: PersonOut | None
     next_meeting_id: str | None
     next_meeting_start: datetime | None = None  # for "Open the next meeting — Thu 4 Dec, 14:00"
     next_meeting_status: MeetingStatus | None = None  # "live": it is on now
@@ -136,7 +313,7 @@ class MentorshipBrief(Output):
 
 
 class MeOut(Output):
-    person: Person
+    person: PersonOut
     mentorships: list[MentorshipBrief]
     profile_erasure: ProfileErasurePlan | None = Field(
         default=None, description="Set while an erasure of my profile is planned."
@@ -149,11 +326,11 @@ class TokenCreate(Input):
 
 class TokenCreated(Output):
     token: str = Field(description="The secret. Shown once; only its hash is stored.")
-    info: AccessToken
+    info: AccessTokenOut
 
 
 class TokenList(Output):
-    tokens: list[AccessToken]
+    tokens: list[AccessTokenOut]
 
 
 class SigninLink(Output):
@@ -205,9 +382,9 @@ class MentorshipOut(Output):
     title: str
     created_at: datetime
     created_by: str
-    mentor: Person | None
-    mentee: Person | None
-    agreement: Agreement
+    mentor: PersonOut | None
+    mentee: PersonOut | None
+    agreement: AgreementOut
     my_role: Role
     invite_pending: bool
     summary_webhook_url: str | None
@@ -288,7 +465,7 @@ class ProgressCreate(Input):
 
 
 class GoalList(Output):
-    goals: list[Goal]
+    goals: list[GoalOut]
 
 
 # --- meetings and agenda -----------------------------------------------------------------------
@@ -313,7 +490,7 @@ class MeetingPatch(Input):
 
 
 class MeetingList(Output):
-    meetings: list[Meeting]
+    meetings: list[MeetingOut]
 
 
 class PhaseIn(Input):
@@ -359,15 +536,15 @@ class AgendaPatch(Input):
 
 
 class AgendaList(Output):
-    items: list[AgendaItem]
-    carried_over: list[ActionItem] = Field(
+    items: list[AgendaItemOut]
+    carried_over: list[ActionItemOut] = Field(
         description="Open next steps from earlier meetings, reviewed at the start of this one."
     )
 
 
 class ScheduleOut(Output):
-    meetings: list[Meeting] = Field(description="The new series, in order.")
-    replaced: list[Meeting] = Field(
+    meetings: list[MeetingOut] = Field(description="The new series, in order.")
+    replaced: list[MeetingOut] = Field(
         description="Upcoming meetings of earlier series, now cancelled (their open agenda "
         "items moved to the new series' first meeting)."
     )
@@ -413,7 +590,7 @@ class ActionQuery(Input):
 
 
 class ActionList(Output):
-    items: list[ActionItem]
+    items: list[ActionItemOut]
 
 
 # --- notes -------------------------------------------------------------------------------------
@@ -494,7 +671,7 @@ class MeetingAgreementIn(Input):
 
 
 class MeetingAgreementList(Output):
-    agreements: list[MeetingAgreement]
+    agreements: list[MeetingAgreementOut]
 
 
 # --- privacy -----------------------------------------------------------------------------------

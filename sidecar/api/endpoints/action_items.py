@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sidecar.api.routing import Call, api
-from sidecar.api.schemas import ActionCreate, ActionList, ActionPatch, ActionQuery
+from sidecar.api.schemas import ActionCreate, ActionItemOut, ActionList, ActionPatch, ActionQuery
 from sidecar.domain.errors import Invalid
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import ActionItem
@@ -37,7 +37,7 @@ async def list_action_items(call: Call[None]) -> ActionList:
     found = await call.repos.action_items.list(
         call.path("mentorship_id"), viewer=call.viewer, status=call.query.status
     )
-    return ActionList(items=found)
+    return ActionList(items=ActionItemOut.all(found))
 
 
 @api.route(
@@ -45,7 +45,7 @@ async def list_action_items(call: Call[None]) -> ActionList:
     "/mentorships/{mentorship_id}/action-items",
     summary="Add a next step (a due date already past needs confirm_past_due)",
     body=ActionCreate,
-    response=ActionItem,
+    response=ActionItemOut,
     status=201,
     example={"text": "Send the portfolio draft", "due_date": "2031-12-03"},
     tags=TAGS,
@@ -70,7 +70,7 @@ async def create_action_item(call: Call[ActionCreate]) -> ActionItem:
     summary="Reword, reassign, move or close a next step (a new due date already past needs "
     "confirm_past_due)",
     body=ActionPatch,
-    response=ActionItem,
+    response=ActionItemOut,
     example={"status": "done"},
     tags=TAGS,
     publishes="actions",

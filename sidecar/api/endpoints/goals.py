@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from sidecar.api.routing import Call, api
-from sidecar.api.schemas import GoalCreate, GoalList, GoalPatch, ProgressCreate
+from sidecar.api.schemas import (
+    GoalCreate,
+    GoalList,
+    GoalOut,
+    GoalPatch,
+    GoalProgressOut,
+    ProgressCreate,
+)
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Goal, GoalProgress
 
@@ -19,7 +26,9 @@ TAGS = ("goals",)
 )
 async def list_goals(call: Call[None]) -> GoalList:
     return GoalList(
-        goals=await call.repos.goals.list(call.path("mentorship_id"), viewer=call.viewer)
+        goals=GoalOut.all(
+            await call.repos.goals.list(call.path("mentorship_id"), viewer=call.viewer)
+        )
     )
 
 
@@ -28,7 +37,7 @@ async def list_goals(call: Call[None]) -> GoalList:
     "/mentorships/{mentorship_id}/goals",
     summary="Add a goal",
     body=GoalCreate,
-    response=Goal,
+    response=GoalOut,
     status=201,
     example={"title": "Lead a design review", "description": "By March, run one end to end."},
     tags=TAGS,
@@ -43,7 +52,7 @@ async def create_goal(call: Call[GoalCreate]) -> Goal:
     )
 
 
-@api.route("GET", "/goals/{goal_id}", summary="One goal", response=Goal, tags=TAGS)
+@api.route("GET", "/goals/{goal_id}", summary="One goal", response=GoalOut, tags=TAGS)
 async def get_goal(call: Call[None]) -> Goal:
     return await call.repos.goals.get(call.path("goal_id"), viewer=call.viewer)
 
@@ -53,7 +62,7 @@ async def get_goal(call: Call[None]) -> Goal:
     "/goals/{goal_id}",
     summary="Change a goal",
     body=GoalPatch,
-    response=Goal,
+    response=GoalOut,
     example={"status": "achieved"},
     tags=TAGS,
     publishes="goals",
@@ -69,7 +78,7 @@ async def patch_goal(call: Call[GoalPatch]) -> Goal:
     "/goals/{goal_id}/progress",
     summary="Record dated progress on a goal",
     body=ProgressCreate,
-    response=GoalProgress,
+    response=GoalProgressOut,
     status=201,
     example={"note": "Ran the first review with two colleagues.", "status": "on_track"},
     tags=TAGS,

@@ -11,6 +11,7 @@ from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
     MeetingAgreementIn,
     MeetingAgreementList,
+    MeetingAgreementOut,
     SearchHit,
     SearchQuery,
     SearchResults,
@@ -134,7 +135,7 @@ async def export_markdown(call: Call[None]) -> web.Response:
 )
 async def list_agreements(call: Call[None]) -> MeetingAgreementList:
     found = await call.repos.meeting_agreements.list(call.path("meeting_id"), viewer=call.viewer)
-    return MeetingAgreementList(agreements=found)
+    return MeetingAgreementList(agreements=MeetingAgreementOut.all(found))
 
 
 @api.route(
@@ -142,7 +143,7 @@ async def list_agreements(call: Call[None]) -> MeetingAgreementList:
     "/meetings/{meeting_id}/agreements",
     summary="Write down an agreement (it goes into the summary)",
     body=MeetingAgreementIn,
-    response=MeetingAgreement,
+    response=MeetingAgreementOut,
     status=201,
     example={"text": "We meet on Tuesdays at 14:30 Lisbon from December"},
     tags=TAGS,
@@ -159,7 +160,7 @@ async def add_agreement(call: Call[MeetingAgreementIn]) -> MeetingAgreement:
     "/meeting-agreements/{agreement_id}",
     summary="Reword an agreement",
     body=MeetingAgreementIn,
-    response=MeetingAgreement,
+    response=MeetingAgreementOut,
     example={"text": "We meet on Tuesdays at 15:00 Lisbon from December"},
     tags=TAGS,
     publishes="actions",

@@ -10,13 +10,16 @@ from sidecar.api.auth import public_origin
 from sidecar.api.errors import ApiError
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
+    ActionItemOut,
     AgendaCreate,
+    AgendaItemOut,
     AgendaList,
     AgendaPatch,
     Delivery,
     EndMeeting,
     MeetingCreate,
     MeetingList,
+    MeetingOut,
     MeetingPatch,
     ScheduleCreate,
     ScheduleOut,
@@ -45,7 +48,7 @@ TAGS = ("meetings",)
 )
 async def list_meetings(call: Call[None]) -> MeetingList:
     found = await call.repos.meetings.list(call.path("mentorship_id"), viewer=call.viewer)
-    return MeetingList(meetings=found)
+    return MeetingList(meetings=MeetingOut.all(found))
 
 
 @api.route(
@@ -53,7 +56,7 @@ async def list_meetings(call: Call[None]) -> MeetingList:
     "/mentorships/{mentorship_id}/meetings",
     summary="Schedule a meeting",
     body=MeetingCreate,
-    response=Meeting,
+    response=MeetingOut,
     status=201,
     example={
         "title": "Weekly check-in",
@@ -129,10 +132,10 @@ async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
             after=now,
             viewer=call.viewer,
         )
-    return ScheduleOut(meetings=created, replaced=replaced)
+    return ScheduleOut(meetings=MeetingOut.all(created), replaced=MeetingOut.all(replaced))
 
 
-@api.route("GET", "/meetings/{meeting_id}", summary="One meeting", response=Meeting, tags=TAGS)
+@api.route("GET", "/meetings/{meeting_id}", summary="One meeting", response=MeetingOut, tags=TAGS)
 async def get_meeting(call: Call[None]) -> Meeting:
     return await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
 
@@ -142,7 +145,7 @@ async def get_meeting(call: Call[None]) -> Meeting:
     "/meetings/{meeting_id}",
     summary="Move, rename or change the status of a meeting",
     body=MeetingPatch,
-    response=Meeting,
+    response=MeetingOut,
     example={"title": "Check-in (moved)"},
     tags=TAGS,
     publishes="meeting",
@@ -160,7 +163,7 @@ async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
     "POST",
     "/meetings/{meeting_id}/agenda/send",
     summary="Email the agenda to the other person and record when it went out",
-    response=Meeting,
+    response=MeetingOut,
     tags=TAGS,
     publishes="meeting",
 )
@@ -232,8 +235,8 @@ def resend_wait(meeting: Meeting, minutes: int) -> int:
 async def list_agenda(call: Call[None]) -> AgendaList:
     meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
     return AgendaList(
-        items=await call.repos.agenda.list(meeting.id, viewer=call.viewer),
-        carried_over=await carried_over(call.repos, meeting, call.viewer),
+        items=AgendaItemOut.all(await call.repos.agenda.list(meeting.id, viewer=call.viewer)),
+        carried_over=ActionItemOut.all(await carried_over(call.repos, meeting, call.viewer)),
     )
 
 
@@ -253,7 +256,7 @@ async def carried_over(repos: Repositories, meeting: Meeting, viewer: str) -> li
     "/meetings/{meeting_id}/agenda",
     summary="Add an agenda item",
     body=AgendaCreate,
-    response=AgendaItem,
+    response=AgendaItemOut,
     status=201,
     example={"section": "topics", "text": "How to say no to extra projects"},
     tags=TAGS,
@@ -270,7 +273,7 @@ async def add_agenda_item(call: Call[AgendaCreate]) -> AgendaItem:
     "/agenda-items/{agenda_item_id}",
     summary="Tick, edit or move an agenda item",
     body=AgendaPatch,
-    response=AgendaItem,
+    response=AgendaItemOut,
     example={"done": True},
     tags=TAGS,
     publishes="agenda",
@@ -301,7 +304,7 @@ async def delete_agenda_item(call: Call[None]) -> None:
     " called). 409 before its window opens (code too_early), for a cancelled one (cancelled),"
     " and when nobody joined and nothing was written (nobody_joined; even_if_empty ends it)",
     body=EndMeeting,
-    response=Meeting,
+    response=MeetingOut,
     tags=TAGS,
 )
 async def end_meeting_now(call: Call[EndMeeting]) -> Meeting:
@@ -322,7 +325,7 @@ async def end_meeting_now(call: Call[EndMeeting]) -> Meeting:
     "/meetings/{meeting_id}/reopen",
     summary="Reopen an ended meeting (within MENTOR_SIDECAR_REOPEN_HOURS): it is live again, and"
     " ending it again sends the summary once more, marked corrected",
-    response=Meeting,
+    response=MeetingOut,
     tags=TAGS,
 )
 async def reopen(call: Call[None]) -> Meeting:
@@ -334,7 +337,7 @@ async def reopen(call: Call[None]) -> Meeting:
     "/meetings/{meeting_id}/cancel",
     summary="Cancel a meeting not held: both people are emailed an iCalendar CANCEL, its"
     " reminders are dropped, the other meetings keep their dates (once, however often called)",
-    response=Meeting,
+    response=MeetingOut,
     tags=TAGS,
 )
 async def cancel(call: Call[None]) -> Meeting:

@@ -8,6 +8,7 @@ from sidecar.api.endpoints.links import invite_url, signin_url
 from sidecar.api.endpoints.views import mentorship_out
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
+    AgreementOut,
     AgreementPatch,
     InviteAccept,
     InviteAccepted,
@@ -121,7 +122,7 @@ async def patch_mentorship(call: Call[MentorshipPatch]) -> MentorshipOut:
     "GET",
     "/mentorships/{mentorship_id}/agreement",
     summary="The mentoring agreement",
-    response=Agreement,
+    response=AgreementOut,
     tags=TAGS,
 )
 async def get_agreement(call: Call[None]) -> Agreement:
@@ -133,7 +134,7 @@ async def get_agreement(call: Call[None]) -> Agreement:
     "/mentorships/{mentorship_id}/agreement",
     summary="Change the mentoring agreement",
     body=AgreementPatch,
-    response=Agreement,
+    response=AgreementOut,
     example={"confidentiality": "What we discuss stays between us unless we agree otherwise."},
     tags=TAGS,
     publishes="agreement",
@@ -148,7 +149,7 @@ async def patch_agreement(call: Call[AgreementPatch]) -> Agreement:
     "POST",
     "/mentorships/{mentorship_id}/agreement/confirm",
     summary="Confirm the agreement as it stands; a later change asks both to confirm again",
-    response=Agreement,
+    response=AgreementOut,
     tags=TAGS,
     publishes="agreement",
 )

@@ -10,8 +10,10 @@ from sidecar.api.endpoints.links import signin_url
 from sidecar.api.endpoints.views import mentorship_brief
 from sidecar.api.routing import Call, api
 from sidecar.api.schemas import (
+    AccessTokenOut,
     CalendarFeed,
     MeOut,
+    PersonOut,
     ProfileErasurePlan,
     ProfilePatch,
     SigninLink,
@@ -35,7 +37,7 @@ async def get_me(call: Call[None]) -> MeOut:
     mentorships = await repos.mentorships.list_for(call.viewer)
     planned = await ErasureRepository(repos.db).profile(call.viewer)
     return MeOut(
-        person=await repos.people.get(call.viewer),
+        person=PersonOut.of(await repos.people.get(call.viewer)),
         mentorships=[await mentorship_brief(repos, m, call.viewer) for m in mentorships],
         profile_erasure=ProfileErasurePlan(erase_after=planned.erase_after) if planned else None,
     )
@@ -46,7 +48,7 @@ async def get_me(call: Call[None]) -> MeOut:
     "/me",
     summary="Change my profile",
     body=ProfilePatch,
-    response=Person,
+    response=PersonOut,
     example={"about": "Product designer in Lisbon; I like long walks and short meetings."},
     tags=TAGS,
 )
@@ -62,7 +64,7 @@ async def patch_me(call: Call[ProfilePatch]) -> Person:
     tags=TAGS,
 )
 async def list_tokens(call: Call[None]) -> TokenList:
-    return TokenList(tokens=await call.repos.tokens.list(call.viewer))
+    return TokenList(tokens=AccessTokenOut.all(await call.repos.tokens.list(call.viewer)))
 
 
 @api.route(
@@ -77,14 +79,14 @@ async def list_tokens(call: Call[None]) -> TokenList:
 )
 async def create_token(call: Call[TokenCreate]) -> TokenCreated:
     secret, info = await call.repos.tokens.issue(call.viewer, kind="api", label=call.body.label)
-    return TokenCreated(token=secret, info=info)
+    return TokenCreated(token=secret, info=AccessTokenOut.of(info))
 
 
 @api.route(
     "DELETE",
     "/me/tokens/{token_id}",
     summary="Revoke one of my tokens; it stops working at once",
-    response=AccessToken,
+    response=AccessTokenOut,
     tags=TAGS,
 )
 async def revoke_token(call: Call[None]) -> AccessToken:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from sidecar.api.errors import ApiError
 from sidecar.api.routing import Call, api
-from sidecar.api.schemas import PromptList, PromptOut, PromptQuery
+from sidecar.api.schemas import PersonOut, PromptList, PromptOut, PromptQuery
 from sidecar.domain.errors import Invalid
 from sidecar.domain.models import Person
 from sidecar.photos import ACCEPTED, normalise_in_thread
@@ -22,7 +22,7 @@ TAGS = ("profiles",)
     "PUT",
     "/me/photo",
     summary="Upload my photo (JPEG, PNG or WebP); it is stored as a 256 px square JPEG",
-    response=Person,
+    response=PersonOut,
     raw_body=tuple(ACCEPTED.values()),
     tags=TAGS,
     limit="upload",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sidecar.api.schemas import ErasurePlan, MentorshipBrief, MentorshipOut
+from sidecar.api.schemas import AgreementOut, ErasurePlan, MentorshipBrief, MentorshipOut, PersonOut
 from sidecar.db.repositories import Repositories
 from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.domain.ids import utcnow
-from sidecar.domain.models import Mentorship, Person
+from sidecar.domain.models import Mentorship
 
 
 async def mentorship_out(repos: Repositories, mentorship: Mentorship, viewer: str) -> MentorshipOut:
@@ -19,7 +19,7 @@ async def mentorship_out(repos: Repositories, mentorship: Mentorship, viewer: st
         created_by=mentorship.created_by,
         mentor=await _person(repos, mentorship.mentor_id),
         mentee=await _person(repos, mentorship.mentee_id),
-        agreement=await repos.mentorships.agreement(mentorship.id, viewer=viewer),
+        agreement=AgreementOut.of(await repos.mentorships.agreement(mentorship.id, viewer=viewer)),
         my_role=role,
         summary_webhook_url=mentorship.summary_webhook_url,
         invite_pending=await repos.mentorships.has_pending_invite(mentorship.id),
@@ -60,5 +60,5 @@ async def mentorship_brief(
     )
 
 
-async def _person(repos: Repositories, person_id: str | None) -> Person | None:
-    return None if person_id is None else await repos.people.get(person_id)
+async def _person(repos: Repositories, person_id: str | None) -> PersonOut | None:
+    return None if person_id is None else PersonOut.of(await repos.people.get(person_id))
