@@ -1,9 +1,11 @@
-"""Rewrite the README's settings table from sidecar.settings (run after adding a setting)."""
+"""Rewrite the README's settings table from sidecar.settings and each installed platform's
+settings (run after adding a setting)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sidecar.platforms.loader import settings_models
 from sidecar.settings import documented_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -13,7 +15,7 @@ HEADER = "| variable | default | what it does |\n| --- | --- | --- |\n"
 def table() -> str:
     rows = [
         f"| `{name}` | `{str(default) or '(empty)'}` | {help_text} |"
-        for name, default, help_text in documented_settings()
+        for name, default, help_text in documented_settings(settings_models())
     ]
     return HEADER + "\n".join(rows) + "\n"
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
 
-import zoom_app
-from sidecar import jitsi, reminders
+from sidecar import reminders
 from sidecar.api import endpoints  # noqa: F401  (registers the API routes)
 from sidecar.api.errors import json_errors
 from sidecar.api.openapi import build_openapi
@@ -22,6 +21,7 @@ from sidecar.keys import (
     LIFECYCLE,
     LIVE_EVENTS,
     OUTBOX,
+    PLATFORMS,
     RATE_LIMITER,
     REPOS,
     SETTINGS,
@@ -34,19 +34,25 @@ from sidecar.live import mentorship_events
 from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
 from sidecar.mail.transport import transport_for
+from sidecar.meeting_lifecycle import idle_context
 from sidecar.notes import endpoint as notes_endpoint
 from sidecar.notes.endpoint import notes_context
-from sidecar.settings import Settings
+from sidecar.platforms.loader import activate
+from sidecar.settings import Settings, SettingsGroup
 from sidecar.signin_requests import signin_mailer_context
-from sidecar.meeting_lifecycle import idle_context
 from sidecar.web import calendar_feed, health, pages
+from sidecar.web.open_sockets import OpenSockets, close_all_sockets
 from sidecar.web.security import add_security_headers
 
-from sidecar.web.open_sockets import OpenSockets, close_all_sockets
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(
+    settings: Settings, *, platform_settings: Iterable[SettingsGroup] = ()
+) -> web.Application:
+    """The application with the platforms MENTOR_SIDECAR_PLATFORMS names (every installed one
+    by default), each with the settings given for it here, else read from the environment."""
+    platforms = activate(settings, platform_settings)
     # Photos may be larger than JSON bodies; the JSON parser enforces max_body_bytes itself.
     largest = max(settings.max_body_bytes, settings.photo_max_bytes)
     app = web.Application(middlewares=[json_errors], client_max_size=largest)
@@ -56,6 +62,7 @@ def create_app(settings: Settings) -> web.Application:
     app[LIFECYCLE] = Lifecycle()
     app[LIVE_EVENTS] = MeetingEvents()
     app[RATE_LIMITER] = LocalRateLimiter()
+    app[PLATFORMS] = platforms
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
@@ -67,8 +74,9 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(add_security_headers)
 
-    api.install(app)
-    openapi = build_openapi()
+    names = [active.name for active in platforms]
+    api.install(app, names)
+    openapi = build_openapi(api.endpoints_for(names))
 
     async def openapi_json(request: web.Request) -> web.Response:
         return web.json_response(openapi)
@@ -79,15 +87,16 @@ def create_app(settings: Settings) -> web.Application:
     notes_endpoint.add_routes(app)
     live_events.add_routes(app)
     mentorship_events.add_routes(app)
-    jitsi.add_routes(app)  # the call page, /jitsi/events/* (Prosody event_sync)
     pages.add_routes(app)
-    zoom_app.install(app)  # the Zoom App: Home URL, OAuth, webhook and its worker (zoom_app/)
+    for active in platforms:  # their routes, endpoints and background tasks (after the database)
+        active.platform.install(app, active.settings)
     return app
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    db = await open_database(settings.database_path, settings.sqlite_busy_timeout_ms)
+    tables = {active.name: active.platform.migrations for active in app[PLATFORMS]}
+    db = await open_database(settings.database_path, settings.sqlite_busy_timeout_ms, tables)
     app[DATABASE] = db
     app[REPOS] = Repositories.over(db)
     log.info("database ready at %s (SQLite, WAL)", settings.database_path)

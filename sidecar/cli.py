@@ -16,6 +16,7 @@ from aiohttp import web
 
 from sidecar.app import create_app
 from sidecar.demo import seed_demo
+from sidecar.platforms.loader import settings_models
 from sidecar.settings import Settings, SettingsError, documented_settings
 from sidecar.web.access_log import AccessLogger
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "settings":
-        for name, default, help_text in documented_settings():
+        for name, default, help_text in documented_settings(settings_models()):
             print(f"{name}  (default: {default})\n    {help_text}")
         return 0
     try:

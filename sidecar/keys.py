@@ -15,11 +15,10 @@ from sidecar.mail.outbox import Outbox
 from sidecar.notes.room import Rooms
 from sidecar.settings import Settings
 
-if TYPE_CHECKING:  # zoom_app imports this module; the key's type is only needed by mypy
-    from sidecar.jitsi.config import JitsiConfig  # (sidecar.jitsi imports this module too)
+if TYPE_CHECKING:  # the keys' types are only needed by mypy
+    from sidecar.platforms.loader import ActivePlatform
     from sidecar.signin_requests import SigninMailer  # (it imports this module)
     from sidecar.web.open_sockets import OpenSockets  # (it imports this module)
-    from zoom_app.state import ZoomState
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -50,11 +49,6 @@ class Lifecycle:
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 
 
-# --- Zoom (zoom_app/) ---
-# The Zoom App's state: its store, HTTP client for Zoom, and the webhook worker's wake-up.
-ZOOM: web.AppKey[ZoomState] = web.AppKey("zoom")
-
-
-# --- Jitsi (sidecar/jitsi/) ---
-# The Jitsi server this service embeds and signs room tokens for, read from the settings once.
-JITSI: web.AppKey[JitsiConfig] = web.AppKey("jitsi")
+# The call platforms enabled here (MENTOR_SIDECAR_PLATFORMS), each with its settings. A platform
+# keeps its own state under keys of its own (zoom_app.state.ZOOM, jitsi_app.config.JITSI).
+PLATFORMS: web.AppKey[tuple[ActivePlatform, ...]] = web.AppKey("platforms")

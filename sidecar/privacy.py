@@ -5,8 +5,9 @@ belong to into one zip file. `delete_mentorship` removes a mentorship and everyt
 scrubs what SQLite would otherwise keep around: freed pages (`secure_delete` is on for every
 connection), the FTS5 index's old segments, and the write-ahead log.
 
-Which table belongs to whom is declared once, in `PERSON_TABLES` and `MENTORSHIP_TABLES`; a test
-checks every table of the schema is in one of them or in `NOT_EXPORTED` with a reason, so a new
+Which table belongs to whom is declared once: the core's in `CORE_PRIVACY`, each platform's in
+its own `privacy` declaration (sidecar/platforms/hookspecs.py), merged by `declarations(app)`; a
+test checks every table of the schema is declared or in `not_exported` with a reason, so a new
 table cannot be forgotten by either the export or the deletion.
 """
 
@@ -23,7 +24,8 @@ from aiohttp import web
 
 from sidecar.db import Database
 from sidecar.domain.ids import now_iso
-from sidecar.keys import DATABASE, NOTE_ROOMS
+from sidecar.keys import DATABASE, NOTE_ROOMS, PLATFORMS
+from sidecar.platforms.hookspecs import PrivacyDeclaration
 from sidecar.web.open_sockets import CLOSE_GONE, close_mentorship_sockets
 
 log = logging.getLogger(__name__)
@@ -43,11 +45,6 @@ PERSON_TABLES: dict[str, str] = {
         "SELECT created_at, expires_at, used_at FROM signin_links WHERE person_id = :person"
     ),
     "photos": "SELECT content_type, updated_at FROM photos WHERE person_id = :person",
-    "zoom_accounts": (
-        "SELECT zoom_user_id, zoom_email, scope, token_expires_at, linked_at, updated_at"
-        " FROM zoom_accounts WHERE person_id = :person"
-    ),
-    "zoom_link_codes": "SELECT expires_at, used_at FROM zoom_link_codes WHERE person_id = :person",
     "profile_erasures": "SELECT * FROM profile_erasures WHERE person_id = :person",
 }
 
@@ -75,9 +72,7 @@ MENTORSHIP_TABLES: dict[str, str] = {
         "SELECT * FROM step_reminders WHERE action_item_id IN"
         " (SELECT id FROM action_items WHERE mentorship_id = :mentorship)"
     ),
-    "mentorship_erasures": (
-        "SELECT * FROM mentorship_erasures WHERE mentorship_id = :mentorship"
-    ),
+    "mentorship_erasures": ("SELECT * FROM mentorship_erasures WHERE mentorship_id = :mentorship"),
     "summaries": f"SELECT * FROM summaries WHERE meeting_id IN {_MEETINGS}",
     "summary_copies": f"SELECT * FROM summary_copies WHERE meeting_id IN {_MEETINGS}",
     "meeting_agreements": f"SELECT * FROM meeting_agreements WHERE meeting_id IN {_MEETINGS}",
@@ -89,35 +84,31 @@ MENTORSHIP_TABLES: dict[str, str] = {
     ),
 }
 
-# Zoom's event notifications about the pair's Zoom meetings (stored raw, so matched by the
-# meeting number or instance UUID inside them).
-_ZOOM_EVENTS_OF_PAIR = (
-    "(CAST(json_extract(body, '$.payload.object.id') AS TEXT) IN"
-    " (SELECT zoom_meeting_id FROM zoom_meeting_links WHERE mentorship_id = :mentorship)"
-    " OR json_extract(body, '$.payload.object.uuid') IN"
-    f" (SELECT zoom_uuid FROM zoom_meeting_instances WHERE meeting_id IN {_MEETINGS}))"
-)
-MENTORSHIP_TABLES.update(
-    {
-        "zoom_meeting_links": "SELECT * FROM zoom_meeting_links WHERE mentorship_id = :mentorship",
-        "zoom_meeting_instances": (
-            f"SELECT * FROM zoom_meeting_instances WHERE meeting_id IN {_MEETINGS}"
-        ),
-        "zoom_events": (
-            "SELECT event, body, received_at, processed_at, outcome FROM zoom_events"
-            f" WHERE json_valid(body) AND {_ZOOM_EVENTS_OF_PAIR}"
-        ),
-        "jitsi_rooms": f"SELECT * FROM jitsi_rooms WHERE meeting_id IN {_MEETINGS}",
-    }
-)
-
 # Tables whose rows are not exported as rows, and why.
 NOT_EXPORTED: dict[str, str] = {
     "schema_version": "the service's own bookkeeping",
     "note_updates": "exported as each meeting's notes in Markdown (the binary Yjs history is not)",
     "meeting_search": "a search index of summaries and notes, both exported",
     "sqlite_sequence": "SQLite's own bookkeeping",
+    "platform_schema_version": "the service's own bookkeeping (each platform's migrations)",
 }
+
+CORE_PRIVACY = PrivacyDeclaration(PERSON_TABLES, MENTORSHIP_TABLES, (), NOT_EXPORTED)
+
+
+def declarations(app: web.Application) -> list[PrivacyDeclaration]:
+    """The core's declaration, then each enabled platform's."""
+    return [CORE_PRIVACY, *(active.platform.privacy for active in app[PLATFORMS])]
+
+
+def declared_tables(app: web.Application) -> dict[str, set[str]]:
+    """Every declared table by how: "person", "mentorship", "not exported"."""
+    found: dict[str, set[str]] = {"person": set(), "mentorship": set(), "not exported": set()}
+    for declared in declarations(app):
+        found["person"] |= set(declared.person_tables)
+        found["mentorship"] |= set(declared.mentorship_tables)
+        found["not exported"] |= set(declared.not_exported)
+    return found
 
 
 @dataclass(frozen=True)
@@ -147,9 +138,10 @@ async def export_archive(app: web.Application, person_id: str) -> Archive:
             "mentorships/ID/    each mentorship: one JSON file per kind of record,\n"
             "                   and notes/ with each meeting's notes as Markdown\n",
         )
-        for table, sql in PERSON_TABLES.items():
-            rows = await db.fetch_all(sql, {"person": person_id})
-            archive.writestr(f"person/{table}.json", _json(rows))
+        for declared in declarations(app):
+            for table, sql in declared.person_tables.items():
+                rows = await db.fetch_all(sql, {"person": person_id})
+                archive.writestr(f"person/{table}.json", _json(rows))
         photo = await db.fetch_one("SELECT data FROM photos WHERE person_id = ?", (person_id,))
         if photo is not None:
             archive.writestr("person/photo.jpg", bytes(photo["data"]))
@@ -159,9 +151,10 @@ async def export_archive(app: web.Application, person_id: str) -> Archive:
         )
         for mentorship in mentorships:
             folder = f"mentorships/{mentorship['id']}"
-            for table, sql in MENTORSHIP_TABLES.items():
-                rows = await db.fetch_all(sql, {"mentorship": mentorship["id"]})
-                archive.writestr(f"{folder}/{table}.json", _json(rows))
+            for declared in declarations(app):
+                for table, sql in declared.mentorship_tables.items():
+                    rows = await db.fetch_all(sql, {"mentorship": mentorship["id"]})
+                    archive.writestr(f"{folder}/{table}.json", _json(rows))
             meetings = await db.fetch_all(
                 "SELECT id, title, scheduled_start FROM meetings WHERE mentorship_id = ?"
                 " ORDER BY scheduled_start",
@@ -196,10 +189,9 @@ async def delete_mentorship(app: web.Application, mentorship_id: str) -> None:
     async with db.transaction():
         # FTS5 tables have no foreign keys; everything else goes by ON DELETE CASCADE.
         await db.execute("DELETE FROM meeting_search WHERE mentorship_id = ?", (mentorship_id,))
-        await db.execute(
-            f"DELETE FROM zoom_events WHERE json_valid(body) AND {_ZOOM_EVENTS_OF_PAIR}",
-            {"mentorship": mentorship_id},
-        )
+        for declared in declarations(app):  # rows no foreign key ties to the mentorship
+            for statement in declared.erase_with_mentorship:
+                await db.execute(statement, {"mentorship": mentorship_id})
         await db.execute("DELETE FROM mentorships WHERE id = ?", (mentorship_id,))
     await scrub(db)
     log.info("mentorship %s deleted with its %d meeting(s)", mentorship_id, len(meeting_ids))

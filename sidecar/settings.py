@@ -252,73 +252,11 @@ class Settings(SettingsGroup):
         "up to twice that; a faster sender is slowed down, never disconnected (the service "
         "reads its socket more slowly), and its room is untouched. 0 turns the limit off.",
     )
-    # --- Zoom (zoom_app/): the panel as a Zoom App, OAuth and the event webhook ---------------
-    zoom_client_id: str = _setting(
-        "", "Client ID of the Zoom App (Marketplace: App Credentials); empty turns Zoom off."
-    )
-    zoom_client_secret: str = _setting(
-        "",
-        "Client secret of the Zoom App; also the key (SHA-256 of it) of the x-zoom-app-context "
-        "header.",
-    )
-    zoom_webhook_secret: str = _setting(
-        "",
-        "Secret token of the Zoom App's event subscription; /zoom/webhook refuses every event "
-        "while it is empty.",
-    )
-    zoom_oauth_base_url: str = _setting(
-        "https://zoom.us", "Where Zoom's OAuth lives (`/oauth/authorize`, `/oauth/token`)."
-    )
-    zoom_api_base_url: str = _setting(
-        "https://api.zoom.us", "Base URL of Zoom's REST API (`/v2/users/me`)."
-    )
-    zoom_token_key: str = _setting(
-        "",
-        "Key that encrypts stored Zoom tokens (AES-256-GCM): 32 bytes in URL-safe base64; "
-        "empty derives one from the client secret.",
-    )
-    zoom_webhook_max_age_seconds: int = _setting(
-        300, "Zoom events whose x-zm-request-timestamp is further from now than this are refused."
-    )
-    # --- Jitsi (sidecar/jitsi/): the call page, room tokens and Prosody's event_sync -----------
-    jitsi_base_url: str = _setting(
-        "",
-        "Base URL of the Jitsi Meet server the call page embeds, e.g. `https://meet.example.org` "
-        "(`https://8x8.vc` for JaaS); empty turns the Jitsi call page off.",
-    )
-    jitsi_app_id: str = _setting(
-        "",
-        "Prosody's token `app_id` (each room token's `iss`); for JaaS the `vpaas-magic-cookie-…` "
-        "app ID.",
-    )
-    jitsi_app_secret: str = _setting(
-        "",
-        "Prosody's token `app_secret`, which signs each person's HS256 room token; empty (and "
-        "no JaaS key) joins rooms without a token.",
-    )
-    jitsi_audience: str = _setting(
-        "jitsi", "The `aud` claim of room tokens (one of Prosody's `asap_accepted_audiences`)."
-    )
-    jitsi_subject: str = _setting(
-        "",
-        "The `sub` claim of room tokens: the Jitsi XMPP domain (or `*`); empty means the host "
-        "of JITSI_BASE_URL.",
-    )
-    jitsi_token_minutes: int = _setting(
-        90, "How long a room token stays valid, in minutes (the call page gets a fresh one)."
-    )
-    jitsi_event_secret: str = _setting(
-        "",
-        "Bearer secret Prosody's event_sync module sends (`api_headers`) to /jitsi/events/*; "
-        "empty turns those endpoints off.",
-    )
-    jitsi_jaas_key_id: str = _setting(
-        "",
-        "JaaS only: the API key ID (the `kid` header, `vpaas-magic-cookie-…/…`); set, room "
-        "tokens are RS256 JaaS tokens signed with JITSI_JAAS_PRIVATE_KEY_FILE.",
-    )
-    jitsi_jaas_private_key_file: str = _setting(
-        "", "JaaS only: the PEM file of the private key whose public key is uploaded to JaaS."
+    # --- Call platforms (sidecar/platforms/): each one's own settings are in its package -------
+    platforms: str = _setting(
+        "all",
+        "The call platforms to run, by name, comma-separated (`zoom,jitsi`): `all` runs every "
+        "installed one (entry points `mentor_sidecar.platforms`), empty runs none.",
     )
 
     @property

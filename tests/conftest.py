@@ -16,14 +16,20 @@ from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.domain.models import Meeting
 from sidecar.keys import REPOS
+from sidecar.platforms.loader import installed_platforms
 from sidecar.settings import Settings
 from tests.browser_support import ConsoleWatch
+from tests.platform_settings import Configured, app_of
 
 if TYPE_CHECKING:
     from tests.smtp_server import SmtpServer
 
 # The real SMTP server fixture (`smtp`) for every test.
 pytest_plugins = ["tests.smtp_server"]
+
+# Load the installed platforms now, so their endpoints are in the API registry before test
+# modules list it (the access matrix, the OpenAPI checks); each app serves only its enabled ones.
+installed_platforms()
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -49,9 +55,10 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def client(
-    aiohttp_client: ClientFactory, settings: Settings
+    aiohttp_client: ClientFactory, settings: Settings | Configured
 ) -> TestClient[web.Request, web.Application]:
-    return await aiohttp_client(create_app(settings))
+    # A test module's `settings` may carry a platform's settings too (tests/platform_settings.py).
+    return await aiohttp_client(app_of(settings))
 
 
 @dataclass

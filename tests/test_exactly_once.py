@@ -20,11 +20,10 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.keys import REPOS
-from sidecar.settings import Settings
 from sidecar.meeting_lifecycle import end_idle_meetings
 from tests.conftest import Pair, add_meeting, make_pair
+from tests.platform_settings import Configured, app_of, configured
 from tests.smtp_server import SmtpServer
 from tests.test_jitsi_events import BEARER, occupant, room_destroyed
 from tests.test_zoom_support import (
@@ -40,8 +39,8 @@ MEETINGS = 4
 ROUNDS = 3  # bursts of every signal, with a restart after each
 
 
-def settings(data_dir: Path, smtp: SmtpServer) -> Settings:
-    return Settings(
+def settings(data_dir: Path, smtp: SmtpServer) -> Configured:
+    return configured(
         data_dir=data_dir,
         zoom_client_id=CLIENT_ID,
         zoom_client_secret=CLIENT_SECRET,
@@ -98,7 +97,7 @@ async def test_every_source_at_once_with_restarts_sends_one_summary(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:
     data_dir = tmp_path / "data"
-    server = TestServer(create_app(settings(data_dir, smtp)))
+    server = TestServer(app_of(settings(data_dir, smtp)))
     await server.start_server()
     pair = await make_pair(server.app, "Once")
     meetings: list[tuple[str, str, str]] = []
@@ -127,7 +126,7 @@ async def test_every_source_at_once_with_restarts_sends_one_summary(
             assert all(s < 500 for s in statuses), statuses
         # Restart mid-flight: the Zoom worker, the outbox and the idle check pick up after it.
         await server.close()
-        server = TestServer(create_app(settings(data_dir, smtp)))
+        server = TestServer(app_of(settings(data_dir, smtp)))
         await server.start_server()
         print(f"round {round_}: signals sent for {len(meetings)} meetings, restarted")
 

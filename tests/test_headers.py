@@ -16,10 +16,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from sidecar.app import create_app
 from sidecar.demo import seed_demo
 from sidecar.keys import REPOS
-from sidecar.settings import Settings
+from tests.platform_settings import app_of, configured
 from tests.test_zoom_support import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET
 
 Client = TestClient[web.Request, web.Application]
@@ -28,7 +27,7 @@ JITSI = "https://meet.example.org"
 
 @pytest.fixture
 async def full(aiohttp_client: Any, tmp_path: Path) -> Client:
-    settings = Settings(
+    settings = configured(
         data_dir=tmp_path / "data",
         trust_forwarded_headers=True,
         zoom_client_id=CLIENT_ID,
@@ -38,7 +37,7 @@ async def full(aiohttp_client: Any, tmp_path: Path) -> Client:
         jitsi_app_id="mentor-sidecar",
         jitsi_app_secret="a-jitsi-secret-long-enough-for-hs256!",
     )
-    client: Client = await aiohttp_client(create_app(settings))
+    client: Client = await aiohttp_client(app_of(settings))
     return client
 
 

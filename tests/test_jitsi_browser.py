@@ -26,7 +26,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.keys import DATABASE, REPOS
 from tests.browser_support import (
     ConsoleWatch,
@@ -36,6 +35,7 @@ from tests.browser_support import (
     wait_until_ready,
 )
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
+from tests.platform_settings import app_of
 from tests.smtp_server import SmtpServer
 from tests.test_jitsi_tokens import SECRET, jitsi_settings
 from tests.waiting import eventually, outbox_empty
@@ -144,7 +144,7 @@ async def jserver(
     settings = jitsi_settings(
         tmp_path, jitsi_base_url=base, outbox_poll_seconds=0.1, **smtp.settings()
     )
-    server: TestServer = await aiohttp_server(create_app(settings))
+    server: TestServer = await aiohttp_server(app_of(settings))
     return server
 
 
@@ -368,9 +368,7 @@ async def test_leaving_while_the_other_stays_offers_to_rejoin(
 async def test_without_jitsi_the_call_page_says_so_beside_the_panel(
     browser: Any, aiohttp_server: ClientFactory, tmp_path: Path, console: ConsoleWatch
 ) -> None:
-    server: TestServer = await aiohttp_server(
-        create_app(jitsi_settings(tmp_path, jitsi_base_url=""))
-    )
+    server: TestServer = await aiohttp_server(app_of(jitsi_settings(tmp_path, jitsi_base_url="")))
     pair = await make_pair(server.app, "n")
     page = await open_page(
         browser,

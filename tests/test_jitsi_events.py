@@ -22,9 +22,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from sidecar.app import create_app
 from sidecar.keys import REPOS
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
+from tests.platform_settings import app_of
 from tests.test_jitsi_tokens import jitsi_settings
 
 Client = TestClient[web.Request, web.Application]
@@ -33,7 +33,7 @@ BEARER = {"Authorization": "Bearer event-secret"}
 
 @pytest.fixture
 async def jclient(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
-    return await aiohttp_client(create_app(jitsi_settings(tmp_path)))
+    return await aiohttp_client(app_of(jitsi_settings(tmp_path)))
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ async def test_events_without_the_right_secret_are_refused(
 async def test_with_no_secret_set_every_event_is_refused(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    client = await aiohttp_client(create_app(jitsi_settings(tmp_path, jitsi_event_secret="")))
+    client = await aiohttp_client(app_of(jitsi_settings(tmp_path, jitsi_event_secret="")))
     for headers in ({}, {"Authorization": "Bearer "}, BEARER):
         response = await post(client, "room/created", room_created("ms-x", 1), headers)
         assert response.status == 401

@@ -20,19 +20,19 @@ from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sidecar.app import create_app
-from sidecar.jitsi.config import JitsiConfig
-from sidecar.jitsi.rooms import meeting_for_room
+from jitsi_app.config import JitsiConfig
+from jitsi_app.rooms import meeting_for_room
 from sidecar.keys import REPOS
-from sidecar.settings import Settings, SettingsError
+from sidecar.settings import SettingsError
 from tests.conftest import ClientFactory, Pair, make_pair
+from tests.platform_settings import Configured, app_of, configured
 
 Client = TestClient[web.Request, web.Application]
 SECRET = "prosody-app-secret-0123456789abcdef"
 APP_ID = "mentor_sidecar"
 
 
-def jitsi_settings(tmp_path: Path, **extra: object) -> Settings:
+def jitsi_settings(tmp_path: Path, **extra: object) -> Configured:
     values: dict[str, object] = {
         "data_dir": tmp_path / "data",
         "jitsi_base_url": "https://meet.example.org",
@@ -40,12 +40,12 @@ def jitsi_settings(tmp_path: Path, **extra: object) -> Settings:
         "jitsi_app_secret": SECRET,
         "jitsi_event_secret": "event-secret",
     }
-    return Settings(**(values | extra))  # type: ignore[arg-type]
+    return configured(**(values | extra))
 
 
 @pytest.fixture
 async def jclient(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
-    return await aiohttp_client(create_app(jitsi_settings(tmp_path)))
+    return await aiohttp_client(app_of(jitsi_settings(tmp_path)))
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ async def test_without_an_app_secret_rooms_are_joined_without_a_token(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
     settings = jitsi_settings(tmp_path, jitsi_app_secret="", jitsi_base_url="https://meet.jit.si")
-    client = await aiohttp_client(create_app(settings))
+    client = await aiohttp_client(app_of(settings))
     pair = await make_pair(client.app, "p")
     body = await get_call(client, pair, "mentee")
     assert body["jwt"] is None and body["configured"] is True
@@ -181,7 +181,7 @@ async def test_jaas_tokens_are_rs256_with_the_key_id(
         jitsi_jaas_key_id=f"{app_id}/4f4910",
         jitsi_jaas_private_key_file=str(pem),
     )
-    client = await aiohttp_client(create_app(settings))
+    client = await aiohttp_client(app_of(settings))
     pair = await make_pair(client.app, "q")
     body = await get_call(client, pair, "mentor")
     assert body["kind"] == "jaas"
@@ -209,4 +209,4 @@ def test_bad_jitsi_settings_stop_the_start(
     tmp_path: Path, extra: dict[str, object], names: str
 ) -> None:
     with pytest.raises(SettingsError, match=names):
-        JitsiConfig.from_settings(jitsi_settings(tmp_path, **extra))
+        JitsiConfig.from_settings(jitsi_settings(tmp_path, **extra).platforms[0])

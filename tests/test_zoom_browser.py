@@ -22,14 +22,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
-from sidecar.keys import DATABASE, REPOS, ZOOM
+from sidecar.keys import DATABASE, REPOS
 from tests.browser_support import ConsoleWatch, new_context, requires_chromium, screenshot
 from tests.conftest import ClientFactory
+from tests.platform_settings import app_of
 from tests.smtp_server import SmtpServer
 from tests.test_zoom_support import FakeZoom, context_claims, seal_context, zoom_settings
 from tests.waiting import eventually
+from zoom_app.state import ZOOM
 
 pytestmark = requires_chromium
 NUMBER = "85746065432"
@@ -97,7 +98,7 @@ async def zoom_server(
     settings = zoom_settings(
         tmp_path, zoom_oauth_base_url=base, zoom_api_base_url=base, **smtp.settings()
     )
-    app = create_app(settings)
+    app = app_of(settings)
     add_host_page(app)
     server: TestServer = await aiohttp_server(app)
     return server

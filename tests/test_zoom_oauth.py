@@ -19,10 +19,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from sidecar.app import create_app
-from sidecar.keys import DATABASE, REPOS, ZOOM
-from sidecar.settings import Settings
+from sidecar.keys import DATABASE, REPOS
 from tests.conftest import ClientFactory, Pair, make_pair
+from tests.platform_settings import Configured, app_of
 from tests.test_zoom_support import (
     CLIENT_SECRET,
     FakeZoom,
@@ -31,6 +30,7 @@ from tests.test_zoom_support import (
     zoom_settings,
 )
 from zoom_app.crypto import ContextError, decrypt_context
+from zoom_app.state import ZOOM
 
 Client = TestClient[web.Request, web.Application]
 
@@ -73,7 +73,7 @@ def test_an_expired_context_or_another_secret_is_refused() -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path) -> Configured:
     return zoom_settings(tmp_path)
 
 
@@ -142,7 +142,7 @@ async def test_home_refuses_a_bad_context(client: Client, tamper: str) -> None:
 async def test_behind_a_proxy_cookies_are_secure_and_samesite_none(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    client = await aiohttp_client(create_app(zoom_settings(tmp_path, trust_forwarded_headers=True)))
+    client = await aiohttp_client(app_of(zoom_settings(tmp_path, trust_forwarded_headers=True)))
     pair = await make_pair(client.app, "p")
     await client.app[ZOOM].store.link_account(
         pair.mentor_id,
@@ -189,7 +189,7 @@ async def zoom_client(
         zoom_api_base_url=base,
         trust_forwarded_headers=True,
     )
-    client: Client = await aiohttp_client(create_app(settings))
+    client: Client = await aiohttp_client(app_of(settings))
     return client
 
 

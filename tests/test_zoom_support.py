@@ -31,14 +31,14 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from sidecar.settings import Settings
+from tests.platform_settings import Configured, configured
 
 CLIENT_ID = "zoom-client-id"
 CLIENT_SECRET = "zoom-client-secret-for-tests"
 WEBHOOK_SECRET = "zoom-webhook-secret-token"
 
 
-def zoom_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def zoom_settings(tmp_path: Path, **overrides: Any) -> Configured:
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "zoom_client_id": CLIENT_ID,
@@ -46,7 +46,7 @@ def zoom_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "zoom_webhook_secret": WEBHOOK_SECRET,
         "outbox_poll_seconds": 0.1,
     }
-    return Settings(**(values | overrides))
+    return configured(**(values | overrides))
 
 
 def seal_context(

@@ -20,11 +20,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from sidecar.app import create_app
 from sidecar.db import open_database
-from sidecar.keys import DATABASE, REPOS, ZOOM
-from sidecar.settings import Settings
+from sidecar.keys import DATABASE, REPOS
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
+from tests.platform_settings import Configured, app_of
 from tests.test_zoom_support import (
     WEBHOOK_SECRET,
     meeting_ended,
@@ -33,6 +32,7 @@ from tests.test_zoom_support import (
     zoom_settings,
 )
 from tests.waiting import eventually
+from zoom_app.state import ZOOM
 from zoom_app.webhook import process_pending
 
 Client = TestClient[web.Request, web.Application]
@@ -40,7 +40,7 @@ NUMBER = "85746065432"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path) -> Configured:
     return zoom_settings(tmp_path)
 
 
@@ -153,7 +153,7 @@ async def test_signed_garbage_is_a_4xx_naming_the_field(client: Client) -> None:
 async def test_without_a_secret_the_webhook_refuses_everything(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    client = await aiohttp_client(create_app(zoom_settings(tmp_path, zoom_webhook_secret="")))
+    client = await aiohttp_client(app_of(zoom_settings(tmp_path, zoom_webhook_secret="")))
     response = await post_event(client, meeting_ended(NUMBER, "u1=="))
     assert response.status == 404  # Zoom is off here: as if the route did not exist
 
@@ -244,7 +244,7 @@ async def test_events_stored_before_a_restart_are_processed_after_it(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
     settings = zoom_settings(tmp_path)
-    first = await aiohttp_client(create_app(settings))
+    first = await aiohttp_client(app_of(settings))
     pair = await make_pair(first.app, "r")
     await link(first, pair)
     live = await make_live(first, pair)
@@ -259,7 +259,7 @@ async def test_events_stored_before_a_restart_are_processed_after_it(
     )
     await db.close()
 
-    second = await aiohttp_client(create_app(settings))
+    second = await aiohttp_client(app_of(settings))
     # The background worker, woken by the stored event.
     await eventually(lambda: summaries(second, live), what="the summary")
     assert await summaries(second, live) == 1

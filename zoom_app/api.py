@@ -20,16 +20,19 @@ from sidecar import call_events
 from sidecar.api.auth import public_origin
 from sidecar.api.endpoints.views import mentorship_brief
 from sidecar.api.errors import ApiError
-from sidecar.api.routing import Call, api
+from sidecar.api.routing import Call
+from sidecar.api.routing import api as core_api
 from sidecar.api.schemas import Input, MentorshipBrief, Output
 from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Meeting
-from sidecar.keys import ZOOM
 from zoom_app import client
 from zoom_app.client import ZoomError
+from zoom_app.state import ZOOM
 
 TAGS = ("zoom",)
+PLATFORM = "zoom"
+api = core_api.for_platform(PLATFORM)
 LINK_CODE_MINUTES = 10
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -227,5 +230,5 @@ async def link_zoom_meeting(call: Call[ZoomMeetingIn]) -> ZoomMeetingLinkOut:
 async def zoom_meeting_ended(call: Call[None]) -> ZoomEndedOut:
     meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
     # The core ends only a live meeting: a Zoom call over before its meeting began ends nothing.
-    ended = await call_events.ended(call.request.app, meeting.id, platform="zoom", by=call.viewer)
+    ended = await call_events.ended(call.request.app, meeting.id, platform=PLATFORM, by=call.viewer)
     return ZoomEndedOut(meeting_id=meeting.id, ended=ended)

@@ -28,7 +28,6 @@ from sidecar.api.auth import identify
 from sidecar.api.errors import ApiError, InputRejected
 from sidecar.api.routing import parse_json_body
 from sidecar.domain.errors import NotFound
-from sidecar.keys import SETTINGS
 from sidecar.web.pages import render
 from zoom_app import client
 from zoom_app.client import ZoomError
@@ -119,7 +118,7 @@ async def install(request: web.Request) -> web.StreamResponse:
     if identity is None:
         return render(request, "signed-out", title="Sign in to connect Zoom", status=401)
     oauth_state, challenge, started = _begin("web", identity.person_id)
-    settings = request.app[SETTINGS]
+    settings = state.settings
     authorize = URL(settings.zoom_oauth_base_url.rstrip("/") + "/oauth/authorize").with_query(
         response_type="code",
         client_id=settings.zoom_client_id,

@@ -1,4 +1,4 @@
-"""What the Zoom App keeps for the life of the application (under sidecar.keys.ZOOM)."""
+"""What the Zoom App keeps for the life of the application (under `ZOOM`)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import asyncio
 from dataclasses import dataclass, field
 
 import aiohttp
+from aiohttp import web
 
-from sidecar.settings import Settings
 from zoom_app.crypto import Sealer, Signer, derive_key, parse_token_key
+from zoom_app.settings import ZoomSettings
 from zoom_app.store import ZoomStore
 
 
 @dataclass
 class ZoomState:
-    settings: Settings
+    settings: ZoomSettings
     store: ZoomStore
     http: aiohttp.ClientSession
     sealer: Sealer
@@ -27,7 +28,7 @@ class ZoomState:
         return bool(self.settings.zoom_client_id and self.settings.zoom_client_secret)
 
 
-def keys_for(settings: Settings) -> tuple[Sealer, Signer]:
+def keys_for(settings: ZoomSettings) -> tuple[Sealer, Signer]:
     """The token-sealing key (configured, or derived from the client secret) and the cookie
     signing key (derived from the client secret, or a per-process random one without it)."""
     secret = settings.zoom_client_secret
@@ -37,6 +38,9 @@ def keys_for(settings: Settings) -> tuple[Sealer, Signer]:
         token_key = derive_key(secret or _process_secret(), "tokens")
     return Sealer(token_key), Signer(derive_key(secret or _process_secret(), "cookies"))
 
+
+# The Zoom App's state: its store, HTTP client for Zoom, and the webhook worker's wake-up.
+ZOOM: web.AppKey[ZoomState] = web.AppKey("zoom")
 
 _PROCESS_SECRET: list[str] = []
 

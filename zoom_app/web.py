@@ -10,10 +10,10 @@ from aiohttp import web
 
 from sidecar.api.auth import SESSION_COOKIE, identify, is_secure, public_origin
 from sidecar.api.errors import ApiError
-from sidecar.keys import REPOS, SETTINGS, ZOOM
+from sidecar.keys import REPOS, SETTINGS
 from sidecar.web.devices import describe_device
 from sidecar.web.pages import render
-from zoom_app.state import ZoomState
+from zoom_app.state import ZOOM, ZoomState
 
 OAUTH_COOKIE = "zoom_oauth"  # signed: state, PKCE verifier, who started, which flow
 CONTEXT_COOKIE = "zoom_ctx"  # signed: the Zoom user and meeting of the decrypted app context

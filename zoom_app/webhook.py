@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,9 +24,10 @@ from sidecar import call_events
 from sidecar.api.errors import ApiError, InputRejected
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Meeting
-from sidecar.keys import DATABASE, SETTINGS, ZOOM
+from sidecar.keys import DATABASE, SETTINGS
 from zoom_app.crypto import signature_ok, url_validation_token
-from zoom_app.state import ZoomState, keys_for
+from zoom_app.settings import ZoomSettings
+from zoom_app.state import ZOOM, ZoomState, keys_for
 from zoom_app.store import StoredEvent, ZoomStore
 
 log = logging.getLogger(__name__)
@@ -220,9 +221,17 @@ async def _work(app: web.Application) -> None:
         state.wake.clear()
 
 
-async def zoom_context(app: web.Application) -> AsyncIterator[None]:
+def zoom_context(settings: ZoomSettings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The cleanup context of the Zoom App's state and webhook worker, with these settings."""
+
+    def context(app: web.Application) -> AsyncIterator[None]:
+        return _zoom_context(app, settings)
+
+    return context
+
+
+async def _zoom_context(app: web.Application, settings: ZoomSettings) -> AsyncIterator[None]:
     """The Zoom App's state and its webhook worker (after the database's cleanup context)."""
-    settings = app[SETTINGS]
     sealer, signer = keys_for(settings)
     http = aiohttp.ClientSession()
     app[ZOOM] = ZoomState(settings, ZoomStore(app[DATABASE]), http, sealer, signer)

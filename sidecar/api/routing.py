@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -22,6 +22,7 @@ from sidecar.db.repositories import Repositories
 from sidecar.domain.models import Meeting
 from sidecar.keys import LIVE_EVENTS, RATE_LIMITER, REPOS, SETTINGS
 from sidecar.limits import QUOTAS, enforce
+from sidecar.platforms.names import checked_platform_name
 from sidecar.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -88,6 +89,7 @@ class Endpoint:
     publishes: str | None = None  # the live event a successful call sends to the pair's panels
     raw_body: tuple[str, ...] = ()  # content types of a non-JSON body the function reads itself
     limit: str | None = None  # the quota of sidecar.limits.QUOTAS each call counts against
+    platform: str | None = None  # the call platform (plugin) it belongs to; None: the core's
 
     @property
     def full_path(self) -> str:
@@ -137,8 +139,21 @@ class Endpoint:
 
 
 class ApiRegistry:
-    def __init__(self) -> None:
-        self.endpoints: list[Endpoint] = []
+    def __init__(
+        self, platform: str | None = None, endpoints: list[Endpoint] | None = None
+    ) -> None:
+        self.platform = platform
+        self.endpoints: list[Endpoint] = [] if endpoints is None else endpoints
+
+    def for_platform(self, name: str) -> ApiRegistry:
+        """The registry a platform plugin declares its endpoints with: the same list (one
+        OpenAPI document, one access matrix), each endpoint marked as the platform's, and
+        served only where that platform is enabled."""
+        return ApiRegistry(checked_platform_name(name), self.endpoints)
+
+    def endpoints_for(self, platforms: Collection[str]) -> list[Endpoint]:
+        """The core's endpoints and those of the given platforms."""
+        return [e for e in self.endpoints if e.platform is None or e.platform in platforms]
 
     def route(
         self,
@@ -180,14 +195,15 @@ class ApiRegistry:
                     publishes,
                     raw_body,
                     limit,
+                    self.platform,
                 )
             )
             return fn
 
         return register
 
-    def install(self, app: web.Application) -> None:
-        for endpoint in self.endpoints:
+    def install(self, app: web.Application, platforms: Collection[str] = ()) -> None:
+        for endpoint in self.endpoints_for(platforms):
             app.router.add_route(endpoint.method, endpoint.full_path, endpoint.handle)
 
 

@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from sidecar.db.migrations import apply_migrations
+from sidecar.db.platform_migrations import apply_platform_migrations
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,12 @@ async def _settled(operation: Awaitable[Any]) -> Any:
         raise
 
 
-async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
+async def open_database(
+    path: Path,
+    busy_timeout_ms: int = 5000,
+    platform_migrations: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+) -> Database:
+    """Open and migrate: the core's migrations, then each platform's (by platform name)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: we issue BEGIN/COMMIT ourselves instead of sqlite3's implicit ones.
     conn = await aiosqlite.connect(path, isolation_level=None)
@@ -152,6 +158,7 @@ async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
         await conn.execute("PRAGMA secure_delete=ON")
         await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         applied = await apply_migrations(conn)
+        by_platform = await apply_platform_migrations(conn, platform_migrations or {})
         # From here on `Database` retries in short slices itself (see BUSY_SLICE_MS).
         await conn.execute(f"PRAGMA busy_timeout={min(int(busy_timeout_ms), BUSY_SLICE_MS)}")
     except BaseException:
@@ -159,4 +166,6 @@ async def open_database(path: Path, busy_timeout_ms: int = 5000) -> Database:
         raise
     if applied:
         log.info("database %s migrated to version %d", path, applied[-1])
+    for platform, versions in by_platform.items():
+        log.info("database %s: %s's tables migrated to version %d", path, platform, versions[-1])
     return Database(conn, path, busy_timeout_ms)

@@ -317,65 +317,19 @@ ALTER TABLE meeting_attendance ADD COLUMN call_source TEXT;  -- zoom, jitsi
     (
         10,
         """
--- Zoom (zoom_app/). A person's linked Zoom user, with the OAuth tokens encrypted (AES-GCM).
-CREATE TABLE zoom_accounts (
-    person_id TEXT PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
-    zoom_user_id TEXT NOT NULL UNIQUE,
-    zoom_email TEXT NOT NULL DEFAULT '',
-    tokens BLOB,               -- AES-256-GCM sealed JSON {access_token, refresh_token}
-    token_expires_at TEXT,
-    scope TEXT NOT NULL DEFAULT '',
-    linked_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
--- Short one-time codes a signed-in person shows the Zoom App to link their account in Zoom.
-CREATE TABLE zoom_link_codes (
-    code_hash TEXT PRIMARY KEY,
-    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-    expires_at TEXT NOT NULL,
-    used_at TEXT
-);
--- Which mentorship a Zoom meeting (its number: recurring meetings keep it) belongs to.
-CREATE TABLE zoom_meeting_links (
-    zoom_meeting_id TEXT NOT NULL,
-    mentorship_id TEXT NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE,
-    linked_by TEXT NOT NULL REFERENCES people(id),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (zoom_meeting_id, mentorship_id)
-);
--- One Zoom meeting instance (UUID) is one of the pair's meetings.
-CREATE TABLE zoom_meeting_instances (
-    zoom_uuid TEXT PRIMARY KEY,
-    zoom_meeting_id TEXT NOT NULL,
-    meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
-    created_at TEXT NOT NULL
-);
--- Verified webhook events, stored before the 200 and processed by a worker (restart-safe).
-CREATE TABLE zoom_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    dedupe_key TEXT NOT NULL UNIQUE,
-    event TEXT NOT NULL,
-    body TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    processed_at TEXT,
-    outcome TEXT,
-    last_error TEXT
-);
-CREATE INDEX zoom_events_pending ON zoom_events(processed_at, id);
+-- Was: Zoom's tables (zoom_accounts, zoom_link_codes, zoom_meeting_links,
+-- zoom_meeting_instances, zoom_events). Since issue 15 they are the Zoom platform's own
+-- migration 1 (zoom_app/migrations.py, recorded in platform_schema_version), so a service
+-- without Zoom has no Zoom tables. Databases that ran this before keep them, and Zoom's
+-- migration 1 (CREATE TABLE IF NOT EXISTS) adopts them. The number stays, as recorded in
+-- schema_version of every database made since.
 """,
     ),
     (
         11,
         """
--- Jitsi (sidecar/jitsi/): each meeting's room, named by the service with 128 random bits
--- (lower case, as Jitsi lower-cases room names), so only the pair's tokens lead into it.
-CREATE TABLE jitsi_rooms (
-    meeting_id TEXT PRIMARY KEY REFERENCES meetings(id) ON DELETE CASCADE,
-    room_name TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
-);
+-- Was: Jitsi's table (jitsi_rooms), now the Jitsi platform's migration 1
+-- (jitsi_app/migrations.py); as for 10, existing databases keep it and it is adopted.
 """,
     ),
     (

@@ -21,8 +21,8 @@ from typing import Any
 
 import jwt
 
+from jitsi_app.config import JitsiConfig
 from sidecar.domain.models import Person
-from sidecar.jitsi.config import JitsiConfig
 
 # Tolerated clock difference between this service and Prosody.
 CLOCK_SKEW = timedelta(seconds=30)

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from aiohttp import web
 from yarl import URL
 
-from sidecar.settings import Settings, SettingsError
+from sidecar.settings import SettingsError
+
+from .settings import JitsiSettings
 
 Kind = Literal["off", "self-hosted", "jaas"]
 PUBLIC_JITSI_HOSTS = frozenset({"meet.jit.si"})
@@ -70,7 +73,7 @@ class JitsiConfig:
         return f"{self.app_id}/{room_name}" if self.kind == "jaas" else room_name
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> JitsiConfig:
+    def from_settings(cls, settings: JitsiSettings) -> JitsiConfig:
         raw = settings.jitsi_base_url.strip()
         if not raw:
             return cls(kind="off", event_secret=settings.jitsi_event_secret)
@@ -116,3 +119,7 @@ class JitsiConfig:
             jaas_key_id=settings.jitsi_jaas_key_id,
             jaas_private_key=key,
         )
+
+
+# The Jitsi server this service embeds and signs room tokens for, read from the settings once.
+JITSI = web.AppKey("jitsi", JitsiConfig)

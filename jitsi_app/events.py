@@ -30,8 +30,9 @@ from sidecar import call_events
 from sidecar.api.errors import ApiError, InputRejected
 from sidecar.api.routing import parse_json_body
 from sidecar.domain.ids import utcnow
-from sidecar.keys import JITSI, REPOS
+from sidecar.keys import REPOS
 
+from .config import JITSI
 from .rooms import meeting_for_room, meeting_record, member_named, mentorship_of
 
 log = logging.getLogger(__name__)

@@ -12,17 +12,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sidecar import call_events
-from sidecar.api.routing import Call, api
+from sidecar.api.routing import Call
+from sidecar.api.routing import api as core_api
 from sidecar.domain.errors import Invalid
 from sidecar.domain.ids import utcnow
-from sidecar.keys import JITSI
 
-from .config import Kind
+from .config import JITSI, Kind
 from .rooms import room_for
 from .tokens import room_token
 
 TAGS = ("jitsi",)
 PLATFORM = "jitsi"
+api = core_api.for_platform(PLATFORM)
 PUBLIC_SERVER_WARNING = (
     "This service embeds the public meet.jit.si, which ends embedded calls after five minutes. "
     "Ask whoever runs Mentor Sidecar to set up their own Jitsi server or JaaS."

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.keys import JITSI, REPOS
+from sidecar.keys import REPOS
 from sidecar.web.pages import for_members, render
 from sidecar.web.security import widen_csp
+
+from .config import JITSI
 
 
 @for_members

@@ -1,0 +1,110 @@
+"""Call platforms are plugins (sidecar/platforms/): the app runs with none, one or both.
+
+MENTOR_SIDECAR_PLATFORMS chooses among the installed ones (entry points
+`mentor_sidecar.platforms`); a platform not chosen has no routes, no API endpoints, no entry in
+the OpenAPI document and no tables. A database from before issue 15, whose Zoom tables the core
+made (its migration 10), keeps them and their rows: Zoom's migration 1 adopts them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from sidecar.app import create_app
+from sidecar.db import open_database
+from sidecar.keys import DATABASE
+from sidecar.platforms.loader import installed_platforms
+from sidecar.settings import Settings, SettingsError
+from tests.conftest import ClientFactory
+
+Client = TestClient[web.Request, web.Application]
+ZOOM_PATHS = ("/zoom/webhook", "/zoom/home", "/api/v1/me/zoom")
+JITSI_PATHS = (
+    "/jitsi/events/{kind}/{what}",
+    "/meetings/{meeting_id}/call",
+    "/api/v1/meetings/{meeting_id}/jitsi",
+)
+
+
+def routes(app: web.Application) -> set[str]:
+    return {resource.canonical for resource in app.router.resources()}
+
+
+async def tables(client: Client) -> set[str]:
+    rows = await client.app[DATABASE].fetch_all("SELECT name FROM sqlite_master WHERE type='table'")
+    return {row["name"] for row in rows}
+
+
+async def started(aiohttp_client: ClientFactory, tmp_path: Path, platforms: str) -> Client:
+    return await aiohttp_client(create_app(Settings(data_dir=tmp_path, platforms=platforms)))
+
+
+def test_zoom_and_jitsi_are_installed_platforms() -> None:
+    assert set(installed_platforms()) >= {"zoom", "jitsi"}
+
+
+async def test_with_no_platform_the_core_runs_alone(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = await started(aiohttp_client, tmp_path, "")
+    served = routes(client.app)
+    assert not served & {*ZOOM_PATHS, *JITSI_PATHS}
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.post("/zoom/webhook", json={})).status == 404
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    assert not [path for path in document["paths"] if "zoom" in path or "jitsi" in path]
+    present = await tables(client)
+    assert not [t for t in present if t.startswith(("zoom_", "jitsi_"))]
+
+
+async def test_with_one_platform_only_its_routes_and_tables_exist(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = await started(aiohttp_client, tmp_path, "jitsi")
+    served = routes(client.app)
+    assert set(JITSI_PATHS) <= served and not served & set(ZOOM_PATHS)
+    present = await tables(client)
+    assert "jitsi_rooms" in present and not [t for t in present if t.startswith("zoom_")]
+    versions = await client.app[DATABASE].fetch_all(
+        "SELECT platform, version FROM platform_schema_version"
+    )
+    assert versions == [{"platform": "jitsi", "version": 1}]
+
+
+async def test_by_default_every_installed_platform_runs(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = await aiohttp_client(create_app(Settings(data_dir=tmp_path)))
+    assert {*ZOOM_PATHS, *JITSI_PATHS} <= routes(client.app)
+
+
+def test_an_unknown_platform_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="MENTOR_SIDECAR_PLATFORMS: teams not installed"):
+        create_app(Settings(data_dir=tmp_path, platforms="zoom,teams"))
+
+
+async def test_zoom_tables_made_by_the_old_core_migration_are_adopted(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, platforms="")
+    db = await open_database(settings.database_path)
+    # What core migration 10 made before issue 15, with a row in it.
+    await db.execute(
+        "CREATE TABLE zoom_meeting_links (zoom_meeting_id TEXT NOT NULL, mentorship_id TEXT"
+        " NOT NULL REFERENCES mentorships(id) ON DELETE CASCADE, linked_by TEXT NOT NULL"
+        " REFERENCES people(id), created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+        " PRIMARY KEY (zoom_meeting_id, mentorship_id))"
+    )
+    await db.execute("PRAGMA foreign_keys=OFF")
+    await db.execute(
+        "INSERT INTO zoom_meeting_links VALUES ('85746065432', 'm', 'p', 'then', 'then')"
+    )
+    await db.close()
+    client = await aiohttp_client(create_app(Settings(data_dir=tmp_path, platforms="zoom")))
+    kept = await client.app[DATABASE].fetch_value("SELECT COUNT(*) FROM zoom_meeting_links")
+    assert kept == 1
+    assert {"zoom_accounts", "zoom_events"} <= await tables(client)
