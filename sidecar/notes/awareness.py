@@ -15,6 +15,8 @@ MAX_STATE_BYTES = 16 * 1024
 
 
 class AwarenessRegistry:
+    __slots__ = ("_entries", "_owner")  # one per open meeting
+
     def __init__(self) -> None:
         self._entries: dict[int, AwarenessEntry] = {}
         self._owner: dict[int, object] = {}

@@ -7,13 +7,15 @@ meeting the person is not part of all get a plain 403, and no document is loaded
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
+from sidecar.domain.errors import NotFound
 from sidecar.domain.models import Meeting
-from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS, WEBSOCKETS
+from sidecar.keys import DATABASE, NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
 from sidecar.limits import message_bucket
 from sidecar.notes import aiohttp_gate
 from sidecar.notes.direct import NotesWebSocket
@@ -36,7 +38,10 @@ _CLOSED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 async def notes_socket(request: web.Request) -> web.StreamResponse:
     app = request.app
     identity, meeting = await authorize_meeting_socket(request)
-    mentee_tz = await _mentee_timezone(request, meeting)
+    first_text = _first_text(meeting, await _mentee_timezone(request, meeting))
+    # Only ids are kept while the socket is open: the meeting's model is a few KiB, and an open
+    # meeting holds two sockets for hours (memory per idle open meeting, bench/README.md).
+    meeting_id, mentorship_id = meeting.id, meeting.mentorship_id
 
     settings = app[SETTINGS]
     # compress=False: per-message deflate multiplied tail latency by eight for tiny Yjs frames.
@@ -51,15 +56,16 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         kind="notes",
         token_id=identity.token_id,
         person_id=identity.person_id,
-        meeting_id=meeting.id,
-        mentorship_id=meeting.mentorship_id,
+        meeting_id=meeting_id,
+        mentorship_id=mentorship_id,
     )
     conn = Connection(ws, identity.person_id)
     rooms = app[NOTE_ROOMS]
     room = None
     try:
         await attendance.seen(app[DATABASE], meeting, identity.person_id)
-        room = await rooms.join(meeting.id, conn, lambda: _first_text(meeting, mentee_tz))
+        del meeting
+        room = await rooms.join(meeting_id, conn, lambda: first_text)
         await room.welcome(conn)
         allowance = message_bucket(settings)
         receive, take_update, can_take = ws.receive, room.take_update, room.can_take_now
@@ -101,21 +107,33 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         limit = settings.notes_max_document_bytes
         await ws.close(code=CLOSE_TOO_LARGE, message=f"notes over the {limit} byte limit".encode())
     except StorageFailed:
-        log.exception("storing a note update of %s failed; reloading the room", meeting.id)
+        log.exception("storing a note update of %s failed; reloading the room", meeting_id)
         if room is not None:
             await rooms.drop(room, CLOSE_STORAGE_FAILED, b"storage failed; reconnect to resync")
     except ConnectionError:
         pass
     except Exception:
-        log.exception("notes socket of %s failed", meeting.id)
+        log.exception("notes socket of %s failed", meeting_id)
         await ws.close(code=CLOSE_STORAGE_FAILED, message=b"server error; reconnecting resyncs")
     finally:
         ws.take_directly(None)
         app[WEBSOCKETS].discard(ws)
         if room is not None:
             await rooms.leave(room, conn)
-            await attendance.seen_on_leaving(app[DATABASE], meeting, identity.person_id)
+            await _seen_on_leaving(app, meeting_id, identity.person_id)
     return ws
+
+
+async def _seen_on_leaving(app: web.Application, meeting_id: str, person_id: str) -> None:
+    """The last-seen time, with the meeting read again (it may have moved, or been erased)."""
+    try:
+        meeting = await app[REPOS].meetings.read_for_service(meeting_id)
+    except NotFound:  # erased meanwhile: there is no attendance to record
+        return
+    except sqlite3.Error as exc:  # as `seen_on_leaving`: a lost last-seen time, not an error
+        log.warning("last seen of %s in %s not recorded: %s", person_id, meeting_id, exc)
+        return
+    await attendance.seen_on_leaving(app[DATABASE], meeting, person_id)
 
 
 async def _mentee_timezone(request: web.Request, meeting: Meeting) -> str:

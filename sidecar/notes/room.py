@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from pycrdt import Doc, Text, get_state
+from pycrdt import Doc, Text, get_state, get_update, merge_updates
 
 from sidecar.notes import protocol
 from sidecar.notes.awareness import AwarenessRegistry
@@ -53,7 +53,7 @@ class StorageFailed(Exception):
     """An update could not be stored; the room's memory is ahead of its storage."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Connection:
     ws: web.WebSocketResponse
     person_id: str
@@ -74,10 +74,14 @@ def read_text(doc: Doc[Text]) -> str:
         return ""
 
 
-@dataclass(eq=False)
+# Slots: two sockets per open meeting, for hours; a __dict__ per object would cost more than
+# the fields themselves (bench/README.md, memory per idle open meeting).
+@dataclass(eq=False, slots=True)
 class Room:
     meeting_id: str
-    doc: Doc[Text]
+    # None until something is applied to the document or it is read: a room nobody has typed in
+    # keeps its notes as `_stored`, one update (tens of bytes), rather than a Doc (kilobytes).
+    doc: Doc[Text] | None
     store: NotesStore
     fanout: Fanout
     limits: RoomLimits
@@ -102,6 +106,7 @@ class Room:
     _failing: asyncio.Future[None] | None = None
     _received: int = 0  # updates taken so far (tells the idle check whether typing went on)
     _apply_when_idle: asyncio.TimerHandle | None = None
+    _stored: bytes = b""  # while `doc` is None: every committed update, merged into one
 
     def text(self) -> str:
         return read_text(self.current())
@@ -115,19 +120,35 @@ class Room:
         the server's copy is not read at all. Since only committed updates are ever in it, a
         newcomer's sync shows nothing that a crash could lose.
         """
+        doc = self.doc
+        if doc is None:  # the first update or read of a room nobody had typed in
+            doc = self.doc = Doc()
+            doc.apply_update(self._stored)
+            self._stored = b""
         if self._unapplied:
             updates, self._unapplied = self._unapplied, []
-            doc = self.doc
             with doc.transaction():
                 for update in updates:
                     try:
                         doc.apply_update(update)
                     except ValueError:  # it decoded when it arrived; integrating it failed
                         log.warning("an update to the notes of %s did not apply", self.meeting_id)
-        return self.doc
+        return doc
+
+    def _state(self) -> bytes:
+        """The committed document's state vector (without building a Doc nobody has typed in)."""
+        if self.doc is None and not self._unapplied:
+            return get_state(self._stored)
+        return self.current().get_state()
+
+    def _missing(self, state: bytes) -> bytes:
+        """What a client with `state` lacks of the committed document; ValueError if invalid."""
+        if self.doc is None and not self._unapplied:
+            return get_update(self._stored, state)
+        return self.current().get_update(state)
 
     async def welcome(self, conn: Connection) -> None:
-        await conn.ws.send_bytes(protocol.sync_step1(self.current().get_state()))
+        await conn.ws.send_bytes(protocol.sync_step1(self._state()))
         present = self.awareness.snapshot()
         if present is not None:
             await conn.ws.send_bytes(protocol.awareness(present))
@@ -158,7 +179,7 @@ class Room:
                 # Answer with everything received before this question, once it is committed.
                 await self.flushed()
                 try:
-                    missing = self.current().get_update(message.payload)
+                    missing = self._missing(message.payload)
                 except ValueError as exc:
                     raise ProtocolError("invalid state vector") from exc
                 await conn.ws.send_bytes(protocol.sync_step2(missing))
@@ -367,20 +388,25 @@ class Rooms:
         log.debug("notes of %s left memory", room.meeting_id)
 
     async def _load(self, meeting_id: str, first_text: Callable[[], str]) -> Room:
+        """The room, its notes kept as the stored updates merged into one (see `Room.doc`)."""
         stored = await self.store.load(meeting_id)
-        doc: Doc[Text] = Doc()
-        for update in stored.updates:
-            doc.apply_update(update)
         size, count = stored.size, len(stored.updates)
         if not stored.updates:
             # A new meeting's notes start with its title and date, written once by the service.
+            doc: Doc[Text] = Doc()
             text = doc.get(TEXT_NAME, type=Text)
             with doc.transaction():
                 text.insert(0, first_text())
-            first = doc.get_update()
-            await self.store.submit(meeting_id, first, None)
-            size, count = len(first), 1
-        room = Room(meeting_id, doc, self.store, self.fanout, self.limits, size, count)
+            merged = doc.get_update()
+            await self.store.submit(meeting_id, merged, None)
+            size, count = len(merged), 1
+        elif count == 1:
+            merged = stored.updates[0]
+        else:  # merging keeps what a Doc would hold pending (an update whose causes are missing)
+            merged = merge_updates(*stored.updates)
+        get_state(merged)  # a stored update that does not decode fails the join, as applying did
+        room = Room(meeting_id, None, self.store, self.fanout, self.limits, size, count)
+        room._stored = merged
         room.snapshot_bytes = size  # what is stored counts as the last snapshot
         room.on_storage_failed = self._storage_failed
         return room

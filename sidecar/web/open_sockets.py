@@ -28,7 +28,7 @@ CLOSE_GONE = 4410
 CLOSE_GOING_AWAY = int(WSCloseCode.GOING_AWAY)  # 1001
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)  # slots: one per open socket
 class OpenSocket:
     ws: web.WebSocketResponse
     kind: str  # "notes", "events", or what another endpoint registers
