@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from sidecar.api.routing import api
 from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.domain.models import Meeting
@@ -19,7 +20,7 @@ from sidecar.keys import REPOS
 from sidecar.platforms.loader import installed_platforms
 from sidecar.settings import Settings
 from tests.browser_support import ConsoleWatch
-from tests.platform_settings import Configured, app_of
+from tests.platform_settings import TESTED, TESTED_NAMES, Configured, app_of
 
 if TYPE_CHECKING:
     from tests.smtp_server import SmtpServer
@@ -30,6 +31,8 @@ pytest_plugins = ["tests.smtp_server"]
 # Load the installed platforms now, so their endpoints are in the API registry before test
 # modules list it (the access matrix, the OpenAPI checks); each app serves only its enabled ones.
 installed_platforms()
+# ...and only those the suite runs with (MENTOR_SIDECAR_PLATFORMS): the apps serve no others.
+api.endpoints[:] = api.endpoints_for(TESTED_NAMES)
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -50,7 +53,7 @@ def notes_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", platforms=TESTED)
 
 
 @pytest.fixture

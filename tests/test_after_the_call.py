@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import create_app
 from sidecar.domain.ids import iso
 from sidecar.keys import DATABASE, REPOS
-from sidecar.settings import Settings
 from sidecar.meeting_lifecycle import end_idle_meetings, end_meeting
+from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer

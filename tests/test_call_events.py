@@ -23,7 +23,7 @@ from sidecar.call_events import CallEvent
 from sidecar.keys import DATABASE, LIVE_EVENTS, REPOS
 from sidecar.platforms.names import BadPlatformName
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
-from tests.platform_settings import app_of
+from tests.platform_settings import app_of, needs
 from tests.test_zoom_support import participant_event, signed_webhook, zoom_settings
 
 Client = TestClient[web.Request, web.Application]
@@ -110,6 +110,7 @@ async def zclient(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
     return await aiohttp_client(app_of(zoom_settings(tmp_path)))
 
 
+@needs("zoom")
 async def test_a_zoom_join_reaches_the_open_panels(zclient: Client) -> None:
     from zoom_app.webhook import process_pending
 
@@ -149,6 +150,7 @@ async def test_a_zoom_join_reaches_the_open_panels(zclient: Client) -> None:
     await ws.close()
 
 
+@needs("zoom")
 async def test_zoom_in_client_ended_before_live_ends_nothing(zclient: Client) -> None:
     app = zclient.app
     pair = await make_pair(app, "y")

@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.keys import REPOS
 from sidecar.meeting_lifecycle import end_idle_meetings
 from tests.conftest import Pair, add_meeting, make_pair
-from tests.platform_settings import Configured, app_of, configured
+from tests.platform_settings import Configured, app_of, configured, needs
 from tests.smtp_server import SmtpServer
 from tests.test_jitsi_events import BEARER, occupant, room_destroyed
 from tests.test_zoom_support import (
@@ -34,6 +34,8 @@ from tests.test_zoom_support import (
     signed_webhook,
 )
 from tests.waiting import eventually
+
+pytestmark = needs("zoom", "jitsi")
 
 MEETINGS = 4
 ROUNDS = 3  # bursts of every signal, with a restart after each

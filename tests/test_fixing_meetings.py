@@ -24,8 +24,8 @@ from sidecar.app import create_app
 from sidecar.db.migrations import MIGRATIONS, apply_migrations
 from sidecar.domain.ids import iso
 from sidecar.keys import DATABASE, REPOS, SETTINGS
-from sidecar.settings import Settings
 from sidecar.meeting_lifecycle import end_idle_meetings
+from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer

@@ -35,12 +35,12 @@ from tests.browser_support import (
     wait_until_ready,
 )
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
-from tests.platform_settings import app_of
+from tests.platform_settings import app_of, needs
 from tests.smtp_server import SmtpServer
 from tests.test_jitsi_tokens import SECRET, jitsi_settings
 from tests.waiting import eventually, outbox_empty
 
-pytestmark = requires_chromium
+pytestmark = [requires_chromium, needs("jitsi")]
 
 STAND_IN_API = r"""
 (function () {

@@ -24,8 +24,10 @@ from aiohttp.test_utils import TestClient
 
 from sidecar.keys import REPOS
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
-from tests.platform_settings import app_of
+from tests.platform_settings import app_of, needs
 from tests.test_jitsi_tokens import jitsi_settings
+
+pytestmark = needs("jitsi")
 
 Client = TestClient[web.Request, web.Application]
 BEARER = {"Authorization": "Bearer event-secret"}

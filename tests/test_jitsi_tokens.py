@@ -25,7 +25,9 @@ from jitsi_app.rooms import meeting_for_room
 from sidecar.keys import REPOS
 from sidecar.settings import SettingsError
 from tests.conftest import ClientFactory, Pair, make_pair
-from tests.platform_settings import Configured, app_of, configured
+from tests.platform_settings import Configured, app_of, configured, needs
+
+pytestmark = needs("jitsi")
 
 Client = TestClient[web.Request, web.Application]
 SECRET = "prosody-app-secret-0123456789abcdef"

@@ -19,10 +19,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sidecar import erasure, privacy
 from sidecar.app import create_app
 from sidecar.keys import REPOS, SETTINGS
-from sidecar.settings import Settings
 from sidecar.meeting_lifecycle import end_meeting
+from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
+from tests.platform_settings import TESTED_NAMES
 
 # Words that occur nowhere else; every kind of record of the erased pair carries one.
 SECRETS = {
@@ -137,13 +138,16 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
     held = await add_meeting(app, erased, datetime.now(UTC) - timedelta(minutes=30))
     await fill(service, erased, SECRETS, held.id)
     await fill(service, kept, dict.fromkeys(SECRETS, KEPT))
-    await zoom_event(app, erased, "85746065432", ZOOM_TOPIC)
-    await zoom_event(app, kept, "11122233344", KEPT)
+    words = dict(SECRETS)
+    if "zoom" in TESTED_NAMES:  # Zoom's raw events are erased by its own declaration
+        await zoom_event(app, erased, "85746065432", ZOOM_TOPIC)
+        await zoom_event(app, kept, "11122233344", KEPT)
+        words["zoom"] = ZOOM_TOPIC
     # The meeting ends: its summary, search entry and emails now hold the words too.
     assert await end_meeting(app, held.id, source="panel", actor=None)
     await app[REPOS].db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     data_dir = tmp_path / "data"
-    for kind, word in {**SECRETS, "zoom": ZOOM_TOPIC}.items():
+    for kind, word in words.items():
         assert scan(data_dir, word), f"{kind}: the scan must see the words before the delete"
 
     async with ClientSession(str(service.make_url("/"))) as http:
@@ -184,7 +188,7 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
         assert search.status == 200
 
     await service.close()  # shutdown compacts open rooms and checkpoints nothing of the erased
-    for kind, word in {**SECRETS, "zoom": ZOOM_TOPIC}.items():
+    for kind, word in words.items():
         assert scan(data_dir, word) == [], f"{kind}: '{word}' is still in the database files"
     assert scan(data_dir, KEPT), "the other pair's records must remain"
     with sqlite3.connect(data_dir / "sidecar.sqlite3") as db:

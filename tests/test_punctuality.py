@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from sidecar.keys import REPOS
-from sidecar.summary import attendance
 from sidecar.meeting_lifecycle import end_meeting
+from sidecar.summary import attendance
 from tests.conftest import Pair, add_meeting
 
 Client = TestClient[web.Request, web.Application]

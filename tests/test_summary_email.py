@@ -23,9 +23,9 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import create_app
 from sidecar.domain.ids import iso
 from sidecar.keys import DATABASE, NOTE_ROOMS, REPOS
+from sidecar.meeting_lifecycle import end_idle_meetings, end_meeting
 from sidecar.settings import Settings
 from sidecar.summary import attendance
-from sidecar.meeting_lifecycle import end_idle_meetings, end_meeting
 from sidecar.summary.markdown import outline, shift_headings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient

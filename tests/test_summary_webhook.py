@@ -19,8 +19,8 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import create_app
 from sidecar.keys import DATABASE
 from sidecar.mail import webhook
-from sidecar.settings import Settings
 from sidecar.meeting_lifecycle import end_meeting
+from sidecar.settings import Settings
 from tests.conftest import add_meeting, make_pair
 from tests.test_outbox import eventually
 

@@ -26,13 +26,13 @@ from sidecar.demo import DemoSeed, seed_demo
 from sidecar.keys import DATABASE, REPOS
 from tests.browser_support import ConsoleWatch, new_context, requires_chromium, screenshot
 from tests.conftest import ClientFactory
-from tests.platform_settings import app_of
+from tests.platform_settings import app_of, needs
 from tests.smtp_server import SmtpServer
 from tests.test_zoom_support import FakeZoom, context_claims, seal_context, zoom_settings
 from tests.waiting import eventually
 from zoom_app.state import ZOOM
 
-pytestmark = requires_chromium
+pytestmark = [requires_chromium, needs("zoom")]
 NUMBER = "85746065432"
 
 HOST_PAGE = """<!doctype html>

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar.keys import DATABASE, REPOS
 from tests.conftest import ClientFactory, Pair, make_pair
-from tests.platform_settings import Configured, app_of
+from tests.platform_settings import Configured, app_of, needs
 from tests.test_zoom_support import (
     CLIENT_SECRET,
     FakeZoom,
@@ -31,6 +31,8 @@ from tests.test_zoom_support import (
 )
 from zoom_app.crypto import ContextError, decrypt_context
 from zoom_app.state import ZOOM
+
+pytestmark = needs("zoom")
 
 Client = TestClient[web.Request, web.Application]
 

@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient
 from sidecar.db import open_database
 from sidecar.keys import DATABASE, REPOS
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
-from tests.platform_settings import Configured, app_of
+from tests.platform_settings import Configured, app_of, needs
 from tests.test_zoom_support import (
     WEBHOOK_SECRET,
     meeting_ended,
@@ -34,6 +34,8 @@ from tests.test_zoom_support import (
 from tests.waiting import eventually
 from zoom_app.state import ZOOM
 from zoom_app.webhook import process_pending
+
+pytestmark = needs("zoom")
 
 Client = TestClient[web.Request, web.Application]
 NUMBER = "85746065432"
