@@ -15,8 +15,11 @@ RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nolog
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY sidecar/ sidecar/
+# The call platforms, each a package beside the core (found by its entry point).
+COPY zoom_app/ zoom_app/
+COPY jitsi_app/ jitsi_app/
 COPY --from=frontend /src/sidecar/static/ sidecar/static/
-RUN pip install --no-cache-dir . && rm -rf /app/sidecar
+RUN pip install --no-cache-dir . && rm -rf /app/sidecar /app/zoom_app /app/jitsi_app
 USER sidecar
 VOLUME ["/data"]
 EXPOSE 8080
