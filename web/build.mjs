@@ -1,10 +1,12 @@
 // Builds the panel into sidecar/static/ (or --outdir DIR):
 //   panel.js, panel.css           minified, no source maps, no legal comments
-//   panel.js.gz, panel.css.gz     gzip level 9, no file name, mtime 0
+//   chunks/*-HASH.js              the pages' code, split (esbuild splitting): main.js imports
+//                                 only the page it draws, and each page its own modules
+//   *.gz                          gzip level 9, no file name, mtime 0, beside each file
 // Two builds of the same sources give identical bytes; tests/test_frontend_build.py checks
 // that the files shipped in sidecar/static/ are exactly what this script produces.
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync, constants } from "node:zlib";
 import * as esbuild from "esbuild";
@@ -38,6 +40,11 @@ async function build({ outdir }) {
     ],
     bundle: true,
     format: "esm",
+    // One chunk per page and per shared part; a content hash in every chunk's name, so the
+    // output stays reproducible and a chunk can be cached for good (sidecar/web/pages.py).
+    splitting: true,
+    entryNames: "[name]",
+    chunkNames: "chunks/[name]-[hash]",
     target: ["es2020", "chrome100", "firefox100", "safari15"],
     minify: true,
     legalComments: "none",
@@ -52,10 +59,13 @@ async function build({ outdir }) {
     logLevel: "warning",
   });
 
-  await mkdir(outdir, { recursive: true });
+  // Chunks of earlier builds have other hashes: drop them, or they would ship forever.
+  await rm(join(outdir, "chunks"), { recursive: true, force: true });
+  await mkdir(join(outdir, "chunks"), { recursive: true });
+  const virtualRoot = resolve(here, "out");
   const written = [];
   for (const file of result.outputFiles) {
-    const name = file.path.split(/[\\/]/).pop();
+    const name = relative(virtualRoot, file.path).split(sep).join("/");
     const bytes = Buffer.from(file.contents);
     // gzipSync writes a fixed header (mtime 0, no name), so the output is reproducible.
     const gz = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION });

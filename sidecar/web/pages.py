@@ -140,6 +140,18 @@ async def favicon(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+CHUNKS_PATH = "/static/chunks/"
+# A chunk's name carries a hash of its content (web/build.mjs): a new build makes new names, so a
+# browser may keep each one for good. panel.js and panel.css keep their names; the page asks for
+# them with ?v=asset_version.
+CHUNK_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+async def cache_hashed_chunks(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path.startswith(CHUNKS_PATH) and response.status == 200:
+        response.headers["Cache-Control"] = CHUNK_CACHE_CONTROL
+
+
 def local_path(target: str) -> str:
     """Only redirect within this site: '/x' yes, '//evil.example' or 'https://…' no."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -158,4 +170,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/signout", signout)
     app.router.add_get("/favicon.ico", favicon)
     if STATIC_DIR.is_dir():
-        app.router.add_static("/static", STATIC_DIR)
+        app.router.add_static("/static", STATIC_DIR)  # serves a file's .gz twin when accepted
+        app.on_response_prepare.append(cache_hashed_chunks)

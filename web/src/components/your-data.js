@@ -13,7 +13,7 @@ import {
 } from "../lib/api.js";
 import { h, liveRegion, setChildren, setText } from "../lib/dom.js";
 import { displayLocale, formatLongDate, parseInstant } from "../lib/time.js";
-import { forgetLocalNotes } from "../notes/local.js";
+import { forgetLocalNotes } from "../notes/forget.js";
 
 function dayOf(iso, view) {
   const at = parseInstant(iso);

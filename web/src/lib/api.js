@@ -1,7 +1,7 @@
 // The JSON API client (/api/v1, see docs/panel-contract.md). The browser is authenticated by
 // the HttpOnly session cookie; fetch sends it and the same-origin Origin header on its own.
 
-import { forgetLocalNotes } from "../notes/local.js";
+import { forgetLocalNotes } from "../notes/forget.js";
 
 export class ApiError extends Error {
   /**

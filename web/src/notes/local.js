@@ -7,40 +7,13 @@
 // (the profile page, a notes socket closed with 4410, a panel whose meeting is gone).
 
 import { IndexeddbPersistence } from "y-indexeddb";
+import { forgetLocalNotes, localNotesName, openHere, readRegistry, writeRegistry } from "./forget.js";
 
-export const LOCAL_PREFIX = "mentor-sidecar-notes-";
-// Ids are URL-safe base64 ([A-Za-z0-9_-]), so "." cannot occur inside one.
-const SEPARATOR = ".";
-// The names this browser created, for browsers without indexedDB.databases() (Firefox < 126).
-const REGISTRY_KEY = "mentor-sidecar-notes-databases";
+export { LOCAL_PREFIX, forgetLocalNotes, localNotesName } from "./forget.js";
+
 // A browser that never answers the open (a stuck upgrade elsewhere) must not keep the notes
 // from connecting: after this long the panel goes on without a local copy.
 const OPEN_TIMEOUT_MS = 3000;
-
-/** The database name of one meeting's notes. */
-export const localNotesName = (mentorshipId, meetingId) =>
-  `${LOCAL_PREFIX}${mentorshipId}${SEPARATOR}${meetingId}`;
-
-/** Local copies open in this tab: closed first when they are forgotten (else deletion waits). */
-const openHere = new Set();
-
-function readRegistry() {
-  try {
-    const names = JSON.parse(globalThis.localStorage?.getItem(REGISTRY_KEY) ?? "[]");
-    return Array.isArray(names) ? names.filter((n) => typeof n === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-function writeRegistry(names) {
-  try {
-    if (names.length) globalThis.localStorage?.setItem(REGISTRY_KEY, JSON.stringify(names));
-    else globalThis.localStorage?.removeItem(REGISTRY_KEY);
-  } catch {
-    // Storage turned off: indexedDB.databases() still finds them where it exists.
-  }
-}
 
 /**
  * Keep `doc` in this browser: loads what an earlier visit left (before the caller connects) and
@@ -106,48 +79,4 @@ export function keepNotesLocally(doc, { mentorshipId, meetingId }) {
     },
   );
   return entry;
-}
-
-function deleteDatabase(name) {
-  return new Promise((resolve) => {
-    let request;
-    try {
-      request = globalThis.indexedDB.deleteDatabase(name);
-    } catch {
-      resolve(false);
-      return;
-    }
-    request.onsuccess = () => resolve(true);
-    request.onerror = () => resolve(false);
-    // Another tab still has it open: it closes on `versionchange` and the deletion then
-    // completes by itself; nothing to wait for here.
-    request.onblocked = () => resolve(true);
-  });
-}
-
-/**
- * Delete the notes kept in this browser: every meeting's (no argument: signing out), one
- * mentorship's (`{mentorshipId}`: erased), or one meeting's (`{meetingId}`). Never throws.
- *
- * @param {{mentorshipId?: string, meetingId?: string}} [which]
- */
-export async function forgetLocalNotes({ mentorshipId, meetingId } = {}) {
-  const matches = (name) =>
-    name.startsWith(LOCAL_PREFIX) &&
-    (!mentorshipId || name.startsWith(`${LOCAL_PREFIX}${mentorshipId}${SEPARATOR}`)) &&
-    (!meetingId || name.endsWith(`${SEPARATOR}${meetingId}`));
-  try {
-    await Promise.all([...openHere].filter((entry) => matches(entry.name)).map((e) => e.close()));
-    if (typeof globalThis.indexedDB === "undefined") return;
-    const names = new Set(readRegistry().filter(matches));
-    if (typeof globalThis.indexedDB.databases === "function") {
-      for (const info of await globalThis.indexedDB.databases()) {
-        if (info.name && matches(info.name)) names.add(info.name);
-      }
-    }
-    await Promise.all([...names].map(deleteDatabase));
-    writeRegistry(readRegistry().filter((name) => !names.has(name)));
-  } catch {
-    // Nothing more this browser lets us do.
-  }
 }

@@ -9,7 +9,6 @@ import { notice, retryButton, topBar } from "../components/layout.js";
 import { ApiError } from "../lib/api.js";
 import { h, setChildren } from "../lib/dom.js";
 import { clearErrors, field, showErrors } from "../lib/forms.js";
-import { renderPanel } from "../pages/panel.js";
 import {
   finishInClientOAuth,
   linkZoomMeeting,
@@ -32,7 +31,7 @@ function digits(value) {
 async function openPanel(root, settings, zoomSdk, meetingId) {
   root.classList.add("app--zoom");
   document.body.dataset.zoomMeeting = meetingId;
-  await renderPanel(root, { ...settings, meetingId, inCall: true }); // in the call: notes first
+  // Listen first: Zoom may say the meeting ended while the panel's chunk is still loading.
   let ending = false;
   zoomSdk.onMeeting(async (event) => {
     if (event?.action !== "ended" || ending) return;
@@ -44,6 +43,9 @@ async function openPanel(root, settings, zoomSdk, meetingId) {
       ending = false; // the service was unreachable; the webhook or End meeting will end it
     }
   });
+  // The panel's chunk (the notes editor) only once this Zoom meeting is tied to one of ours.
+  const { renderPanel } = await import("../pages/panel.js");
+  await renderPanel(root, { ...settings, meetingId, inCall: true }); // in the call: notes first
 }
 
 function mentorshipChoice(mentorship, onPick) {
