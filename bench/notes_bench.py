@@ -758,7 +758,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 f"[{time.monotonic() - began:5.0f} s] {kind:10} {level:5} meetings: "
                 f"p50 {fmt(result.p50_ms, 2)} ms, p99 {fmt(result.p99_ms, 2)} ms, "
                 f"lost {result.lost}, {fmt(result.cpu_us_per_edit)} us/edit"
-                f" ({fmt(100 * result.server_sys_s / result.server_cpu_s, 0)}% kernel), "
+                f" ({fmt(100 * result.server_sys_s / (result.server_cpu_s or math.nan), 0)}%"
+                " kernel), "
                 f"after typing {fmt(result.kib_per_meeting_after)} KiB/meeting, "
                 f"gen max {100 * result.loadgen_max_core:.0f}%"
                 + (f", error: {result.error}" if result.error else ""),
