@@ -21,10 +21,10 @@ from tests.conftest import ClientFactory, add_meeting, make_pair
 from tests.test_jitsi_browser import jitsi_stand_in, jserver, signin_path  # noqa: F401
 from tests.test_zoom_browser import (  # noqa: F401 (fixtures)
     fake_zoom,
-    open_in_zoom,
     panel_frame,
     zoom_server,
 )
+from tests.test_zoom_support import context_claims, seal_context
 from zoom_app.state import ZOOM
 
 pytestmark = requires_chromium
@@ -144,9 +144,19 @@ async def test_the_zoom_sdk_loads_only_inside_zoom(
         token_expires_at=None,
         scope="",
     )
+    # As open_in_zoom does, with the scripts recorded from the first request on.
+    context = await new_context(browser, width=1000, height=900)
     scripts = Scripts()
-    page = await open_in_zoom(browser, aiohttp_server, zoom_server, "zoom-arjun", console)
-    page.context.on("response", scripts.record)
+    context.on("response", scripts.record)
+    page = console.watch(await context.new_page())
+    home = str(zoom_server.make_url("/zoom/home"))
+
+    async def with_context_header(route: Any) -> None:
+        header = seal_context(context_claims("zoom-arjun", mid="occurrence-1=="))
+        await route.continue_(headers={**route.request.headers, "x-zoom-app-context": header})
+
+    await page.route(home, with_context_header)
+    await page.goto(str(zoom_server.make_url("/_test/zoom-client")))
     frame = panel_frame(page)
     choice = frame.locator(f'li.zoom-choice[data-mentorship-id="{demo.mentorship_id}"]')
     await choice.wait_for()
@@ -157,8 +167,9 @@ async def test_the_zoom_sdk_loads_only_inside_zoom(
     await frame.locator("body[data-state=ready]").wait_for(state="attached")
     print(f"\nZoom, picking: {picking.report()}\nZoom, panel: {scripts.report()}")
     assert picking.fetched(ZOOM_SDK), picking.report()
+    assert picking.gzip_bytes() <= LIGHT_PAGE_LIMIT, picking.report()
     assert not scripts.fetched(JITSI_CALL), scripts.report()
-    await page.context.close()
+    await context.close()
 
 
 async def test_the_jitsi_call_code_loads_only_on_the_call_page(
