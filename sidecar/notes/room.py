@@ -298,6 +298,13 @@ class Room:
             await asyncio.shield(self._outbox[-1][0])
         await asyncio.sleep(0)  # the relay callbacks run on the loop's next turn
 
+    async def settled(self) -> None:
+        """Wait until what was received so far is committed and any compaction it began is done."""
+        await self.flushed()
+        if self._compaction is not None:
+            with contextlib.suppress(Exception):  # `_compact` logs its own failure
+                await asyncio.shield(self._compaction)
+
     def _start_compaction(self) -> None:
         if self._compaction is None or self._compaction.done():
             self.updates_since_compaction = 0
