@@ -128,7 +128,7 @@ async def test_idle_keys_are_forgotten() -> None:
 
 
 def test_every_quota_is_a_documented_setting() -> None:
-    fields = {f.name for f in Settings.__dataclass_fields__.values()}
+    fields = set(Settings.model_fields)
     for quota in QUOTAS.values():
         assert quota.setting in fields
 

@@ -22,7 +22,7 @@ from sidecar.mail import webhook
 from sidecar.meeting_lifecycle import end_meeting
 from sidecar.settings import Settings
 from tests.conftest import add_meeting, make_pair
-from tests.test_outbox import eventually
+from tests.waiting import eventually, outbox_empty
 
 
 async def receiver() -> tuple[TestServer, list[dict[str, Any]]]:
