@@ -193,7 +193,12 @@ async def test_the_panel_inside_zoom_picks_the_mentorship_then_ends_with_the_cal
     assert await store.linked_mentorship(NUMBER, viewer=demo.mentor.id) == demo.mentorship_id
     assert await store.meeting_for_instance("occurrence-1==") == demo.meeting_id
 
-    # The Zoom client says the meeting ended: the pair's meeting ends, one summary.
+    # The call is under way (the demo meeting starts in half an hour or so; only a live meeting
+    # is ended by its call)...
+    await zoom_server.app[REPOS].meetings.update(
+        demo.meeting_id, {"status": "live"}, viewer=demo.mentor.id
+    )
+    # ...then the Zoom client says the meeting ended: the pair's meeting ends, one summary.
     await page.evaluate("emit('onMeeting', {action: 'ended'})")
     await page.evaluate("emit('onMeeting', {action: 'ended'})")
 
