@@ -348,7 +348,7 @@ CREATE INDEX people_email ON people(email COLLATE NOCASE);
     (
         13,
         """
--- Fixing meetings (sidecar/cancellation.py, sidecar/summary/ending.py): a meeting can be
+-- Fixing meetings (sidecar/cancellation.py, sidecar/meeting_lifecycle.py): a meeting can be
 -- cancelled (the CHECK on status gains 'cancelled', so the table is rebuilt; the runner turns
 -- foreign keys off around migrations), belongs to the series it was planned in (a new series
 -- replaces the upcoming meetings of the old one), and can be reopened for a while after it
