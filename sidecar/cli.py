@@ -16,7 +16,7 @@ from aiohttp import web
 
 from sidecar.app import create_app
 from sidecar.demo import seed_demo
-from sidecar.platforms.loader import settings_models
+from sidecar.platforms.loader import activate, settings_models
 from sidecar.settings import Settings, SettingsError, documented_settings
 from sidecar.web.access_log import AccessLogger
 
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+        activate(settings)  # MENTOR_SIDECAR_PLATFORMS and each chosen platform's variables
     except SettingsError as exc:
         parser.error(str(exc))
     logging.basicConfig(

@@ -108,3 +108,22 @@ async def test_zoom_tables_made_by_the_old_core_migration_are_adopted(
     kept = await client.app[DATABASE].fetch_value("SELECT COUNT(*) FROM zoom_meeting_links")
     assert kept == 1
     assert {"zoom_accounts", "zoom_events"} <= await tables(client)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MENTOR_SIDECAR_PLATFORMS", "teams"),
+        ("MENTOR_SIDECAR_ZOOM_WEBHOOK_MAX_AGE_SECONDS", "soon"),
+    ],
+)
+def test_a_bad_platform_setting_stops_serve_naming_it(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sidecar.cli import main
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve"])
+    assert stopped.value.code == 2
+    assert name in capsys.readouterr().err
