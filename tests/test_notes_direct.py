@@ -44,7 +44,8 @@ async def test_typing_does_not_wake_the_handler_per_keystroke(
 ) -> None:
     service = await start()
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
-    await asyncio.sleep(0.05)  # the sync answers are in
+    for client in (mentor, mentee):
+        await client.round_trip()  # the sync answers are in
     handled.clear()
     for i in range(40):
         await mentor.insert(len(str(mentor)), f"{i},")
@@ -63,7 +64,8 @@ async def test_frames_in_one_read_keep_their_order(start: Start, handled: Counte
     and its answer holds nothing they would make it contradict."""
     service = await start()
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
-    await asyncio.sleep(0.05)
+    for client in (mentor, mentee):
+        await client.round_trip()
     handled.clear()
     doc: Doc[Text] = Doc()
     doc.apply_update(mentor.doc.get_update())
@@ -74,7 +76,8 @@ async def test_frames_in_one_read_keep_their_order(start: Start, handled: Counte
         text.insert(len(str(text)), word)
     frames = [protocol.sync_step1(mentor.doc.get_state())]
     frames += [protocol.sync_update(update) for update in updates]
-    # All in one websocket write burst: aiohttp parses them in one data_received.
+    # All in one websocket write burst: the client and the server share this event loop, so
+    # every frame is written before the server reads, and aiohttp parses them in one go.
     await asyncio.gather(*(mentor.send_raw(frame) for frame in frames))
     await mentee.wait_for(lambda: str(mentee).endswith("one two three "))
     assert handled["other"] == 1, "the step 1 reached the handler"
@@ -86,7 +89,8 @@ async def test_frames_in_one_read_keep_their_order(start: Start, handled: Counte
 async def test_a_bad_update_is_handled_as_before(start: Start, handled: Counter[str]) -> None:
     service = await start()
     good, bad = await service.client("mentor"), await service.client("mentee")
-    await asyncio.sleep(0.05)
+    for client in (good, bad):
+        await client.round_trip()
     handled.clear()
     await bad.send_raw(b"\x00\x02\x03\xff\xff\xff")  # an update frame whose update is invalid
     await bad.wait_closed()
