@@ -519,6 +519,22 @@ class ScheduleCreate(Input):
     )
 
 
+class ScheduleOut(Output):
+    meetings: list[MeetingOut] = Field(description="The new series, in order.")
+    replaced: list[MeetingOut] = Field(
+        description="Upcoming meetings of earlier series, now cancelled (their open agenda "
+        "items moved to the new series' first meeting)."
+    )
+
+
+class EndMeeting(Input):
+    even_if_empty: bool = Field(
+        default=False,
+        description="End it even though nobody joined and nothing was written (otherwise 409 "
+        "with code nobody_joined: cancelling is likely what was meant).",
+    )
+
+
 class CalendarFeed(Output):
     url: str = Field(description="Private: anyone with this URL sees your meetings. Shown once.")
 
@@ -539,22 +555,6 @@ class AgendaList(Output):
     items: list[AgendaItemOut]
     carried_over: list[ActionItemOut] = Field(
         description="Open next steps from earlier meetings, reviewed at the start of this one."
-    )
-
-
-class ScheduleOut(Output):
-    meetings: list[MeetingOut] = Field(description="The new series, in order.")
-    replaced: list[MeetingOut] = Field(
-        description="Upcoming meetings of earlier series, now cancelled (their open agenda "
-        "items moved to the new series' first meeting)."
-    )
-
-
-class EndMeeting(Input):
-    even_if_empty: bool = Field(
-        default=False,
-        description="End it even though nobody joined and nothing was written (otherwise 409 "
-        "with code nobody_joined: cancelling is likely what was meant).",
     )
 
 

@@ -106,7 +106,7 @@ function signedInView(me) {
       { class: "stack", "aria-labelledby": "mentorships-heading" },
       h("h2", { id: "mentorships-heading" }, "Your mentorships"),
       list.length
-        ? h("ul", { class: "mentorship-list" }, list.map((m) => mentorshipCard(m, locale)))
+        ? h("ul", { class: "mentorship-list" }, list.map((m) => mentorshipCard(m, locale, zone)))
         : h("p", { class: "empty-prompt" }, "You are not in a mentorship yet."),
     ),
     h(

@@ -186,8 +186,8 @@ function profileForm(initialPerson, onSaved) {
     try {
       const saved = await whileSubmitting(form, () => updateMe(values));
       onSaved(saved.person ?? saved);
-      setText(status, "Saved.");
       announceProfileChanged();
+      setText(status, "Saved.");
     } catch (error) {
       showErrors(form, error);
     }
