@@ -1,0 +1,1 @@
+var i="mentor-sidecar-profile";function n(){try{return new BroadcastChannel(i)}catch{return null}}function c(){let e=n();e?.postMessage({type:"profile"}),e?.close()}function a(e){n()?.addEventListener("message",t=>{t.data?.type==="profile"&&e()}),document.addEventListener("visibilitychange",()=>{document.visibilityState==="visible"&&e()})}export{c as a,a as b};
