@@ -24,7 +24,6 @@ from sidecar.notes import protocol
 from sidecar.settings import Settings
 from tests.notes_client import NotesClient
 
-
 # Every test on both paths, aiohttp's private fast path and the public one (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("notes_path")
 
