@@ -70,9 +70,7 @@ def _match_in_memory(documents: list[tuple[str, str, str]], expression: str) -> 
         connection.close()
 
 
-async def search_unended(
-    documents: list[tuple[Meeting, str]], expression: str
-) -> list[SearchRow]:
+async def search_unended(documents: list[tuple[Meeting, str]], expression: str) -> list[SearchRow]:
     """The meetings (with their current notes) that match, best first; off the event loop."""
     if not documents:
         return []

@@ -161,6 +161,7 @@ def local_path(target: str) -> str:
 
 def add_routes(app: web.Application) -> None:
     from sidecar.web import signin  # it renders with this module's `render`
+
     app.router.add_get("/", home)
     app.router.add_get("/meetings/{meeting_id}", panel)
     app.router.add_get("/mentorships/{mentorship_id}/agreement", agreement)
