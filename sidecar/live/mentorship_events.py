@@ -12,31 +12,13 @@ import json
 
 from aiohttp import WSMsgType, web
 
-from sidecar.api.auth import identify, public_origin
-from sidecar.api.errors import ApiError
-from sidecar.domain.errors import NotFound
-from sidecar.keys import LIFECYCLE, LIVE_EVENTS, REPOS, SETTINGS, WEBSOCKETS
+from sidecar.keys import LIVE_EVENTS, SETTINGS, WEBSOCKETS
 from sidecar.limits import message_bucket
+from sidecar.web.socket_auth import authorize_mentorship_socket
 
 
 async def mentorship_events_socket(request: web.Request) -> web.StreamResponse:
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != public_origin(request):
-        raise web.HTTPForbidden(text="Origin not allowed")
-    try:
-        identity = await identify(request, allow_query_token=True)
-    except ApiError:
-        identity = None
-    if identity is None:
-        raise web.HTTPForbidden(text="sign in: pass ?token= or the session cookie")
-    try:
-        mentorship = await request.app[REPOS].mentorships.get(
-            request.match_info["mentorship_id"], viewer=identity.person_id
-        )
-    except NotFound:
-        raise web.HTTPForbidden(text="not a mentorship of yours") from None
-    if request.app[LIFECYCLE].shutting_down:
-        raise web.HTTPServiceUnavailable(text="shutting down")
+    identity, mentorship = await authorize_mentorship_socket(request)
 
     ws = web.WebSocketResponse(compress=False, heartbeat=25, max_msg_size=1024)
     await ws.prepare(request)
