@@ -98,8 +98,8 @@ class Room:
     _compaction: asyncio.Task[None] | None = None
     # Updates applied in memory, waiting for their commit before they are relayed, in order:
     # per commit, its future and the (sender, frame to relay, update) of each update it holds.
-    _outbox: deque[tuple[asyncio.Future[None], list[tuple[Connection, bytes, bytes]]]] = field(
-        default_factory=deque
+    _awaiting_commit: deque[tuple[asyncio.Future[None], list[tuple[Connection, bytes, bytes]]]] = (
+        field(default_factory=deque)
     )
     _uncommitted: int = 0
     _unapplied: list[bytes] = field(default_factory=list)  # committed, not yet in `doc`
@@ -208,7 +208,7 @@ class Room:
             return None
         if self.stored_bytes + len(update) > self.limits.max_document_bytes:
             # The stored size counts history; measure the document itself before refusing.
-            uncommitted = sum(len(u) for _, relays in self._outbox for _, _, u in relays)
+            uncommitted = sum(len(u) for _, relays in self._awaiting_commit for _, _, u in relays)
             self.stored_bytes = len(self.current().get_update()) + uncommitted
             if self.stored_bytes + len(update) > self.limits.max_document_bytes:
                 raise DocumentTooLarge
@@ -219,11 +219,11 @@ class Room:
         # The reader goes on to the next frame at once; the update is shown to the others only
         # once the commit that holds it is done. All updates of one commit share its future.
         committed = self.store.submit(self.meeting_id, update, conn.person_id)
-        outbox = self._outbox
-        if outbox and outbox[-1][0] is committed:
-            outbox[-1][1].append((conn, relay, update))
+        waiting = self._awaiting_commit
+        if waiting and waiting[-1][0] is committed:
+            waiting[-1][1].append((conn, relay, update))
         else:
-            outbox.append((committed, [(conn, relay, update)]))
+            waiting.append((committed, [(conn, relay, update)]))
             # One callback per commit for all its rooms, not one scheduled callback per room.
             rooms = _RELAY_AFTER.get(committed)
             if rooms is None:
@@ -248,12 +248,12 @@ class Room:
 
     def _committed(self, committed: asyncio.Future[None]) -> None:
         """A commit is done: relay its updates (and any earlier ones) to everyone but the sender."""
-        outbox = self._outbox
-        while outbox and outbox[0][0].done():
-            future, relays = outbox.popleft()
+        waiting = self._awaiting_commit
+        while waiting and waiting[0][0].done():
+            future, relays = waiting.popleft()
             self._uncommitted -= len(relays)
             if future.cancelled() or future.exception() is not None:
-                outbox.clear()
+                waiting.clear()
                 self._uncommitted = 0
                 if self.on_storage_failed is not None:
                     self._failing = asyncio.ensure_future(self.on_storage_failed(self))
@@ -292,10 +292,10 @@ class Room:
 
         Only those received so far: in a room where people keep typing it still returns.
         """
-        if not self._outbox:
+        if not self._awaiting_commit:
             return
         with contextlib.suppress(Exception):  # shielded: the commit's future is shared
-            await asyncio.shield(self._outbox[-1][0])
+            await asyncio.shield(self._awaiting_commit[-1][0])
         await asyncio.sleep(0)  # the relay callbacks run on the loop's next turn
 
     async def settled(self) -> None:
