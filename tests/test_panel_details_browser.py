@@ -13,39 +13,17 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 from aiohttp.test_utils import TestServer
 
 from sidecar.demo import DemoSeed
 from sidecar.keys import REPOS
 from sidecar.web.open_sockets import close_mentorship_sockets
 from tests.browser_support import ConsoleWatch, requires_chromium, wait_until_ready
-from tests.test_before_the_call_browser import png
+from tests.test_before_the_call_browser import LIVE_MS, api, expect, png
 from tests.test_panel_layout_browser import open_page, signin
 from tests.waiting import eventually
 
 pytestmark = requires_chromium
-LIVE_MS = 2500
-
-
-def expect(locator: Any) -> Any:
-    from playwright.async_api import expect as playwright_expect
-
-    return playwright_expect(locator)
-
-
-async def api(server: TestServer, token: str, method: str, path: str, **kwargs: Any) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(
-            method,
-            server.make_url(f"/api/v1{path}"),
-            headers={"Authorization": f"Bearer {token}"},
-            **kwargs,
-        ) as response,
-    ):
-        assert response.status < 300, await response.text()
-        return await response.json() if response.status != 204 else None
 
 
 async def panel(
