@@ -39,6 +39,11 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 class Database:
+    # What the repositories branch on where the dialects differ (see /work/notes/pg.md).
+    dialect = "sqlite"
+    # Appended to a claim's SELECT; SQLite's BEGIN IMMEDIATE already holds the write lock.
+    skip_locked = ""
+
     def __init__(self, conn: aiosqlite.Connection, path: Path, busy_timeout_ms: int = 5000) -> None:
         self._conn = conn
         self.path = path
