@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sidecar.db.repositories.base import IS_MEMBER, Repository
 from sidecar.domain.errors import Conflict, Invalid, NotFound
 from sidecar.domain.ids import iso, new_id, now_iso
-from sidecar.domain.models import AGENDA_SECTIONS, AgendaItem, AgendaSection, Meeting
+from sidecar.domain.models import (
+    AGENDA_SECTIONS,
+    AgendaItem,
+    AgendaSection,
+    Meeting,
+    Mentorship,
+)
 
 _MEETING_EDITABLE = frozenset(
     {"title", "scheduled_start", "scheduled_end", "platform", "join_url", "status"}
@@ -46,6 +52,29 @@ class MeetingRepository(Repository):
         if row is None:
             raise NotFound("meeting")
         return Meeting.model_validate(row)
+
+    async def for_call_at(self, mentorship_id: str, *, at: datetime) -> Meeting | None:
+        """The pair's meeting a call at `at` belongs to, read by the service (a platform's
+        events carry no viewer): the live one, else one not ended that starts within an hour
+        of `at` (a call well before its meeting is not that meeting)."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM meetings WHERE mentorship_id = ? AND status IN ('scheduled', 'live')"
+            " AND (status = 'live' OR (scheduled_start <= ? AND scheduled_end > ?))"
+            " ORDER BY status = 'live' DESC, scheduled_start LIMIT 1",
+            (mentorship_id, iso(at + timedelta(hours=1)), iso(at - timedelta(hours=2))),
+        )
+        return None if row is None else Meeting.model_validate(row)
+
+    async def mentorship_for_service(self, meeting_id: str) -> Mentorship:
+        """The pair a meeting belongs to, read by the service itself (as above)."""
+        row = await self.db.fetch_one(
+            "SELECT m.* FROM mentorships m JOIN meetings mt ON mt.mentorship_id = m.id"
+            " WHERE mt.id = ?",
+            (meeting_id,),
+        )
+        if row is None:
+            raise NotFound("meeting")
+        return Mentorship.model_validate(row)
 
     async def next_for(self, mentorship_id: str, *, after: datetime) -> Meeting | None:
         """The meeting to open now: one that is live, else the next not yet over; never a
