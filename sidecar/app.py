@@ -96,7 +96,8 @@ def create_app(
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     tables = {active.name: active.platform.migrations for active in app[PLATFORMS]}
-    db = await open_database(settings.database_path, settings.sqlite_busy_timeout_ms, tables)
+    # MENTOR_SIDECAR_DATABASE_URL: the SQLite file in the data folder unless it names another.
+    db = await open_database(settings, platform_migrations=tables)
     app[DATABASE] = db
     app[REPOS] = Repositories.over(db)
     log.info("database ready at %s (SQLite, WAL)", settings.database_path)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -99,6 +99,12 @@ class Settings(SettingsGroup):
     data_dir: Path = _setting(
         Path("./mentor-sidecar-data"),
         "Folder holding the SQLite database (`sidecar.sqlite3`) and other files of the service.",
+    )
+    database_url: str = _setting(
+        "",
+        "Where the data is kept: empty for the SQLite file in the data folder, "
+        "`sqlite:///ABSOLUTE/PATH` (or `sqlite:RELATIVE/PATH`) for another SQLite file, or "
+        "`postgresql://USER:PASSWORD@HOST:PORT/NAME` for PostgreSQL (15 or later).",
     )
     public_url: str = _setting(
         "",
@@ -266,8 +272,22 @@ class Settings(SettingsGroup):
     @property
     def base_url(self) -> str:
         if self.public_url:
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if url and database_dialect(url) == "sqlite":
+            sqlite_path(url)  # says what is wrong with it
+        return url
+
+    @property
+    def database_dialect(self) -> Literal["sqlite", "postgresql"]:
+        return database_dialect(self.database_url) if self.database_url else "sqlite"
+
             return self.public_url.rstrip("/")
         host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
+        """The SQLite file (also when database_url names PostgreSQL: then it is not used)."""
+        if self.database_url and self.database_dialect == "sqlite":
+            return sqlite_path(self.database_url)
         return f"http://{host}:{self.port}"
 
 
@@ -278,6 +298,29 @@ def env_name(field_name: str) -> str:
 def all_setting_fields(
     extra_models: Sequence[type[SettingsGroup]] = (),
 ) -> list[tuple[str, FieldInfo]]:
+def database_dialect(url: str) -> Literal["sqlite", "postgresql"]:
+    """Which backend a database URL names; ValueError for anything else."""
+    if url.startswith("sqlite:"):
+        return "sqlite"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql"
+    scheme = url.split(":", 1)[0] if ":" in url else url[:20]
+    raise ValueError(
+        f"not a database URL this service knows ({scheme!r}): use sqlite:///PATH or "
+        "postgresql://USER:PASSWORD@HOST:PORT/NAME"
+    )
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///abs/path` (or 4 slashes) -> /abs/path; `sqlite:rel/path` -> rel/path."""
+    rest = url.removeprefix("sqlite:")
+    if rest.startswith("///"):
+        return Path("/" + rest.lstrip("/"))
+    if rest.startswith("//") or not rest.strip("/"):
+        raise ValueError("a SQLite URL is sqlite:///ABSOLUTE/PATH or sqlite:RELATIVE/PATH")
+    return Path(rest)
+
+
     """(env name, field) of ``Settings`` and then of each extra model (a plugin's settings).
 
     Raises ``SettingsError`` when two models read the same variable.

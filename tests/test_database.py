@@ -21,7 +21,7 @@ async def test_opens_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert db.busy_timeout_s == 5.0
         assert await db.fetch_value("PRAGMA busy_timeout") == BUSY_SLICE_MS
         assert await db.fetch_value("PRAGMA secure_delete") == 1
-        assert await db.fetch_value("SELECT MAX(version) FROM schema_version") == MIGRATIONS[-1][0]
+        assert await db.fetch_value("SELECT MAX(version) FROM schema_version") == MIGRATIONS[-1].version
     finally:
         await db.close()
 
@@ -33,7 +33,7 @@ async def test_migrations_run_once(tmp_path: Path) -> None:
         await db.close()
     with sqlite3.connect(path) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
-    assert versions == [version for version, _ in MIGRATIONS]
+    assert versions == [migration.version for migration in MIGRATIONS]
 
 
 async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> Non
 
 
 def test_migration_numbers_are_consecutive() -> None:
-    assert [v for v, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
 
 
 async def test_a_task_cancelled_mid_transaction_leaves_the_database_usable(tmp_path: Path) -> None:

@@ -396,7 +396,7 @@ async def test_migration_13_keeps_every_meeting_and_its_rows(tmp_path: Path) -> 
     path = tmp_path / "old.sqlite3"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         await conn.execute("PRAGMA foreign_keys=ON")
-        before = [m for m in MIGRATIONS if m[0] < 13]
+        before = [(m.version, m.sqlite) for m in MIGRATIONS if m.version < 13]
         await conn.execute(
             "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
         )
@@ -416,7 +416,7 @@ async def test_migration_13_keeps_every_meeting_and_its_rows(tmp_path: Path) -> 
             "INSERT INTO agenda_items VALUES ('a', 'm', 'topics', 'x', 0, 0, 'p', 't', 'p', 't');"
             "INSERT INTO summaries VALUES ('m', 'body', NULL, 't', NULL, 't');"
         )
-        assert await apply_migrations(conn) == [v for v, _ in MIGRATIONS if v >= 13]
+        assert await apply_migrations(conn) == [m.version for m in MIGRATIONS if m.version >= 13]
         async with conn.execute("PRAGMA table_info(meetings)") as cur:
             new_columns = {row[1] for row in await cur.fetchall()}
         assert old_columns <= new_columns, "a column added to meetings before 13 was dropped"

@@ -1,176 +1,57 @@
-"""Opens the SQLite database (WAL, foreign keys, busy timeout) and serialises access to it.
-
-One aiosqlite connection serves the whole process. SQLite allows one writer at a time, so an
-asyncio lock orders transactions; a task already inside a transaction reuses it, which lets a
-repository method call another without deadlocking.
-"""
+"""Opening the database MENTOR_SIDECAR_DATABASE_URL names: SQLite (the default, a file in the
+data folder) or PostgreSQL. Both are migrated on opening and answer the same `Database`
+interface (sidecar/db/database.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
-import logging
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
-import aiosqlite
+from sidecar.db.database import Database, Dialect, Params
+from sidecar.db.migrations import Migration
+from sidecar.db.platform_migrations import PlatformMigrations
+from sidecar.db.sqlite import BUSY_SLICE_MS, SqliteDatabase, open_sqlite
+from sidecar.settings import Settings, SettingsError, database_dialect, sqlite_path
 
-from sidecar.db.migrations import apply_migrations
-from sidecar.db.platform_migrations import apply_platform_migrations
+__all__ = [
+    "BUSY_SLICE_MS",
+    "Database",
+    "Dialect",
+    "Params",
+    "SqliteDatabase",
+    "open_database",
+]
 
-log = logging.getLogger(__name__)
-
-Params = Sequence[Any] | dict[str, Any]
-T = TypeVar("T")
-# SQLite's own busy handler sleeps ever longer between looks at a lock (up to 100 ms), so under
-# a steady stream of short commits from the live-notes store it can miss every free moment and
-# give up. Each attempt waits at most this long inside SQLite; between attempts we poll often.
-BUSY_SLICE_MS = 20
-BUSY_POLL_SECONDS = 0.002
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    message = str(exc).lower()
-    return "locked" in message or "busy" in message
-
-
-class Database:
-    # What the repositories branch on where the dialects differ (see /work/notes/pg.md).
-    dialect = "sqlite"
-    # Appended to a claim's SELECT; SQLite's BEGIN IMMEDIATE already holds the write lock.
-    skip_locked = ""
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path, busy_timeout_ms: int = 5000) -> None:
-        self._conn = conn
-        self.path = path
-        self.busy_timeout_s = busy_timeout_ms / 1000
-        self._lock = asyncio.Lock()
-        self._in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
-            f"in_transaction_{id(self)}", default=False
-        )
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Database]:
-        """All statements inside commit together or not at all."""
-        if self._in_transaction.get():
-            yield self
-            return
-        async with self._lock:
-            if self._conn.in_transaction:
-                # A task cancelled while its BEGIN was running in aiosqlite's thread left the
-                # transaction open without reaching the rollback below; it never committed.
-                await self._conn.rollback()
-            token = self._in_transaction.set(True)
-            try:
-                try:
-                    await self._while_busy(lambda: _settled(self._conn.execute("BEGIN IMMEDIATE")))
-                except asyncio.CancelledError:
-                    await _settled(self._conn.rollback())
-                    raise
-                try:
-                    yield self
-                except BaseException:
-                    await _settled(self._conn.rollback())
-                    raise
-                await _settled(self._conn.commit())
-            finally:
-                self._in_transaction.reset(token)
-
-    @asynccontextmanager
-    async def _statement(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._in_transaction.get():
-            yield self._conn
-        else:
-            async with self._lock:
-                yield self._conn
-
-    async def _while_busy(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Retry what another writer's lock refused, until the busy timeout has passed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.busy_timeout_s
-        while True:
-            try:
-                return await attempt()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(BUSY_POLL_SECONDS)
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns the number of rows it changed."""
-        async with self._statement() as conn:
-            if self._in_transaction.get():  # the transaction holds the write lock already
-                cursor = await conn.execute(sql, params)
-            else:
-                cursor = await self._while_busy(lambda: conn.execute(sql, params))
-            changed = cursor.rowcount
-            await cursor.close()
-            return changed
-
-    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        async with self._statement() as conn:
-            await conn.executemany(sql, rows)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
-        async with self._statement() as conn, conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-            return dict(row) if row is not None else None
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
-        async with self._statement() as conn, conn.execute(sql, params) as cursor:
-            return [dict(row) for row in await cursor.fetchall()]
-
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else next(iter(row.values()))
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._conn.close()
-
-
-async def _settled(operation: Awaitable[Any]) -> Any:
-    """Await an operation that runs in aiosqlite's thread; if we are cancelled meanwhile, let it
-    finish first, so no BEGIN, COMMIT or ROLLBACK lands after the lock is released."""
-    future = asyncio.ensure_future(operation)
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await future
-        raise
+DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 
 async def open_database(
-    path: Path,
-    busy_timeout_ms: int = 5000,
-    platform_migrations: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+    target: Settings | str | Path,
+    busy_timeout_ms: int | None = None,
+    platform_migrations: Mapping[str, PlatformMigrations] | None = None,
+    *,
+    migrations: Sequence[Migration] | None = None,
 ) -> Database:
-    """Open and migrate: the core's migrations, then each platform's (by platform name)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves instead of sqlite3's implicit ones.
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
+    """Open and migrate the database of `target`: the settings (database_url, else the SQLite
+    file in data_dir), a database URL (`sqlite:///PATH`, `postgresql://...`) or a SQLite file's
+    path. `platform_migrations` are each enabled platform's, by name; `migrations` replaces the
+    core's list (tests of the migration runner)."""
+    if isinstance(target, Settings):
+        url = target.database_url or target.database_path
+        if busy_timeout_ms is None:
+            busy_timeout_ms = target.sqlite_busy_timeout_ms
+    else:
+        url = target
+    busy = DEFAULT_BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+    if isinstance(url, Path):
+        return await open_sqlite(url, busy, platform_migrations, migrations)
     try:
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        # Deleted rows are overwritten, not just unlinked: an erased mentorship stays erased.
-        await conn.execute("PRAGMA secure_delete=ON")
-        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        applied = await apply_migrations(conn)
-        by_platform = await apply_platform_migrations(conn, platform_migrations or {})
-        # From here on `Database` retries in short slices itself (see BUSY_SLICE_MS).
-        await conn.execute(f"PRAGMA busy_timeout={min(int(busy_timeout_ms), BUSY_SLICE_MS)}")
-    except BaseException:
-        await conn.close()
-        raise
-    if applied:
-        log.info("database %s migrated to version %d", path, applied[-1])
-    for platform, versions in by_platform.items():
-        log.info("database %s: %s's tables migrated to version %d", path, platform, versions[-1])
-    return Database(conn, path, busy_timeout_ms)
+        dialect = database_dialect(url)
+        path = sqlite_path(url) if dialect == "sqlite" else None
+    except ValueError as exc:
+        raise SettingsError(f"MENTOR_SIDECAR_DATABASE_URL: {exc}") from None
+    if path is not None:
+        return await open_sqlite(path, busy, platform_migrations, migrations)
+    from sidecar.db.postgres import open_postgres  # asyncpg is imported only when it is used
+
+    return await open_postgres(url, platform_migrations, migrations)

@@ -9,8 +9,9 @@ The core imports no platform: sidecar/platforms/loader.py finds them, and each o
 - declares its settings (`settings_model`: a `SettingsGroup`, read from ``MENTOR_SIDECAR_*``
   like the core's own, each field with a default and help text: `mentor-sidecar settings` and
   the README's table list them);
-- brings its tables (`migrations`: its own numbered list, recorded per platform in
-  `platform_schema_version`) and says what of them is a person's (`privacy`: the same
+- brings its tables (`migrations`: its own numbered list of `sidecar.db.Migration`, each with
+  its SQLite and PostgreSQL text, recorded per platform in `platform_schema_version`; a plain
+  `(version, sql)` pair is SQLite-only, see sidecar/db/platform_migrations.py) and says what of them is a person's (`privacy`: the same
   declaration the core's tables have, for the export and the erasure);
 - installs its routes, API endpoints and background tasks (`install(app, settings)`: routes on
   ``app.router``, endpoints with ``sidecar.api.routing.api``, tasks as ``app.cleanup_ctx``), its
@@ -27,6 +28,7 @@ from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
+from sidecar.db.migrations import Migration
 from sidecar.settings import SettingsGroup
 
 
@@ -59,7 +61,7 @@ class Platform(Protocol):
     def settings_model(self) -> type[SettingsGroup]: ...
 
     @property
-    def migrations(self) -> Sequence[tuple[int, str]]: ...
+    def migrations(self) -> Sequence[Migration | tuple[int, str]]: ...
 
     @property
     def privacy(self) -> PrivacyDeclaration: ...

@@ -1,0 +1,189 @@
+"""The PostgreSQL backend, through asyncpg: a pool of connections.
+
+A transaction holds one connection of the pool for its whole length, in a context variable, so
+the statements and the nested transactions inside it (in the same task, or in tasks it starts)
+run on that connection; statements outside a transaction take any connection of the pool.
+SQL arrives with SQLite's placeholders and is rewritten once per text (sidecar/db/sql_params.py).
+PostgreSQL runs READ COMMITTED: a claim locks what it reads (`skip_locked`) or is a
+conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from sidecar.db.database import Database, Params
+from sidecar.db.migrations import Migration, apply_postgres_migrations
+from sidecar.db.platform_migrations import (
+    PlatformMigrations,
+    apply_postgres_platform_migrations,
+)
+from sidecar.db.sql_params import to_postgres
+
+log = logging.getLogger(__name__)
+
+POOL_SIZE = 10
+# Held while migrating, so two processes starting together do not both migrate.
+MIGRATION_LOCK = 0x5EDCA12
+CLOSE_TIMEOUT_SECONDS = 10.0
+_CHANGES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+
+
+@dataclass(eq=False)
+class _Held:
+    """The connection of an open transaction; `lock` orders the statements of tasks sharing it."""
+
+    conn: asyncpg.Connection
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    open: bool = True
+
+
+def rowcount(status: str) -> int:
+    """'UPDATE 3' -> 3, 'INSERT 0 1' -> 1; -1 for statements that change no rows."""
+    words = status.split()
+    if words and words[0] in _CHANGES and words[-1].isdigit():
+        return int(words[-1])
+    return -1
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for the log."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+        self._held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar(
+            f"postgres_transaction_{id(self)}", default=None
+        )
+
+    def describe(self) -> str:
+        return f"{redacted(self.url)} (PostgreSQL)"
+
+    def _open_transaction(self) -> _Held | None:
+        held = self._held.get()
+        return held if held is not None and held.open else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """All statements inside commit together or not at all."""
+        if self._open_transaction() is not None:
+            yield self
+            return
+        # If we are cancelled anywhere here, the pool's release rolls back what is still open.
+        async with self._pool.acquire() as conn:
+            held = _Held(conn)
+            token = self._held.set(held)
+            try:
+                xact = conn.transaction()
+                await xact.start()
+                try:
+                    yield self
+                except BaseException:
+                    async with held.lock:
+                        await xact.rollback()
+                    raise
+                async with held.lock:
+                    await xact.commit()
+            finally:
+                held.open = False
+                self._held.reset(token)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        held = self._open_transaction()
+        if held is not None:
+            async with held.lock:
+                yield held.conn
+        else:
+            async with self._pool.acquire() as conn:
+                yield conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        rewritten = to_postgres(sql)
+        arguments = rewritten.arguments(params)
+        async with self._connection() as conn:
+            status = await conn.execute(rewritten.sql, *arguments)
+        return rowcount(status)
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        rewritten = to_postgres(sql)
+        arguments = rewritten.each(rows)
+        if not arguments:
+            return
+        async with self._connection() as conn:
+            await conn.executemany(rewritten.sql, arguments)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
+        rewritten = to_postgres(sql)
+        arguments = rewritten.arguments(params)
+        async with self._connection() as conn:
+            row = await conn.fetchrow(rewritten.sql, *arguments)
+        return None if row is None else dict(row.items())
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        rewritten = to_postgres(sql)
+        arguments = rewritten.arguments(params)
+        async with self._connection() as conn:
+            rows = await conn.fetch(rewritten.sql, *arguments)
+        return [dict(row.items()) for row in rows]
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning(
+                "database connections still busy after %.0f s: closed", CLOSE_TIMEOUT_SECONDS
+            )
+            self._pool.terminate()
+
+
+async def open_postgres(
+    url: str,
+    platform_migrations: Mapping[str, PlatformMigrations] | None = None,
+    migrations: Sequence[Migration] | None = None,
+) -> PostgresDatabase:
+    """Connect a pool and migrate: the core's migrations, then each platform's."""
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                applied = await apply_postgres_migrations(conn, migrations)
+                by_platform = await apply_postgres_platform_migrations(
+                    conn, platform_migrations or {}
+                )
+            finally:
+                with contextlib.suppress(asyncpg.PostgresError, OSError):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+            # Plans prepared before the schema changed must not be reused.
+            await conn.reload_schema_state()
+    except BaseException:
+        pool.terminate()
+        raise
+    where = redacted(url)
+    if applied:
+        log.info("database %s migrated to version %d", where, applied[-1])
+    for platform, versions in by_platform.items():
+        log.info("database %s: %s's tables migrated to version %d", where, platform, versions[-1])
+    return PostgresDatabase(pool, url)
