@@ -11,8 +11,9 @@ The core imports no platform: sidecar/platforms/loader.py finds them, and each o
   the README's table list them);
 - brings its tables (`migrations`: its own numbered list of `sidecar.db.Migration`, each with
   its SQLite and PostgreSQL text, recorded per platform in `platform_schema_version`; a plain
-  `(version, sql)` pair is SQLite-only, see sidecar/db/platform_migrations.py) and says what of them is a person's (`privacy`: the same
-  declaration the core's tables have, for the export and the erasure);
+  `(version, sql)` pair is SQLite-only, see sidecar/db/platform_migrations.py) and says what
+  of them is a person's (`privacy`: the same declaration the core's tables have, for the
+  export and the erasure);
 - installs its routes, API endpoints and background tasks (`install(app, settings)`: routes on
   ``app.router``, endpoints with ``sidecar.api.routing.api``, tasks as ``app.cleanup_ctx``), its
   pages widening their own Content-Security-Policy with ``sidecar.web.security.widen_csp``;
