@@ -1,6 +1,6 @@
 """The smaller points of the panel's issue, on the service's side: "Send again" on the agenda is
-limited per meeting, search finds word prefixes and live meetings' notes, and what is carried over
-to the next meeting. Real SQLite, real SMTP server, notes typed through the real websocket."""
+limited per meeting, and what is carried over to the next meeting (search: tests/test_search.py).
+Real SQLite, real SMTP server, notes typed through the real websocket."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
-from sidecar.db.search import match_expression
 from sidecar.keys import REPOS
 from sidecar.meeting_lifecycle import end_meeting
 from sidecar.settings import Settings
@@ -70,47 +69,6 @@ async def test_send_again_at_most_once_every_few_minutes(tmp_path: Path, smtp: S
         for _ in range(2):
             assert (await session.post(url)).status == 200
     await unlimited.close()
-
-
-def test_search_words_become_quoted_prefixes() -> None:
-    assert match_expression("rol") == '"rol"*'
-    assert match_expression("role-play NEAR(") == '"role"* "play"* "NEAR"*'
-    assert match_expression('"unbalanced title:x OR *') == '"unbalanced"* "title"* "x"* "OR"*'
-    assert match_expression("*** -- ()") is None
-    assert match_expression("São_Paulo") == '"São"* "Paulo"*'
-
-
-async def test_search_finds_prefixes_in_live_and_ended_meetings(
-    tmp_path: Path, smtp: SmtpServer
-) -> None:
-    server = await started(tmp_path, smtp)
-    pair = await make_pair(server.app, "a")
-    ended = await add_meeting(server.app, pair, datetime.now(UTC) - timedelta(days=7), title="Old")
-    await type_notes(server, pair, ended.id, "We tried a role-play of the critique.\n")
-    await end_meeting(server.app, ended.id, source="panel", actor=pair.mentor_id)
-    live = await add_meeting(server.app, pair, datetime.now(UTC) - timedelta(minutes=10))
-    await server.app[REPOS].meetings.update(live.id, {"status": "live"}, viewer=pair.mentor_id)
-    await type_notes(server, pair, live.id, "Next time: more role-playing, and Überraschungen.\n")
-
-    url = f"http://127.0.0.1:{server.port}/api/v1/mentorships/{pair.mentorship_id}/search"
-    async with aiohttp.ClientSession(headers=pair.auth("mentor")) as session:
-
-        async def hits(q: str) -> list[dict[str, str]]:
-            response = await session.get(url, params={"q": q})
-            assert response.status == 200, (q, await response.text())
-            found: list[dict[str, str]] = (await response.json())["hits"]
-            return found
-
-        found = await hits("rol")
-        assert {h["meeting_id"] for h in found} == {ended.id, live.id}
-        assert found[0]["meeting_id"] == live.id, "the meeting not ended yet comes first"
-        assert "**role**" in found[0]["snippet"].lower() or "**role-" in found[0]["snippet"]
-        assert [h["meeting_id"] for h in await hits("uberrasch")] == [live.id]
-        assert [h["meeting_id"] for h in await hits("crit rol")] == [ended.id]
-        for odd in ('"unbalanced', "NEAR(", "title:x OR", "*", "-", "AND", "rol*)"):
-            await hits(odd)
-        assert await hits("***") == []
-    await server.close()
 
 
 async def test_an_unticked_success_is_not_carried_over(tmp_path: Path, smtp: SmtpServer) -> None:
