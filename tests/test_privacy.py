@@ -100,24 +100,17 @@ async def fill(
 
 
 async def zoom_event(app: web.Application, pair: Pair, zoom_meeting_id: str, topic: str) -> None:
-    """The pair's Zoom meeting, linked to their mentorship, and one stored Zoom notification."""
-    db = app[REPOS].db
-    now = "2026-11-24T10:00:00.000Z"
-    await db.execute(
-        "INSERT INTO zoom_meeting_links (zoom_meeting_id, mentorship_id, linked_by, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?)",
-        (zoom_meeting_id, pair.mentorship_id, pair.mentor_id, now, now),
-    )
-    body = json.dumps(
-        {
-            "event": "meeting.participant_joined",
-            "payload": {"object": {"id": int(zoom_meeting_id), "uuid": "u==", "topic": topic}},
-        }
-    )
-    await db.execute(
-        "INSERT INTO zoom_events (dedupe_key, event, body, received_at) VALUES (?, ?, ?, ?)",
-        (f"test:{zoom_meeting_id}", "meeting.participant_joined", body, now),
-    )
+    """The pair's Zoom meeting, linked to their mentorship, and one stored Zoom notification
+    (through Zoom's store, as its webhook stores them)."""
+    from zoom_app.state import ZOOM  # only where Zoom is tested
+
+    store = app[ZOOM].store
+    await store.link_meeting(zoom_meeting_id, pair.mentorship_id, by=pair.mentor_id)
+    body = {
+        "event": "meeting.participant_joined",
+        "payload": {"object": {"id": int(zoom_meeting_id), "uuid": "u==", "topic": topic}},
+    }
+    assert await store.store_event("meeting.participant_joined", body)
 
 
 def scan(data_dir: Path, word: str) -> list[str]:

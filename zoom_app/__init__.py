@@ -15,8 +15,8 @@ from sidecar.settings import SettingsGroup
 from zoom_app import api as _api  # noqa: F401  (registers /api/v1 endpoints)
 from zoom_app import home, oauth, webhook
 from zoom_app.migrations import MIGRATIONS
-from zoom_app.privacy import ZOOM_PRIVACY
 from zoom_app.settings import ZoomSettings
+from zoom_app.store import ZOOM_PRIVACY
 
 
 class ZoomPlatform:

@@ -167,7 +167,7 @@ async def _meeting_to_open(call: Call[ZoomMeetingIn], mentorship_id: str) -> Mee
             if meeting is not None and meeting.mentorship_id == mentorship_id:
                 return meeting
     now = utcnow()
-    meeting = await store.current_meeting(mentorship_id, at=now)
+    meeting = await call.repos.meetings.for_call_at(mentorship_id, at=now)
     if meeting is None:
         meeting = await call.repos.meetings.next_for(mentorship_id, after=now)
     if meeting is not None and uuid:
@@ -189,7 +189,9 @@ async def meeting_context(call: Call[ZoomMeetingIn]) -> ZoomMeetingContextOut:
     number = call.body.zoom_meeting_id
     mentorships = await call.repos.mentorships.list_for(call.viewer)
     briefs = [await mentorship_brief(call.repos, m, call.viewer) for m in mentorships]
-    linked = await store.linked_mentorship(number, viewer=call.viewer)
+    mine = {m.id for m in mentorships}
+    # The latest link of this Zoom meeting to one of my mentorships (others' stay theirs).
+    linked = next((m for m in await store.mentorships_linked_to(number) if m in mine), None)
     meeting = await _meeting_to_open(call, linked) if linked else None
     return ZoomMeetingContextOut(
         zoom_meeting_id=number,
@@ -211,7 +213,8 @@ async def meeting_context(call: Call[ZoomMeetingIn]) -> ZoomMeetingContextOut:
 async def link_zoom_meeting(call: Call[ZoomMeetingIn]) -> ZoomMeetingLinkOut:
     mentorship_id = call.path("mentorship_id")
     store = call.request.app[ZOOM].store
-    await store.link_meeting(call.body.zoom_meeting_id, mentorship_id, viewer=call.viewer)
+    await call.repos.mentorships.get(mentorship_id, viewer=call.viewer)  # members only: else 404
+    await store.link_meeting(call.body.zoom_meeting_id, mentorship_id, by=call.viewer)
     meeting = await _meeting_to_open(call, mentorship_id)
     return ZoomMeetingLinkOut(
         zoom_meeting_id=call.body.zoom_meeting_id,

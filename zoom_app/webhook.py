@@ -22,9 +22,11 @@ from aiohttp import web
 
 from sidecar import call_events
 from sidecar.api.errors import ApiError, InputRejected
+from sidecar.db.repositories import Repositories
+from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Meeting
-from sidecar.keys import DATABASE, SETTINGS
+from sidecar.keys import DATABASE, REPOS, SETTINGS
 from zoom_app.crypto import signature_ok, url_validation_token
 from zoom_app.settings import ZoomSettings
 from zoom_app.state import ZOOM, ZoomState, keys_for
@@ -96,7 +98,7 @@ async def process_pending(app: web.Application) -> int:
 
 async def _process(app: web.Application, state: ZoomState) -> int:
     done = 0
-    for stored in await state.store.pending_events(max_attempts=MAX_ATTEMPTS):
+    for stored in await state.store.claim_events(max_attempts=MAX_ATTEMPTS):
         try:
             outcome = await handle(app, stored)
         except Exception as exc:
@@ -128,17 +130,17 @@ async def handle(app: web.Application, stored: StoredEvent) -> str:
 
 
 async def _meetings_for(
-    store: ZoomStore, number: str, uuid: str, at: datetime, *, live_only: bool
+    app: web.Application, number: str, uuid: str, at: datetime, *, live_only: bool
 ) -> list[Meeting]:
+    store, repos = app[ZOOM].store, app[REPOS]
     if uuid:
         known = await store.meeting_for_instance(uuid)
         if known is not None:
-            row = await store.db.fetch_one("SELECT * FROM meetings WHERE id = ?", (known,))
-            if row is not None:
-                return [Meeting.model_validate(row)]
+            with contextlib.suppress(NotFound):
+                return [await repos.meetings.read_for_service(known)]
     found = []
     for mentorship_id in await store.mentorships_linked_to(number):
-        meeting = await store.current_meeting(mentorship_id, at=at)
+        meeting = await repos.meetings.for_call_at(mentorship_id, at=at)
         if meeting is not None and (meeting.status == "live" or not live_only):
             found.append(meeting)
     return found
@@ -146,7 +148,7 @@ async def _meetings_for(
 
 async def _ended(app: web.Application, number: str, uuid: str, at: datetime) -> str:
     store = app[ZOOM].store
-    meetings = await _meetings_for(store, number, uuid, at, live_only=True)
+    meetings = await _meetings_for(app, number, uuid, at, live_only=True)
     if not meetings:
         return "ignored: no live meeting of a pair is linked to this Zoom meeting"
     outcomes = []
@@ -168,10 +170,10 @@ async def _attendance(
     joined: bool,
 ) -> str:
     store = app[ZOOM].store
-    meetings = await _meetings_for(store, number, uuid, at, live_only=False)
+    meetings = await _meetings_for(app, number, uuid, at, live_only=False)
     recorded = []
     for meeting in meetings:
-        person_id = await _person(store, meeting.mentorship_id, participant)
+        person_id = await _person(app[REPOS], store, meeting, participant)
         if person_id is None:
             continue
         if joined:
@@ -184,9 +186,16 @@ async def _attendance(
     return "; ".join(recorded) or "ignored: not a member of a linked pair"
 
 
-async def _person(store: ZoomStore, mentorship_id: str, participant: dict[str, Any]) -> str | None:
+async def _person(
+    repos: Repositories, store: ZoomStore, meeting: Meeting, participant: dict[str, Any]
+) -> str | None:
     """The member of this pair the participant is: by linked Zoom user id, else by email."""
-    members = await store.member_ids(mentorship_id)
+    pair = await repos.meetings.mentorship_for_service(meeting.id)
+    members = {
+        person_id: (await repos.people.get(person_id)).email
+        for person_id in (pair.mentor_id, pair.mentee_id)
+        if person_id
+    }
     linked = await store.zoom_users_of(list(members))
     ids = {str(participant.get(k)) for k in ("id", "participant_user_id") if participant.get(k)}
     email = str(participant.get("email") or "").strip().casefold()
