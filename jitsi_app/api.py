@@ -19,6 +19,7 @@ from sidecar.domain.ids import utcnow
 
 from .config import JITSI, Kind
 from .rooms import room_for
+from .store import JITSI_STORE
 from .tokens import room_token
 
 TAGS = ("jitsi",)
@@ -125,7 +126,7 @@ async def get_call(call: Call[None]) -> JitsiCallOut:
             moderator=moderator,
             warning="",
         )
-    room = await room_for(repos.db, meeting.id)
+    room = await room_for(call.request.app[JITSI_STORE], meeting.id)
     token = room_token(config, room=room, person=person, moderator=moderator, now=utcnow())
     return JitsiCallOut(
         meeting_id=meeting.id,
@@ -158,7 +159,7 @@ async def post_event(call: Call[JitsiClientEvent]) -> JitsiEventOut:
     body, app = call.body, call.request.app
     meeting = await call.repos.meetings.get(call.path("meeting_id"), viewer=call.viewer)
     if body.room_name is not None and app[JITSI].enabled:
-        room = await room_for(call.repos.db, meeting.id)
+        room = await room_for(app[JITSI_STORE], meeting.id)
         # JaaS reports "app ID/room"; Jitsi lower-cases room names.
         if body.room_name.rsplit("/", 1)[-1].strip().lower() != room:
             raise Invalid("room_name", "not this meeting's Jitsi room")

@@ -33,7 +33,8 @@ from sidecar.domain.ids import utcnow
 from sidecar.keys import REPOS
 
 from .config import JITSI
-from .rooms import meeting_for_room, meeting_record, member_named, mentorship_of
+from .rooms import meeting_for_room, member_named
+from .store import JITSI_STORE
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +126,14 @@ async def handle(request: web.Request) -> web.Response:
         raise ApiError(404, f"{PREFIX}/{path}: event_sync posts to " + ", ".join(EVENTS))
     _authenticate(request)
     event = await _parse(request, path)
-    app, db = request.app, request.app[REPOS].db
-    meeting_id = await meeting_for_room(db, event.room_name)
+    app, repos = request.app, request.app[REPOS]
+    meeting_id = await meeting_for_room(app[JITSI_STORE], event.room_name)
     if meeting_id is None:
         return _answer(None, "ignored", "no meeting uses this room")
     if event.is_breakout:
         return _answer(meeting_id, "ignored", "a breakout room; the meeting is its main room")
-    mentorship = await mentorship_of(db, meeting_id)
-    people = [
-        await app[REPOS].people.get(p) for p in (mentorship.mentor_id, mentorship.mentee_id) if p
-    ]
+    mentorship = await repos.meetings.mentorship_for_service(meeting_id)
+    people = [await repos.people.get(p) for p in (mentorship.mentor_id, mentorship.mentee_id) if p]
 
     if path == "room/created":
         return _answer(meeting_id, "noted")
@@ -169,7 +168,7 @@ async def handle(request: web.Request) -> web.Response:
     ended = await call_events.ended(app, meeting_id, platform=PLATFORM)
     if ended:
         return _answer(meeting_id, "ended", "the summary is on its way")
-    status = (await meeting_record(db, meeting_id)).status
+    status = (await repos.meetings.read_for_service(meeting_id)).status
     detail = "it had already ended" if status == "ended" else f"the meeting is {status}, not live"
     return _answer(meeting_id, "not ended", detail)
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jitsi_app.config import JitsiConfig
 from jitsi_app.rooms import meeting_for_room
-from sidecar.keys import REPOS
+from jitsi_app.store import JITSI_STORE
 from sidecar.settings import SettingsError
 from tests.conftest import ClientFactory, Pair, make_pair
 from tests.platform_settings import Configured, app_of, configured, needs
@@ -87,7 +87,7 @@ async def test_each_person_gets_an_hs256_token_for_the_meeting_room(
     assert room == mentee["room_name"], "both people join the same room"
     # Unguessable (128 random bits) and lower case, as Jitsi lower-cases room names.
     assert re.fullmatch(r"ms-[0-9a-f]{32}", room)
-    assert await meeting_for_room(jclient.app[REPOS].db, room.upper()) == jpair.meeting_id
+    assert await meeting_for_room(jclient.app[JITSI_STORE], room.upper()) == jpair.meeting_id
 
     header = jwt.get_unverified_header(str(mentor["jwt"]))
     assert header["alg"] == "HS256" and header["typ"] == "JWT"
