@@ -25,7 +25,7 @@ from sidecar.db.repositories.erasures import ErasureRepository, MentorshipErasur
 from sidecar.domain.errors import Conflict, NotFound
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Mentorship, Person
-from sidecar.keys import DATABASE, OUTBOX, REPOS, SETTINGS
+from sidecar.keys import OUTBOX, REPOS, SETTINGS
 from sidecar.mail.compose import compose
 from sidecar.mail.signin_links import signin_url_for
 from sidecar.web.open_sockets import close_person_sockets
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def _repo(app: web.Application) -> ErasureRepository:
-    return ErasureRepository(app[DATABASE])
+    return app[REPOS].erasures
 
 
 def _when(app: web.Application) -> datetime:
@@ -127,9 +127,8 @@ async def erase_due(app: web.Application, now: datetime | None = None) -> int:
 
 async def _erase_person(app: web.Application, person_id: str) -> None:
     await close_person_sockets(app, person_id)
-    db = app[DATABASE]
     await _repo(app).delete_person(person_id)
-    await privacy.scrub(db)
+    await privacy.scrub(app)
     log.info("person %s erased", person_id)
 
 

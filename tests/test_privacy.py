@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar import erasure, privacy
 from sidecar.app import create_app
+from sidecar.db.privacy_tables import MENTORSHIP_TABLES
 from sidecar.keys import REPOS, SETTINGS
 from sidecar.meeting_lifecycle import end_meeting
 from sidecar.settings import Settings
@@ -213,7 +214,7 @@ async def test_the_export_holds_everything_of_the_person_and_their_pairs(
     names = set(archive.namelist())
     folder = f"mentorships/{pair.mentorship_id}"
     assert {"README.txt", "person/people.json", "person/photo.jpg"} <= names
-    assert {f"{folder}/{table}.json" for table in privacy.MENTORSHIP_TABLES} <= names
+    assert {f"{folder}/{table}.json" for table in MENTORSHIP_TABLES} <= names
     everything = b"".join(archive.read(name) for name in names).decode("utf-8", "replace")
     for kind, word in SECRETS.items():
         assert word in everything, f"{kind} is missing from the export"
@@ -228,11 +229,9 @@ async def test_the_export_holds_everything_of_the_person_and_their_pairs(
 
 
 async def test_every_table_is_exported_and_erased_on_purpose(client: TestClient) -> None:
-    rows = await client.app[REPOS].db.fetch_all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'meeting_search_%'"
-    )
-    tables = {row["name"] for row in rows}
-    # The core's declarations and each enabled platform's (zoom_app/privacy.py, jitsi_app).
+    # As the engine lists them: sqlite_master / information_schema (PrivacyRepository).
+    tables = await privacy.schema_tables(client.app)
+    # The core's declarations and each enabled platform's (in its store module).
     declared = set().union(*privacy.declared_tables(client.app).values())
-    assert tables - declared == set(), "new tables must be declared (sidecar/privacy.py)"
-    assert declared - tables == set(), "sidecar/privacy.py names tables that do not exist"
+    assert tables - declared == set(), "new tables must be declared (sidecar/db/privacy_tables.py)"
+    assert declared - tables == set(), "declarations name tables that do not exist"

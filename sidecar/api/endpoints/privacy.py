@@ -14,7 +14,6 @@ from sidecar.api.schemas import (
     ProfileDeletion,
     ProfileErasurePlan,
 )
-from sidecar.db.repositories.erasures import ErasureRepository
 
 TAGS = ("privacy",)
 
@@ -98,7 +97,7 @@ async def delete_profile(call: Call[ProfileDeletion]) -> ProfileErasurePlan | No
     tags=TAGS,
 )
 async def undo_profile_erasure(call: Call[None]) -> None:
-    mentorship_ids = await ErasureRepository(call.repos.db).mentorship_ids_of(call.viewer)
+    mentorship_ids = await call.repos.erasures.mentorship_ids_of(call.viewer)
     await erasure.undo_profile_erasure(call.request.app, call.viewer)
     for mentorship_id in mentorship_ids:
         await call.publish("erasure", mentorship_id=mentorship_id)
@@ -106,5 +105,5 @@ async def undo_profile_erasure(call: Call[None]) -> None:
 
 async def _publish_erasures(call: Call[ProfileDeletion]) -> None:
     """The other people's open panels show the banner at once."""
-    for mentorship_id in await ErasureRepository(call.repos.db).mentorship_ids_of(call.viewer):
+    for mentorship_id in await call.repos.erasures.mentorship_ids_of(call.viewer):
         await call.publish("erasure", mentorship_id=mentorship_id)

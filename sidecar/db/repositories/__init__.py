@@ -12,10 +12,12 @@ from sidecar.db.connection import Database
 from sidecar.db.repositories.action_items import ActionItemRepository
 from sidecar.db.repositories.agreements import MeetingAgreementRepository
 from sidecar.db.repositories.calendar_feeds import CalendarFeedRepository
+from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.db.repositories.goals import GoalRepository
 from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
 from sidecar.db.repositories.mentorships import MentorshipRepository
 from sidecar.db.repositories.people import PeopleRepository
+from sidecar.db.repositories.privacy import PrivacyRepository
 from sidecar.db.repositories.summaries import SummaryRepository
 from sidecar.db.repositories.tokens import TokenRepository
 
@@ -33,6 +35,8 @@ class Repositories:
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
     meeting_agreements: MeetingAgreementRepository
+    privacy: PrivacyRepository
+    erasures: ErasureRepository
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -48,4 +52,6 @@ class Repositories:
             summaries=SummaryRepository(db),
             calendar_feeds=CalendarFeedRepository(db),
             meeting_agreements=MeetingAgreementRepository(db),
+            privacy=PrivacyRepository(db),
+            erasures=ErasureRepository(db),
         )
