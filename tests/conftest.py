@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from sidecar.platforms.loader import installed_platforms
 from sidecar.settings import Settings
 from tests.browser_support import ConsoleWatch
 from tests.platform_settings import TESTED, TESTED_NAMES, Configured, app_of
+from tests.postgres_cluster import FreshDatabases, PostgresCluster
+from tests.postgres_cluster import why_not as postgres_unavailable
 
 if TYPE_CHECKING:
     from tests.smtp_server import SmtpServer
@@ -35,6 +38,66 @@ installed_platforms()
 api.endpoints[:] = api.endpoints_for(TESTED_NAMES)
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+
+# MENTOR_SIDECAR_TEST_DATABASE=postgresql runs the tests on a throwaway PostgreSQL cluster, with a
+# fresh database per test (tests/postgres_cluster.py); the default is SQLite in tmp_path.
+TEST_DATABASE = os.environ.get("MENTOR_SIDECAR_TEST_DATABASE", "") or "sqlite"
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise RuntimeError(
+        f"MENTOR_SIDECAR_TEST_DATABASE is sqlite or postgresql, not {TEST_DATABASE!r}"
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL cluster for the session (skips, saying why, without one)."""
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        cluster.build_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of this test's own, on any backend switch."""
+    name = postgres_cluster.new_name()
+    yield postgres_cluster.create(name)
+    postgres_cluster.drop(name)
+
+
+@pytest.fixture(autouse=True)
+def database_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FreshDatabases | None]:
+    """On PostgreSQL, every Settings built without a database_url gets a fresh database."""
+    if TEST_DATABASE != "postgresql":
+        yield None
+        return
+    fresh = FreshDatabases(request.getfixturevalue("postgres_cluster"))
+    fresh.install(monkeypatch)
+    try:
+        yield fresh
+    finally:
+        fresh.drop_all()
+
+
+@pytest.fixture
+def database_env(
+    database_backend: FreshDatabases | None, monkeypatch: pytest.MonkeyPatch
+) -> str | None:
+    """For tests that start the service as a child process: on PostgreSQL, its database made
+    now and named in MENTOR_SIDECAR_DATABASE_URL (the children inherit it); None on SQLite."""
+    if database_backend is None:
+        return None
+    url = database_backend.created_now()
+    monkeypatch.setenv("MENTOR_SIDECAR_DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture(params=["fast", "public"])

@@ -921,6 +921,10 @@ SCHEMA_VERSION = (
 )
 
 
+def has_statements(sql: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
+
+
 async def apply_migrations(
     conn: aiosqlite.Connection, migrations: Sequence[Migration] | None = None
 ) -> list[int]:
@@ -973,7 +977,8 @@ async def apply_postgres_migrations(
             continue
         # DDL is transactional on PostgreSQL: a failed step leaves nothing behind.
         async with conn.transaction():
-            await conn.execute(migration.postgres)
+            if has_statements(migration.postgres):  # asyncpg fails on a query of comments only
+                await conn.execute(migration.postgres)
             await conn.execute(
                 "INSERT INTO schema_version VALUES ($1, $2)", migration.version, now_iso()
             )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from sidecar.db.migrations import Migration
+from sidecar.db.migrations import Migration, has_statements
 from sidecar.domain.ids import now_iso
 
 if TYPE_CHECKING:
@@ -99,7 +99,8 @@ async def apply_postgres_platform_migrations(
             if migration.version <= current:
                 continue
             async with conn.transaction():
-                await conn.execute(migration.postgres)
+                if has_statements(migration.postgres):
+                    await conn.execute(migration.postgres)
                 await conn.execute(
                     "INSERT INTO platform_schema_version VALUES ($1, $2, $3)",
                     platform,
