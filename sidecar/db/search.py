@@ -47,10 +47,10 @@ _HEADLINE_OPTIONS = (
 # (an email, a host, a signed number...) where FTS5 sees words. meeting_search's document is
 # made of the text with every run of punctuation replaced by a space (migration 6, PostgreSQL
 # side), so the same words are found; headlines are made of the text with the punctuation set
-# apart by zero-width spaces (removed after), which cuts the same words and shows the text as
-# it was.
+# apart by a control character the parser takes for a space (removed after), which cuts the
+# same words and shows the text as it was.
 PG_PUNCTUATION = "([[:punct:]]+)"
-_ZWSP = "\u200b"
+_APART = "\x01"
 
 # The best LIMIT meetings first (the GIN index finds them, ts_rank orders them); then, for those
 # only, a headline of each column, looking for any of the words (as FTS5's snippet does within a
@@ -75,8 +75,8 @@ CROSS JOIN LATERAL (VALUES (0, hit.indexed_title), (1, hit.summary), (2, hit.not
     AS part(n, body)
 CROSS JOIN LATERAL (
     SELECT replace(ts_headline('sidecar_search',
-        regexp_replace(part.body, :punctuation, :spaced, 'g'), q.any_word, :options),
-        :zwsp, '') AS headline
+        regexp_replace(part.body, :punctuation, :set_apart, 'g'), q.any_word, :options),
+        :apart, '') AS headline
 ) AS marked
 CROSS JOIN LATERAL (
     SELECT marked.headline,
@@ -165,8 +165,8 @@ async def _search_ended_postgres(
             "mentorship_id": mentorship_id,
             "limit": LIMIT,
             "punctuation": PG_PUNCTUATION,
-            "spaced": f"{_ZWSP}\\1{_ZWSP}",
-            "zwsp": _ZWSP,
+            "set_apart": f"{_APART}\\1{_APART}",
+            "apart": _APART,
             "options": _HEADLINE_OPTIONS,
             "start": _START,
             "stop": _STOP,
