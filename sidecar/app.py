@@ -111,9 +111,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _outbox(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     outbox = Outbox(
-        app[DATABASE],
+        app[REPOS].outbox,
         transport_for(settings),
         poll_seconds=settings.outbox_poll_seconds,
+        claim_timeout_seconds=settings.claim_timeout_seconds,
         allow_private_webhooks=settings.webhook_allow_private_addresses,
     )
     app[OUTBOX] = outbox

@@ -2,8 +2,8 @@
 
 - agenda due: the mentee, `AGENDA_DUE_HOURS` before the start, if the agenda has not gone out;
 - starting soon: both people, `STARTING_SOON_MINUTES` before the start.
-Each reminder row is handled once (done_at), and its email enqueued under the row's key, so a
-restart or two instances racing cannot send one twice.
+Each reminder row is claimed once (done_at) in the transaction that enqueues its email under the
+row's key, so a restart, or several instances on one database, cannot send one twice.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sidecar import step_reminders
 from sidecar.db.repositories import Repositories
-from sidecar.domain.ids import iso, now_iso, utcnow
+from sidecar.db.repositories.reminders import DueReminder, PlannedReminder
+from sidecar.domain.errors import NotFound
+from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Meeting
 from sidecar.mail.compose import compose
 from sidecar.mail.outbox import Outbox
@@ -25,89 +27,73 @@ from sidecar.mail.signin_links import signin_url_for
 from sidecar.settings import Settings
 
 log = logging.getLogger(__name__)
+# Handled in one round at most; the rest wait for the next.
+ROUND_LIMIT = 100
 
 
 async def schedule(repos: Repositories, meeting: Meeting, settings: Settings) -> None:
     """(Re)plan the reminders of a meeting that are not yet handled."""
     if meeting.status == "cancelled":
         return
-    pair = await repos.db.fetch_one(
-        "SELECT mentor_id, mentee_id FROM mentorships WHERE id = ?", (meeting.mentorship_id,)
-    )
-    assert pair is not None
+    pair = await repos.reminders.people_of(meeting.mentorship_id)
     start = meeting.scheduled_start
     wanted = []
-    if pair["mentee_id"]:
-        wanted.append(
-            (pair["mentee_id"], "agenda_due", start - timedelta(hours=settings.agenda_due_hours))
-        )
-    for person in (pair["mentor_id"], pair["mentee_id"]):
+    if pair.mentee_id:
+        agenda_due = start - timedelta(hours=settings.agenda_due_hours)
+        wanted.append(PlannedReminder(pair.mentee_id, "agenda_due", agenda_due))
+    starting_soon = start - timedelta(minutes=settings.starting_soon_minutes)
+    for person in (pair.mentor_id, pair.mentee_id):
         if person:
-            wanted.append(
-                (person, "starting_soon", start - timedelta(minutes=settings.starting_soon_minutes))
-            )
-    async with repos.db.transaction():
-        for person_id, kind, due in wanted:
-            await repos.db.execute(
-                "INSERT INTO reminders (meeting_id, person_id, kind, due_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (meeting_id, person_id, kind) DO UPDATE SET due_at = excluded.due_at"
-                " WHERE reminders.done_at IS NULL",
-                (meeting.id, person_id, kind, iso(due)),
-            )
+            wanted.append(PlannedReminder(person, "starting_soon", starting_soon))
+    await repos.reminders.plan(meeting.id, wanted)
 
 
 async def drop(repos: Repositories, meeting_id: str) -> int:
     """Forget the reminders of a cancelled meeting that have not gone out."""
-    return await repos.db.execute(
-        "DELETE FROM reminders WHERE meeting_id = ? AND done_at IS NULL", (meeting_id,)
-    )
+    return await repos.reminders.drop_pending(meeting_id)
 
 
-async def send_due(repos: Repositories, outbox: Outbox, settings: Settings) -> int:
-    """Handle every reminder that is due; returns how many emails were enqueued."""
-    due = await repos.db.fetch_all(
-        "SELECT r.id, r.kind, r.person_id, r.meeting_id FROM reminders r"
-        " WHERE r.done_at IS NULL AND r.due_at <= ? ORDER BY r.due_at LIMIT 100",
-        (now_iso(),),
-    )
+async def send_due(
+    repos: Repositories, outbox: Outbox, settings: Settings, now: datetime | None = None
+) -> int:
+    """Handle the reminders that are due; returns how many emails were enqueued."""
+    now = now or utcnow()
     sent = 0
-    for reminder in due:
-        async with repos.db.transaction():
-            claimed = await repos.db.execute(
-                "UPDATE reminders SET done_at = ? WHERE id = ? AND done_at IS NULL",
-                (now_iso(), reminder["id"]),
-            )
-            if not claimed:  # another round handled it
-                continue
-            meeting = await repos.meetings.get(reminder["meeting_id"], viewer=reminder["person_id"])
-            person = await repos.people.get(reminder["person_id"])
-            relevant = meeting.status == "scheduled" and meeting.scheduled_start > utcnow()
-            if reminder["kind"] == "agenda_due":
-                relevant = relevant and meeting.agenda_sent_at is None
-            if relevant:
-                panel = await signin_url_for(repos, settings, person.id, f"/meetings/{meeting.id}")
-                message = _message(
-                    reminder["kind"],
-                    meeting,
-                    person.name,
-                    person.email,
-                    person.timezone,
-                    settings,
-                    panel,
-                )
-                await outbox.enqueue(
-                    f"reminder:{reminder['id']}",
-                    message,
-                    kind=reminder["kind"],
-                    meeting_id=meeting.id,
-                    person_id=person.id,
-                )
-                sent += 1
-            await repos.db.execute(
-                "UPDATE reminders SET outcome = ? WHERE id = ?",
-                ("sent" if relevant else "skipped", reminder["id"]),
-            )
+    for _ in range(ROUND_LIMIT):
+        async with repos.reminders.claim_next_due(now) as reminder:
+            if reminder is None:
+                break
+            sent += await _handle(repos, outbox, settings, reminder, now)
     return sent
+
+
+async def _handle(
+    repos: Repositories, outbox: Outbox, settings: Settings, reminder: DueReminder, now: datetime
+) -> int:
+    """Enqueue the reminder's email if it still applies, and record what was done."""
+    try:
+        meeting = await repos.meetings.get(reminder.meeting_id, viewer=reminder.person_id)
+        person = await repos.people.get(reminder.person_id)
+    except NotFound:  # no longer in the pair: nothing to remind them of
+        await repos.reminders.record_outcome(reminder.id, "skipped")
+        return 0
+    relevant = meeting.status == "scheduled" and meeting.scheduled_start > now
+    if reminder.kind == "agenda_due":
+        relevant = relevant and meeting.agenda_sent_at is None
+    if relevant:
+        panel = await signin_url_for(repos, settings, person.id, f"/meetings/{meeting.id}")
+        message = _message(
+            reminder.kind, meeting, person.name, person.email, person.timezone, settings, panel
+        )
+        await outbox.enqueue(
+            f"reminder:{reminder.id}",
+            message,
+            kind=reminder.kind,
+            meeting_id=meeting.id,
+            person_id=person.id,
+        )
+    await repos.reminders.record_outcome(reminder.id, "sent" if relevant else "skipped")
+    return int(relevant)
 
 
 def _message(

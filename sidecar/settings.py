@@ -194,6 +194,13 @@ class Settings(SettingsGroup):
     outbox_poll_seconds: float = _setting(
         5.0, "How often the outbox looks for email that is due, at the longest, in seconds."
     )
+    claim_timeout_seconds: float = _setting(
+        600.0,
+        "Seconds an email or webhook claimed for sending stays with the process that claimed it; "
+        "after that another process (several may share one database) takes it over and sends it, "
+        "as for a process that died mid-send. Keep it well above the longest send.",
+        gt=0,
+    )
     agenda_due_hours: int = _setting(
         24, "Hours before a meeting that the mentee is reminded to send the agenda, if not sent."
     )

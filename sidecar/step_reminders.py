@@ -1,6 +1,7 @@
 """The day before a next step is due, its owner gets a short email (MENTOR_SIDECAR_STEP_DUE_
-REMINDERS). It runs in the reminders round; each (step, due date) is claimed once, so a restart
-or a second instance never sends it twice, and moving the date brings a new reminder.
+REMINDERS). It runs in the reminders round; each (step, due date) is claimed once, in the
+transaction that enqueues its email, so a restart or another instance on the same database never
+sends it twice, and moving the date brings a new reminder.
 
 "The day before" is in the owner's own time zone, from 09:00 there; a step written down less
 than 12 hours earlier is not reminded of (its owner has just agreed to it).
@@ -14,7 +15,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sidecar.db.repositories import Repositories
-from sidecar.db.repositories.step_reminders import DueStep, StepReminderRepository
+from sidecar.db.repositories.step_reminders import DueStep
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Person
 from sidecar.mail.compose import compose
@@ -35,7 +36,7 @@ async def send_due(
     if not settings.step_due_reminders:
         return 0
     now = now or utcnow()
-    store = StepReminderRepository(repos.db)
+    store = repos.step_reminders
     today = now.date()
     # Every time zone's "tomorrow" lies within a day either side of UTC's.
     candidates = await store.due_between(today, today + timedelta(days=2))
@@ -44,17 +45,18 @@ async def send_due(
         owner = await repos.people.get(step.owner_id)
         if not _is_the_day_before(step, owner, now) or step.meeting_id is None:
             continue
-        if not await store.claim(step.id, step.due_date, now):
-            continue  # another round has it
-        panel = await signin_url_for(repos, settings, owner.id, f"/meetings/{step.meeting_id}")
-        await outbox.enqueue(
-            f"step-due:{step.id}:{step.due_date.isoformat()}",
-            _message(step, owner, settings, panel),
-            kind="step_due",
-            meeting_id=step.meeting_id,  # erased with the mentorship, like the step itself
-            person_id=owner.id,
-        )
-        await store.record(step.id, step.due_date, "sent")
+        async with store.claim(step.id, step.due_date, now) as claimed:
+            if not claimed:
+                continue  # another round has it
+            panel = await signin_url_for(repos, settings, owner.id, f"/meetings/{step.meeting_id}")
+            await outbox.enqueue(
+                f"step-due:{step.id}:{step.due_date.isoformat()}",
+                _message(step, owner, settings, panel),
+                kind="step_due",
+                meeting_id=step.meeting_id,  # erased with the mentorship, like the step itself
+                person_id=owner.id,
+            )
+            await store.record(step.id, step.due_date, "sent")
         sent += 1
     return sent
 

@@ -83,7 +83,7 @@ async def test_a_tapering_schedule_keeps_its_local_time_across_summer_time(
     assert gaps == [7] * 5 + [14] * 6, "weekly for six meetings, then every two weeks"
     assert {(t.hour, t.minute) for t in lisbon} == {(14, 0)}, "14:00 in Lisbon before and after DST"
     assert {s.hour for s in starts} == {13, 14}, "so the UTC hour moves"
-    reminder_rows = await client.app[REPOS].db.fetch_value("SELECT COUNT(*) FROM reminders")
+    reminder_rows = await client.app[DATABASE].fetch_value("SELECT COUNT(*) FROM reminders")
     assert reminder_rows == 12 * 3, "agenda-due for the mentee, starting-soon for both"
 
 
@@ -213,6 +213,33 @@ async def test_reminders_go_out_once_even_across_a_restart(
     await again.close()
 
 
+async def test_two_services_on_one_database_send_each_reminder_once(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    settings = reminder_settings(tmp_path, smtp, starting_soon_minutes=30)
+    one, two = TestServer(create_app(settings)), TestServer(create_app(settings))
+    await one.start_server()
+    await two.start_server()
+    pair = await make_pair(one.app, "a")
+    soon = datetime.now(UTC) + timedelta(minutes=20)
+    meeting = await one.app[REPOS].meetings.update(
+        pair.meeting_id,
+        {"scheduled_start": soon, "scheduled_end": soon + timedelta(minutes=45)},
+        viewer=pair.mentor_id,
+    )
+    await reminders.schedule(one.app[REPOS], meeting, settings)
+    rounds = [
+        reminders.send_due(server.app[REPOS], server.app[OUTBOX], settings)
+        for server in (one, two, one, two)
+    ]
+    assert sum(await asyncio.gather(*rounds)) == 3
+    await outbox_empty(one.app[DATABASE])
+    subjects = sorted(str(m["Subject"]).split(":")[0] for m in smtp.inbox.messages)
+    assert subjects == ["Agenda due", "Starting soon", "Starting soon"]
+    await one.close()
+    await two.close()
+
+
 async def test_no_agenda_reminder_once_the_agenda_is_sent(tmp_path: Path, smtp: SmtpServer) -> None:
     settings = reminder_settings(tmp_path, smtp, starting_soon_minutes=1)
     server = TestServer(create_app(settings))
@@ -223,6 +250,8 @@ async def test_no_agenda_reminder_once_the_agenda_is_sent(tmp_path: Path, smtp: 
     await reminders.schedule(repos, meeting, settings)
     await repos.meetings.mark_agenda_sent(meeting.id, viewer=pair.mentee_id)
     assert await reminders.send_due(repos, server.app[OUTBOX], settings) == 0
-    outcome = await repos.db.fetch_value("SELECT outcome FROM reminders WHERE kind = 'agenda_due'")
+    outcome = await server.app[DATABASE].fetch_value(
+        "SELECT outcome FROM reminders WHERE kind = 'agenda_due'"
+    )
     assert outcome == "skipped"
     await server.close()

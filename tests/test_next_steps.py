@@ -4,6 +4,7 @@ in the summary; the owner is emailed the day before a step is due (real SMTP ser
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sidecar.settings import Settings
 from sidecar.summary.due_dates import due_words, short_date
 from tests.conftest import Pair, make_pair
 from tests.smtp_server import SmtpServer
-from tests.waiting import eventually
+from tests.waiting import eventually, outbox_empty
 
 FAR = "2031-12-03"
 
@@ -195,6 +196,27 @@ async def test_the_owner_is_reminded_the_day_before_once(
         ("2031-03-14", "sent"),
         ("2031-03-21", "sent"),
     }
+
+
+async def test_two_services_on_one_database_remind_of_a_step_once(
+    service: TestServer, smtp: SmtpServer
+) -> None:
+    app = service.app
+    pair = await make_pair(app, "r")  # the mentee lives in Tokyo
+    await call(service, "PATCH", f"/action-items/{pair.action_item_id}", pair.auth(),
+               {"due_date": "2031-03-14"})  # fmt: skip
+    evening_before = datetime(2031, 3, 13, 18, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    other = TestServer(create_app(app[SETTINGS]))
+    await other.start_server()
+    rounds = [
+        step_reminders.send_due(server[REPOS], server[OUTBOX], server[SETTINGS], evening_before)
+        for server in (app, other.app, app, other.app)
+    ]
+    assert sum(await asyncio.gather(*rounds)) == 1
+    await eventually(lambda: len(smtp.inbox.to("mentee.r@example.org")) == 1)
+    await outbox_empty(app[DATABASE])
+    assert len(smtp.inbox.messages) == 1
+    await other.close()
 
 
 async def test_a_step_written_down_just_now_is_not_reminded_of(service: TestServer) -> None:

@@ -1,18 +1,23 @@
 """The outbox against a real SMTP server: delivered once, retried through outages, kept across
-restarts."""
+restarts, and sent once by several workers sharing one database."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
-from sidecar.keys import DATABASE, OUTBOX
+from sidecar.domain.ids import utcnow
+from sidecar.keys import DATABASE, OUTBOX, REPOS
 from sidecar.mail.compose import Attachment, compose
-from sidecar.mail.outbox import backoff
+from sidecar.mail.outbox import CLAIM_BATCH, Outbox, backoff
+from sidecar.mail.transport import MailTransport
 from sidecar.settings import Settings
 from tests.smtp_server import SmtpServer
 from tests.waiting import eventually, outbox_empty
@@ -118,3 +123,121 @@ def test_backoff_starts_in_seconds_and_grows_to_minutes() -> None:
     assert backoff(1).total_seconds() == 2
     assert backoff(3).total_seconds() == 8
     assert backoff(10).total_seconds() == 15 * 60
+
+
+class Clock:
+    """The time the workers of a test see; it moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@asynccontextmanager
+async def quiet_service(tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[TestServer]:
+    """A service on the shared database with its own outbox worker stopped, so the test's
+    workers are the ones sending."""
+    settings = Settings(data_dir=tmp_path, **smtp.settings())
+    server = TestServer(create_app(settings))
+    await server.start_server()
+    await server.app[OUTBOX].stop()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+def worker(server: TestServer, clock: Clock | None = None, timeout: float = 600) -> Outbox:
+    """Another outbox over the service's database, as a second process would run it."""
+    return Outbox(
+        server.app[REPOS].outbox,
+        server.app[OUTBOX].transport,
+        poll_seconds=3600,
+        claim_timeout_seconds=timeout,
+        clock=clock or utcnow,
+    )
+
+
+async def test_workers_of_two_services_on_one_database_send_each_message_once(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    async with quiet_service(tmp_path, smtp) as one, quiet_service(tmp_path, smtp) as two:
+        first, second, third = worker(one), worker(two), worker(two)
+        count = 3 * CLAIM_BATCH + 4
+        for n in range(count):
+            assert await first.enqueue(f"test:{n}", message(f"Message {n}"), kind="test")
+        sent = await asyncio.gather(first.deliver_due(), second.deliver_due(), third.deliver_due())
+        assert sum(sent) == count
+        subjects = sorted(str(m["Subject"]) for m in smtp.inbox.messages)
+        assert subjects == sorted(f"Message {n}" for n in range(count)), "each exactly once"
+        assert await asyncio.gather(first.deliver_due(), second.deliver_due()) == [0, 0]
+
+
+async def test_a_claim_left_by_a_worker_that_died_is_taken_over_after_the_timeout(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    clock = Clock()
+    async with quiet_service(tmp_path, smtp) as service:
+        store = service.app[REPOS].outbox
+        live = worker(service, clock, timeout=60)
+        await live.enqueue("summary:m1:p1", message("Summary"), kind="summary")
+        # A process claims it, and dies before sending.
+        claimed = await store.claim_due(
+            "process-that-died", now=clock.now, stale_before=clock.now - timedelta(seconds=60),
+            limit=CLAIM_BATCH,
+        )  # fmt: skip
+        assert [m.kind for m in claimed] == ["summary"]
+
+        clock.now += timedelta(seconds=59)
+        assert await live.deliver_due() == 0, "the claim still holds"
+        assert smtp.inbox.messages == []
+
+        clock.now += timedelta(seconds=2)
+        assert await live.deliver_due() == 1, "taken over once the claim is older than the timeout"
+        assert [str(m["Subject"]) for m in smtp.inbox.messages] == ["Summary"]
+
+        # The first process comes back and reports a failure: it no longer holds the message.
+        assert not await store.mark_failed(
+            claimed[0].id, "process-that-died", attempts=1, error="gone", retry_at=clock.now
+        )
+        await outbox_empty(service.app[DATABASE])
+        clock.now += timedelta(hours=1)
+        assert await live.deliver_due() == 0
+        assert len(smtp.inbox.messages) == 1
+
+
+class StopsAtFirstSend:
+    """The real transport, with the outbox told to stop while its first message is on the way."""
+
+    def __init__(self, inner: MailTransport) -> None:
+        self.inner = inner
+        self.outbox: Outbox | None = None
+        self.stopping: asyncio.Task[None] | None = None
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.stopping is None and self.outbox is not None:
+            self.stopping = asyncio.create_task(self.outbox.stop())
+        await self.inner.send(message)  # network I/O: the stop begins meanwhile
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+
+async def test_a_stopping_worker_gives_back_what_it_had_not_tried(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    clock = Clock()
+    async with quiet_service(tmp_path, smtp) as service:
+        transport = StopsAtFirstSend(service.app[OUTBOX].transport)
+        leaving = Outbox(service.app[REPOS].outbox, transport, poll_seconds=3600, clock=clock)
+        transport.outbox = leaving
+        for n in range(3):
+            await leaving.enqueue(f"test:{n}", message(f"Message {n}"), kind="test")
+        leaving.start()
+        await eventually(lambda: transport.stopping is not None and transport.stopping.done())
+        assert len(smtp.inbox.messages) == 1, "the message on the way is finished"
+        # The clock stands still: another worker gets the other two only if they were given back.
+        assert await worker(service, clock).deliver_due() == 2
+        assert len(smtp.inbox.messages) == 3

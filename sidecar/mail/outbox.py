@@ -4,6 +4,10 @@ A message is enqueued under a key (e.g. `agenda:{meeting}:{person}`); enqueueing
 again does nothing, which is what makes "each reminder goes out once" hold across restarts and
 racing signals. Delivery is at least once: a crash between the SMTP server's acceptance and our
 commit would send that one message again on restart.
+
+Several processes may share one database: each worker claims the messages it sends
+(sidecar/db/repositories/outbox.py), so two never send the same one. A claim left by a process
+that died is taken over after `MENTOR_SIDECAR_CLAIM_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import contextlib
 import email
 import email.policy
 import logging
+import os
+import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sidecar.db import Database
-from sidecar.domain.ids import iso, now_iso, utcnow
+from sidecar.db.repositories.outbox import OutboxMessage, OutboxRepository
+from sidecar.domain.ids import iso, new_id, utcnow
 from sidecar.mail import webhook
 from sidecar.mail.transport import MailTransport
 
@@ -25,6 +32,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 15 * 60.0
+# Claimed at a time: few enough that their sends end well within the claim timeout.
+CLAIM_BATCH = 10
+DEFAULT_CLAIM_TIMEOUT_SECONDS = 600.0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -32,19 +42,29 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_FIRST_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
 
 
+def worker_name() -> str:
+    """Who holds a claim, readable in the table: host, process, and this outbox."""
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id()[:6]}"
+
+
 class Outbox:
     def __init__(
         self,
-        db: Database,
+        store: OutboxRepository,
         transport: MailTransport,
         *,
         poll_seconds: float,
+        claim_timeout_seconds: float = DEFAULT_CLAIM_TIMEOUT_SECONDS,
         allow_private_webhooks: bool = False,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._db = db
+        self._store = store
         self.transport = transport
+        self.worker = worker_name()
         self._allow_private_webhooks = allow_private_webhooks
         self._poll_seconds = poll_seconds
+        self._claim_timeout = timedelta(seconds=claim_timeout_seconds)
+        self._clock = clock
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
@@ -59,7 +79,7 @@ class Outbox:
         person_id: str | None = None,
     ) -> bool:
         """Store an email for delivery; False when one with this key exists already."""
-        return await self._insert(
+        return await self._add(
             key,
             kind,
             meeting_id,
@@ -73,9 +93,9 @@ class Outbox:
         self, key: str, url: str, payload: bytes, *, meeting_id: str | None = None
     ) -> bool:
         """A JSON POST, delivered and retried like an email."""
-        return await self._insert(key, "webhook", meeting_id, None, url, "webhook", payload)
+        return await self._add(key, "webhook", meeting_id, None, url, "webhook", payload)
 
-    async def _insert(
+    async def _add(
         self,
         key: str,
         kind: str,
@@ -85,14 +105,18 @@ class Outbox:
         subject: str,
         data: bytes,
     ) -> bool:
-        changed = await self._db.execute(
-            "INSERT INTO outbox (dedupe_key, kind, meeting_id, person_id, recipient, subject,"
-            " message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING",
-            (key, kind, meeting_id, person_id, recipient, subject, data, now_iso(), now_iso()),
+        added = await self._store.add(
+            key,
+            kind=kind,
+            meeting_id=meeting_id,
+            person_id=person_id,
+            recipient=recipient,
+            subject=subject,
+            data=data,
+            now=self._clock(),
         )
         self._wake.set()
-        return changed > 0
+        return added
 
     async def _send(self, kind: str, recipient: str, data: bytes) -> None:
         if kind == "webhook":
@@ -125,61 +149,73 @@ class Outbox:
         self._worker = None
 
     async def deliver_due(self) -> int:
-        """Try every message that is due once; returns how many were sent."""
-        due = await self._db.fetch_all(
-            "SELECT id, kind, recipient, message, attempts FROM outbox WHERE sent_at IS NULL"
-            " AND next_attempt_at <= ? ORDER BY id LIMIT 50",
-            (now_iso(),),
-        )
+        """Claim what is due, a batch at a time, and try each message once; returns how many
+        were sent."""
         sent = 0
-        for row in due:
-            if self._stopping:
+        while not self._stopping:
+            now = self._clock()
+            batch = await self._store.claim_due(
+                self.worker, now=now, stale_before=now - self._claim_timeout, limit=CLAIM_BATCH
+            )
+            sent += await self._deliver(batch)
+            if len(batch) < CLAIM_BATCH:
                 break
-            try:
-                await self._send(row["kind"], row["recipient"], row["message"])
-            except Exception as exc:  # SMTP down, refused, timed out: try again later
-                attempts = row["attempts"] + 1
-                retry_at = utcnow() + backoff(attempts)
-                log.warning(
-                    "sending outbox message %s failed (attempt %d, next at %s): %s",
-                    row["id"],
-                    attempts,
-                    iso(retry_at),
-                    exc,
-                )
-                await self._db.execute(
-                    "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?"
-                    " WHERE id = ?",
-                    (attempts, str(exc)[:500], iso(retry_at), row["id"]),
-                )
-            else:
-                # Shielded: once the server has the message, its record must be written.
-                await asyncio.shield(
-                    self._db.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, last_error = NULL"
-                        " WHERE id = ?",
-                        (now_iso(), row["id"]),
-                    )
-                )
-                sent += 1
         return sent
+
+    async def _deliver(self, batch: list[OutboxMessage]) -> int:
+        sent = 0
+        untried = [message.id for message in batch]
+        try:
+            for message in batch:
+                if self._stopping:
+                    break
+                untried.remove(message.id)
+                sent += await self._deliver_one(message)
+        finally:
+            if untried:  # stopping: give them back rather than make others wait the timeout
+                await asyncio.shield(self._store.release(untried, self.worker))
+        return sent
+
+    async def _deliver_one(self, message: OutboxMessage) -> int:
+        try:
+            await self._send(message.kind, message.recipient, message.data)
+        except Exception as exc:  # SMTP down, refused, timed out: try again later
+            attempts = message.attempts + 1
+            retry_at = self._clock() + backoff(attempts)
+            log.warning(
+                "sending outbox message %s failed (attempt %d, next at %s): %s",
+                message.id,
+                attempts,
+                iso(retry_at),
+                exc,
+            )
+            await self._store.mark_failed(
+                message.id, self.worker, attempts=attempts, error=str(exc), retry_at=retry_at
+            )
+            return 0
+        # Shielded: once the server has the message, its record must be written.
+        await asyncio.shield(self._store.mark_sent(message.id, now=self._clock()))
+        return 1
 
     async def _deliver_forever(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            pause = self._poll_seconds
             try:
                 await self.deliver_due()
+                pause = await self._seconds_until_due()
             except Exception:
                 log.exception("outbox delivery round failed")
-            pause = await self._seconds_until_due()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), pause)
 
     async def _seconds_until_due(self) -> float:
-        next_at = await self._db.fetch_value(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL"
-        )
-        if next_at is None:
+        """Until the next retry, or until the oldest claim another worker holds goes stale."""
+        times = await self._store.times()
+        moments = [times.next_attempt_at] if times.next_attempt_at else []
+        if times.oldest_claim_at:
+            moments.append(times.oldest_claim_at + self._claim_timeout)
+        if not moments:
             return self._poll_seconds
-        wait = (datetime.fromisoformat(next_at) - utcnow()).total_seconds()
+        wait = (min(moments) - self._clock()).total_seconds()
         return max(0.05, min(wait, self._poll_seconds))

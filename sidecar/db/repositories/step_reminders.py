@@ -1,8 +1,16 @@
-"""The day-before reminders of next steps: which are close to due, and claiming one once."""
+"""The day-before reminders of next steps: which are close to due, and claiming one once.
+
+A (step, due date) is claimed by inserting its row, in a transaction that also holds the email
+it enqueues: a worker that dies mid-way leaves no claim behind, and of two workers claiming at
+once the second finds the row (on PostgreSQL it waits for the first to commit, then does nothing).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,16 +52,19 @@ class StepReminderRepository(Repository):
         )
         return [DueStep.model_validate(row) for row in rows]
 
-    async def claim(self, step_id: str, due: date, now: datetime) -> bool:
-        return bool(
-            await self.db.execute(
+    @asynccontextmanager
+    async def claim(self, step_id: str, due: date, now: datetime) -> AsyncIterator[bool]:
+        """True inside the block when this worker claimed the reminder; the claim commits with
+        what the block writes, and an error in the block undoes both."""
+        async with self.db.transaction():
+            claimed = await self.db.execute(
                 "INSERT INTO step_reminders (action_item_id, due_date, claimed_at)"
-                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                " VALUES (?, ?, ?) ON CONFLICT (action_item_id, due_date) DO NOTHING",
                 (step_id, due.isoformat(), iso(now)),
             )
-        )
+            yield claimed > 0
 
-    async def record(self, step_id: str, due: date, outcome: str) -> None:
+    async def record(self, step_id: str, due: date, outcome: Literal["sent", "skipped"]) -> None:
         await self.db.execute(
             "UPDATE step_reminders SET outcome = ? WHERE action_item_id = ? AND due_date = ?",
             (outcome, step_id, due.isoformat()),
