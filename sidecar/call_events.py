@@ -59,11 +59,11 @@ async def report(app: web.Application, event: CallEvent) -> bool:
         return await _ended(app, meeting, event)
     at = event.at or utcnow()
     person = event.person_id or ""
-    db = app[REPOS].db
+    repos = app[REPOS]
     if event.kind == "left":
-        await attendance.left_call(db, meeting, person, source=event.platform, at=at)
+        await attendance.left_call(repos, meeting, person, source=event.platform, at=at)
         return False
-    went_live = await attendance.joined_call(db, meeting, person, source=event.platform, at=at)
+    went_live = await attendance.joined_call(repos, meeting, person, source=event.platform, at=at)
     if went_live:  # the panels show the meeting live
         await app[LIVE_EVENTS].publish("meeting", person, meeting_id=meeting.id)
     return went_live
@@ -89,15 +89,10 @@ async def ended(
 
 
 async def _ended(app: web.Application, meeting: Meeting, event: CallEvent) -> bool:
-    if meeting.status != "live":
-        log.info(
-            "%s: meeting %s's call over while %s: not ended",
-            event.platform,
-            meeting.id,
-            meeting.status,
-        )
-        return False
-    return await end_meeting(app, meeting.id, source=event.platform, actor=event.person_id)
+    # Only a live meeting, decided under the meeting's lock (end_meeting logs the others).
+    return await end_meeting(
+        app, meeting.id, source=event.platform, actor=event.person_id, only_if_live=True
+    )
 
 
 async def meeting_record(app: web.Application, meeting_id: str) -> Meeting:

@@ -39,9 +39,10 @@ async def _cancel(
 ) -> tuple[Meeting, bool]:
     repos = app[REPOS]
     settings = app[SETTINGS]
-    async with repos.db.transaction():
+    async with repos.transaction():
+        await repos.meetings.lock_for_change(meeting_id)  # a join cannot make it live meanwhile
         meeting = await repos.meetings.get(meeting_id, viewer=viewer)
-        if meeting.status == "live" and await attendance.anyone_joined(repos.db, meeting):
+        if meeting.status == "live" and await attendance.anyone_joined(repos, meeting):
             raise Conflict("This meeting is under way; end it instead.", code="live")
         cancelled, changed = await repos.meetings.cancel(meeting_id, viewer=viewer)
         if not changed:
@@ -89,7 +90,7 @@ async def replace_upcoming(
     news), moving their open agenda items to the new series' first upcoming meeting."""
     repos = app[REPOS]
     replaced = []
-    async with repos.db.transaction():
+    async with repos.transaction():
         upcoming = await repos.meetings.upcoming_of_other_series(
             mentorship_id, series_id=series_id, after=after
         )

@@ -13,7 +13,7 @@ from aiohttp import web
 from sidecar import reminders
 from sidecar.db.repositories import Repositories
 from sidecar.domain.ids import utcnow
-from sidecar.domain.models import AgendaSection, Meeting, Person
+from sidecar.domain.models import AgendaSection, Meeting, Mentorship, Person
 from sidecar.keys import REPOS, SETTINGS
 
 MENTOR_EMAIL = "helena.costa@mentor-sidecar.example"
@@ -58,23 +58,11 @@ class DemoSeed:
 async def seed_demo(app: web.Application) -> DemoSeed:
     repos = app[REPOS]
     settings = app[SETTINGS]
-    async with repos.db.transaction():
-        mentor_id = await repos.db.fetch_value(
-            "SELECT id FROM people WHERE email = ?", (MENTOR_EMAIL,)
-        )
-        if mentor_id is None:
-            mentorship_id = await _create(repos)
-        else:
-            mentorship_id = await repos.db.fetch_value(
-                "SELECT id FROM mentorships WHERE mentor_id = ? ORDER BY created_at LIMIT 1",
-                (mentor_id,),
-            )
-        pair = await repos.db.fetch_one(
-            "SELECT mentor_id, mentee_id FROM mentorships WHERE id = ?", (mentorship_id,)
-        )
-        assert pair is not None
-        mentor_id, mentee_id = pair["mentor_id"], pair["mentee_id"]
-        meeting = await _next_meeting(repos, mentorship_id, mentor_id, mentee_id)
+    async with repos.transaction():
+        mentorship = await _seeded(repos) or await _create(repos)
+        mentor_id, mentee_id = mentorship.mentor_id, mentorship.mentee_id
+        assert mentor_id is not None and mentee_id is not None, "the demo pair is complete"
+        meeting = await _next_meeting(repos, mentorship.id, mentor_id, mentee_id)
         await reminders.schedule(repos, meeting, settings)
         lifetime = timedelta(minutes=settings.signin_link_ttl_minutes)
         people = []
@@ -85,7 +73,16 @@ async def seed_demo(app: web.Application) -> DemoSeed:
             people.append(
                 _demo_person(person, role, token, f"/signin/{code}?next=/meetings/{meeting.id}")
             )
-    return DemoSeed(mentorship_id, meeting.id, mentor=people[0], mentee=people[1])
+    return DemoSeed(mentorship.id, meeting.id, mentor=people[0], mentee=people[1])
+
+
+async def _seeded(repos: Repositories) -> Mentorship | None:
+    """The demo's mentorship from an earlier run: the first one its mentor mentors in."""
+    for mentor in await repos.people.with_email(MENTOR_EMAIL):
+        for mentorship in await repos.mentorships.list_for(mentor.id):
+            if mentorship.mentor_id == mentor.id:
+                return mentorship
+    return None
 
 
 def _demo_person(person: Person, role: str, token: str, path: str) -> DemoPerson:
@@ -136,7 +133,7 @@ _AGENDA: list[tuple[AgendaSection, str]] = [
 ]
 
 
-async def _create(repos: Repositories) -> str:
+async def _create(repos: Repositories) -> Mentorship:
     mentor = await repos.people.create(
         name="Helena Costa",
         email=MENTOR_EMAIL,
@@ -155,7 +152,7 @@ async def _create(repos: Repositories) -> str:
     code, _ = await repos.mentorships.create_invite(
         mentorship.id, timedelta(hours=1), viewer=mentor.id
     )
-    await repos.mentorships.accept_invite(code, mentee.id)
+    complete = await repos.mentorships.accept_invite(code, mentee.id)
     await repos.mentorships.update_agreement(
         mentorship.id,
         {
@@ -215,7 +212,7 @@ async def _create(repos: Repositories) -> str:
         created_in_meeting_id=past.id,
         viewer=mentor.id,
     )
-    return mentorship.id
+    return complete
 
 
 async def _past_meeting(

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from sidecar.db.repositories import Repositories
 from sidecar.domain.errors import Conflict, NotFound
-from sidecar.domain.ids import iso, now_iso, utcnow
+from sidecar.domain.ids import now_iso, utcnow
 from sidecar.domain.models import AgendaSection, Meeting, Mentorship, Person
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS
 from sidecar.mail.signin_links import signin_url_for
@@ -53,6 +53,7 @@ async def end_meeting(
     actor: str | None,
     pressed: bool = False,
     even_if_empty: bool = False,
+    only_if_live: bool = False,
 ) -> bool:
     """End the meeting and send its summary; False when that had already happened (and for a
     cancelled meeting). After a reopen it ends once more: the summary is rewritten and sent
@@ -61,48 +62,46 @@ async def end_meeting(
     `pressed`: a person pressed End (POST .../end), which is refused (Conflict with a code)
     before the meeting's window opens, for a cancelled meeting, and, unless `even_if_empty`,
     when nobody joined and nothing was written (cancelling it is what was meant).
+    `only_if_live`: a call platform or the idle check ends only a meeting that is live (checked
+    under the meeting's lock, so a reopen or a cancel in between is seen).
     """
     if source not in CORE_SOURCES:
         checked_platform_name(source)  # "panel", "idle", or the platform whose call ended
     repos: Repositories = app[REPOS]
-    db = repos.db
-    async with db.transaction():
-        pair = await db.fetch_one(
-            "SELECT ms.mentor_id, ms.mentee_id, mt.status, mt.reopen_count FROM meetings mt"
-            " JOIN mentorships ms ON ms.id = mt.mentorship_id WHERE mt.id = ?",
-            (meeting_id,),
-        )
-        if pair is None:
-            raise NotFound("meeting")
+    async with repos.transaction():
+        # Locked until the commit: a second end signal (another process too) waits, then
+        # finds this end's summary.
+        pair = await repos.meetings.lock_for_change(meeting_id)
         written = await repos.summaries.revision_of(meeting_id)
-        if written is not None and written > pair["reopen_count"]:
+        if written is not None and written > pair.reopen_count:
             return False  # this end's summary exists: another signal, or before a restart
-        if pair["status"] == "cancelled":
+        if pair.status == "cancelled":
             if pressed:
                 raise Conflict(
                     "This meeting was cancelled; there is nothing to end.", code="cancelled"
                 )
             return False
-        writer = actor or pair["mentee_id"] or pair["mentor_id"]
+        if only_if_live and pair.status != "live":
+            log.info("meeting %s not ended by %s: it is %s", meeting_id, source, pair.status)
+            return False
+        writer = actor or pair.mentee_id or pair.mentor_id
+        if writer is None:  # a mentorship always has its creator
+            raise NotFound("meeting")
         if pressed:
             await _check_can_end(app, repos, meeting_id, writer, even_if_empty=even_if_empty)
-        revision = pair["reopen_count"] + 1  # 1: the first end; more: after reopening
+        revision = pair.reopen_count + 1  # 1: the first end; more: after reopening
         now = now_iso()
         ended = now
         if source == "idle":  # it ended when the last person left, not when that was noticed
             left = await repos.meetings.get(meeting_id, viewer=writer)
-            ended = await attendance.last_seen(db, left) or now
-        await db.execute(
-            "UPDATE meetings SET status = 'ended', ended_at = COALESCE(ended_at, ?),"
-            " ended_by = COALESCE(ended_by, ?), updated_at = ? WHERE id = ?",
-            (ended, source, now, meeting_id),
-        )
+            ended = await attendance.last_seen(repos, left) or now
+        await repos.meetings.mark_ended(meeting_id, ended_at=ended, source=source)
         meeting = await repos.meetings.get(meeting_id, viewer=writer)
         mentorship = await repos.mentorships.get(meeting.mentorship_id, viewer=writer)
-        people = {p: await repos.people.get(p) for p in (pair["mentor_id"], pair["mentee_id"]) if p}
+        people = {p: await repos.people.get(p) for p in (pair.mentor_id, pair.mentee_id) if p}
         record = await _record(app, repos, meeting, mentorship, people, writer)
         record = replace(record, corrected=revision > 1)
-        reader = people.get(pair["mentee_id"]) or people[pair["mentor_id"]]
+        reader = people[pair.mentee_id or pair.mentor_id or writer]
         body = summary_markdown(record, reader)
         await repos.summaries.save(meeting.id, body, author=actor, revision=revision)
         for person in people.values():  # each person's copy, in their own time zone
@@ -178,7 +177,7 @@ async def _check_can_end(
         )
     if even_if_empty or meeting.reopen_count:
         return
-    if await attendance.anyone_joined(repos.db, meeting):
+    if await attendance.anyone_joined(repos, meeting):
         return
     if notes_are_empty(await app[NOTE_ROOMS].read_text(meeting_id)):
         raise Conflict(
@@ -194,7 +193,8 @@ async def reopen_meeting(app: web.Application, meeting_id: str, *, viewer: str) 
     from the notes as they will be); its summary stays until then."""
     repos: Repositories = app[REPOS]
     hours = app[SETTINGS].reopen_hours
-    async with repos.db.transaction():
+    async with repos.transaction():
+        await repos.meetings.lock_for_change(meeting_id)  # not while it is being ended
         meeting = await repos.meetings.get(meeting_id, viewer=viewer)
         if meeting.status != "ended":
             raise Conflict(
@@ -263,7 +263,7 @@ async def gather(
         meeting=meeting,
         mentorship=mentorship,
         people=people,
-        attendees=await attendance.attendees(repos.db, meeting),
+        attendees=await attendance.attendees(repos, meeting),
         covered=[i for i in agenda if i.done],
         carried_to_next=[i for i in agenda if not i.done and i.section in CARRIED_SECTIONS]
         if next_meeting
@@ -279,7 +279,7 @@ async def gather(
         progress=progress,
         next_meeting=next_meeting,
         notes=notes,
-        arrivals=tuple(await attendance.arrivals(repos.db, meeting)),
+        arrivals=tuple(await attendance.arrivals(repos, meeting)),
         earlier_steps=tuple(earlier),
     )
     return record, outcomes.next_steps
@@ -333,19 +333,14 @@ def _owner(step: NextStep, mentorship: Mentorship, people: dict[str, Person]) ->
 async def end_idle_meetings(app: web.Application) -> int:
     """End live meetings nobody has had open for a while after their scheduled end."""
     settings = app[SETTINGS]
-    cutoff = iso(utcnow() - timedelta(minutes=settings.idle_end_minutes))
-    rows = await app[REPOS].db.fetch_all(
-        "SELECT mt.id FROM meetings mt WHERE mt.status = 'live' AND mt.scheduled_end <= ?"
-        " AND NOT EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = mt.id"
-        " AND a.last_seen_at > ?)",
-        (cutoff, cutoff),
-    )
+    cutoff = utcnow() - timedelta(minutes=settings.idle_end_minutes)
+    candidates = await app[REPOS].meetings.idle_live(ended_before=cutoff, unseen_since=cutoff)
     ended = 0
-    for row in rows:
-        room = app[NOTE_ROOMS].get(row["id"])
-        if (room is not None and room.connections) or app[LIVE_EVENTS].watching(row["id"]):
+    for meeting_id in candidates:
+        room = app[NOTE_ROOMS].get(meeting_id)
+        if (room is not None and room.connections) or app[LIVE_EVENTS].watching(meeting_id):
             continue  # someone still has the panel open
-        ended += await end_meeting(app, row["id"], source="idle", actor=None)
+        ended += await end_meeting(app, meeting_id, source="idle", actor=None, only_if_live=True)
     return ended
 
 

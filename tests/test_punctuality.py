@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from sidecar.keys import REPOS
+from sidecar.keys import DATABASE, REPOS
 from sidecar.meeting_lifecycle import end_meeting
 from sidecar.summary import attendance
 from tests.conftest import Pair, add_meeting
@@ -21,24 +21,24 @@ async def test_joins_and_leaves_in_any_order_and_the_summary_tells_punctuality(
     client: Client, pair: Pair
 ) -> None:
     app = client.app
-    db = app[REPOS].db
+    repos, db = app[REPOS], app[DATABASE]
     start = (datetime.now(UTC) - timedelta(minutes=50)).replace(second=0, microsecond=0)
     meeting = await add_meeting(app, pair, start)
     # Re-sent and out of order, as webhooks arrive.
     await attendance.joined_call(
-        db, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=4, seconds=30)
+        repos, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=4, seconds=30)
     )
     await attendance.joined_call(
-        db, meeting, pair.mentor_id, source="zoom", at=start - timedelta(minutes=2)
+        repos, meeting, pair.mentor_id, source="zoom", at=start - timedelta(minutes=2)
     )
     await attendance.joined_call(
-        db, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=9)
+        repos, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=9)
     )
     await attendance.left_call(
-        db, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=40)
+        repos, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=40)
     )
     await attendance.left_call(
-        db, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=20)
+        repos, meeting, pair.mentee_id, source="zoom", at=start + timedelta(minutes=20)
     )
     row = await db.fetch_one(
         "SELECT joined_call_at, left_call_at, call_source FROM meeting_attendance"
@@ -56,7 +56,7 @@ async def test_joins_and_leaves_in_any_order_and_the_summary_tells_punctuality(
     live = await app[REPOS].meetings.get(meeting.id, viewer=pair.mentor_id)
     assert live.status == "live"
 
-    arrivals = {a.person_id: a.joined_at for a in await attendance.arrivals(db, meeting)}
+    arrivals = {a.person_id: a.joined_at for a in await attendance.arrivals(repos, meeting)}
     assert arrivals == {
         pair.mentor_id: start - timedelta(minutes=2),
         pair.mentee_id: start + timedelta(minutes=4, seconds=30),

@@ -79,7 +79,7 @@ async def held_meeting(
     meeting = await add_meeting(app, pair, start, title="Check-in")
     for person_id, offset in joins.items():
         await attendance.joined_call(
-            app[REPOS].db, meeting, person_id, source="jitsi", at=start + offset
+            app[REPOS], meeting, person_id, source="jitsi", at=start + offset
         )
     if notes:
         url = f"ws://127.0.0.1:{server.port}/ws/notes/{meeting.id}?token={pair.mentee_token}"

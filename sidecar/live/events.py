@@ -13,7 +13,7 @@ import json
 
 from aiohttp import WSMsgType, web
 
-from sidecar.keys import DATABASE, LIVE_EVENTS, SETTINGS, WEBSOCKETS
+from sidecar.keys import LIVE_EVENTS, REPOS, SETTINGS, WEBSOCKETS
 from sidecar.limits import message_bucket
 from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
@@ -33,7 +33,7 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
         mentorship_id=meeting.mentorship_id,
     )
     hub.add(meeting.id, meeting.mentorship_id, ws)
-    await attendance.seen(request.app[DATABASE], meeting, identity.person_id)
+    await attendance.seen(request.app[REPOS], meeting, identity.person_id)
     try:
         await ws.send_str(json.dumps({"type": "hello"}))
         allowance = message_bucket(request.app[SETTINGS])
@@ -47,7 +47,7 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove(meeting.id, ws)
         request.app[WEBSOCKETS].discard(ws)
-        await attendance.seen_on_leaving(request.app[DATABASE], meeting, identity.person_id)
+        await attendance.seen_on_leaving(request.app[REPOS], meeting, identity.person_id)
     return ws
 
 

@@ -63,7 +63,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
     rooms = app[NOTE_ROOMS]
     room = None
     try:
-        await attendance.seen(app[DATABASE], meeting, identity.person_id)
+        await attendance.seen(app[REPOS], meeting, identity.person_id)
         del meeting
         room = await rooms.join(meeting_id, conn, lambda: first_text)
         await room.welcome(conn)
@@ -133,7 +133,7 @@ async def _seen_on_leaving(app: web.Application, meeting_id: str, person_id: str
     except sqlite3.Error as exc:  # as `seen_on_leaving`: a lost last-seen time, not an error
         log.warning("last seen of %s in %s not recorded: %s", person_id, meeting_id, exc)
         return
-    await attendance.seen_on_leaving(app[DATABASE], meeting, person_id)
+    await attendance.seen_on_leaving(app[REPOS], meeting, person_id)
 
 
 async def _mentee_timezone(request: web.Request, meeting: Meeting) -> str:

@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from sidecar.keys import DATABASE, LIFECYCLE
+from sidecar.keys import LIFECYCLE, REPOS
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ async def readyz(request: web.Request) -> web.Response:
     if request.app[LIFECYCLE].shutting_down:
         return web.json_response({"status": "shutting down"}, status=503)
     try:
-        await request.app[DATABASE].fetch_value("SELECT 1")
+        await request.app[REPOS].ping()
     except Exception as exc:  # any database failure means "not ready", never a 500
         log.warning("readiness check failed: %s", exc)
         return web.json_response({"status": "database unavailable"}, status=503)

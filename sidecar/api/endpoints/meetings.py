@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Any
 
 from sidecar import reminders
 from sidecar.api.auth import public_origin
@@ -31,12 +32,23 @@ from sidecar.domain.errors import Conflict, Invalid
 from sidecar.domain.ids import iso, new_id, utcnow
 from sidecar.domain.models import ActionItem, AgendaItem, Meeting
 from sidecar.domain.schedule import Phase, series
-from sidecar.keys import OUTBOX
+from sidecar.keys import OUTBOX, PLATFORMS
 from sidecar.mail.agenda import agenda_email
 from sidecar.mail.signin_links import signin_url_for
 from sidecar.meeting_lifecycle import end_meeting, reopen_meeting
 
 TAGS = ("meetings",)
+
+
+def offered_platform(call: Call[Any], platform: str) -> None:
+    """A meeting's platform is "link" or one of the platforms this service runs."""
+    offered = ["link", *(active.name for active in call.request.app[PLATFORMS])]
+    if platform not in offered:
+        raise Invalid(
+            "platform",
+            f"{platform!r} is not a call platform of this service; one of {', '.join(offered)}",
+            words="That kind of call is not available here. Choose another.",
+        )
 
 
 @api.route(
@@ -69,6 +81,7 @@ async def list_meetings(call: Call[None]) -> MeetingList:
 )
 async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
     body = call.body
+    offered_platform(call, body.platform)
     meeting = await call.repos.meetings.create(
         call.path("mentorship_id"),
         title=body.title,
@@ -96,6 +109,7 @@ async def create_meeting(call: Call[MeetingCreate]) -> Meeting:
 )
 async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
     body = call.body
+    offered_platform(call, body.platform)
     phases = [Phase(p.every_weeks, p.count) for p in body.phases]
     starts = series(body.first_start, body.timezone, phases)
     now = utcnow()
@@ -109,7 +123,7 @@ async def create_schedule(call: Call[ScheduleCreate]) -> ScheduleOut:
     mentorship_id = call.path("mentorship_id")
     series_id = new_id()
     created = []
-    async with call.repos.db.transaction():
+    async with call.repos.transaction():
         for start in starts:
             meeting = await call.repos.meetings.create(
                 mentorship_id,
@@ -151,10 +165,11 @@ async def get_meeting(call: Call[None]) -> Meeting:
     publishes="meeting",
 )
 async def patch_meeting(call: Call[MeetingPatch]) -> Meeting:
+    changes = call.body.changes()
+    if "platform" in changes:
+        offered_platform(call, changes["platform"])
     # A cancelled meeting is refused (409) by the repository: plan a new one instead.
-    meeting = await call.repos.meetings.update(
-        call.path("meeting_id"), call.body.changes(), viewer=call.viewer
-    )
+    meeting = await call.repos.meetings.update(call.path("meeting_id"), changes, viewer=call.viewer)
     await reminders.schedule(call.repos, meeting, call.settings)
     return meeting
 
@@ -194,8 +209,9 @@ async def send_agenda(call: Call[None]) -> Meeting:
             base_url=public_origin(call.request),
         ),
     )
-    async with repos.db.transaction():
-        # Checked under the write lock, so a burst of sends cannot slip through together.
+    async with repos.transaction():
+        # Checked under the meeting's lock, so a burst of sends cannot slip through together.
+        await repos.meetings.lock_for_change(meeting.id)
         current = await repos.meetings.get(meeting.id, viewer=call.viewer)
         wait = resend_wait(current, call.settings.agenda_resend_minutes)
         if wait:
@@ -356,22 +372,16 @@ async def get_summary(call: Call[None]) -> SummaryOut:
     meeting = await call.repos.meetings.get(meeting_id, viewer=call.viewer)
     summary = await call.repos.summaries.get(meeting_id, viewer=call.viewer)
     # Each person's latest summary email: after a reopen, the corrected one.
-    rows = await call.repos.db.fetch_all(
-        "SELECT person_id, recipient, attempts, last_error, sent_at FROM outbox"
-        " WHERE id IN (SELECT MAX(id) FROM outbox WHERE meeting_id = ? AND kind = 'summary'"
-        " GROUP BY person_id) ORDER BY id",
-        (meeting_id,),
-    )
     delivery = [
         Delivery(
-            person_id=row["person_id"],
-            recipient=row["recipient"],
-            state="sent" if row["sent_at"] else ("retrying" if row["attempts"] else "queued"),
-            attempts=row["attempts"],
-            last_error=row["last_error"],
-            sent_at=row["sent_at"],
+            person_id=sent.person_id,
+            recipient=sent.recipient,
+            state="sent" if sent.sent_at else ("retrying" if sent.attempts else "queued"),
+            attempts=sent.attempts,
+            last_error=sent.last_error,
+            sent_at=sent.sent_at,
         )
-        for row in rows
+        for sent in await call.repos.summaries.deliveries(meeting.id)
     ]
     return SummaryOut(
         meeting_id=summary.meeting_id,

@@ -67,7 +67,7 @@ async def _person_for(
 async def create_mentorship(call: Call[MentorshipCreate]) -> MentorshipCreated:
     repos = call.repos
     lifetime = timedelta(hours=call.settings.invite_ttl_hours)
-    async with repos.db.transaction():
+    async with repos.transaction():
         person_id, token = await _person_for(call, call.body.me)
         mentorship = await repos.mentorships.create(person_id, call.body.role, call.body.title)
         code, _ = await repos.mentorships.create_invite(mentorship.id, lifetime, viewer=person_id)
@@ -212,7 +212,7 @@ async def preview_invite(call: Call[None]) -> InvitePreview:
 async def accept_invite(call: Call[InviteAccept]) -> InviteAccepted:
     repos = call.repos
     code = call.path("code")
-    async with repos.db.transaction():
+    async with repos.transaction():
         await repos.mentorships.invite(code)  # an unknown invite is a 404 before any profile check
         person_id, token = await _person_for(call, call.body.me)
         mentorship = await repos.mentorships.accept_invite(code, person_id)

@@ -21,7 +21,6 @@ from sidecar.api.schemas import (
     TokenCreated,
     TokenList,
 )
-from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import AccessToken, Person
 from sidecar.web.open_sockets import close_token_sockets
@@ -35,7 +34,7 @@ TAGS = ("me",)
 async def get_me(call: Call[None]) -> MeOut:
     repos = call.repos
     mentorships = await repos.mentorships.list_for(call.viewer)
-    planned = await ErasureRepository(repos.db).profile(call.viewer)
+    planned = await repos.erasures.profile(call.viewer)
     return MeOut(
         person=PersonOut.of(await repos.people.get(call.viewer)),
         mentorships=[await mentorship_brief(repos, m, call.viewer) for m in mentorships],

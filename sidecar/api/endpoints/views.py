@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sidecar.api.schemas import AgreementOut, ErasurePlan, MentorshipBrief, MentorshipOut, PersonOut
 from sidecar.db.repositories import Repositories
-from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.domain.ids import utcnow
 from sidecar.domain.models import Mentorship
 
@@ -28,7 +27,7 @@ async def mentorship_out(repos: Repositories, mentorship: Mentorship, viewer: st
 
 
 async def erasure_plan(repos: Repositories, mentorship_id: str, viewer: str) -> ErasurePlan | None:
-    planned = await ErasureRepository(repos.db).mentorship(mentorship_id)
+    planned = await repos.erasures.mentorship(mentorship_id)
     if planned is None:
         return None
     return ErasurePlan(

@@ -6,21 +6,20 @@ person outside the pair gets NotFound, exactly as for an id that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sidecar.db.connection import Database
 from sidecar.db.repositories.action_items import ActionItemRepository
 from sidecar.db.repositories.agreements import MeetingAgreementRepository
+from sidecar.db.repositories.attendance import AttendanceRepository
 from sidecar.db.repositories.calendar_feeds import CalendarFeedRepository
 from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.db.repositories.goals import GoalRepository
 from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
 from sidecar.db.repositories.mentorships import MentorshipRepository
-from sidecar.db.repositories.outbox import OutboxRepository
 from sidecar.db.repositories.people import PeopleRepository
-from sidecar.db.repositories.reminders import ReminderRepository
-from sidecar.db.repositories.step_reminders import StepReminderRepository
-from sidecar.db.repositories.privacy import PrivacyRepository
 from sidecar.db.repositories.summaries import SummaryRepository
 from sidecar.db.repositories.tokens import TokenRepository
 
@@ -38,11 +37,8 @@ class Repositories:
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
     meeting_agreements: MeetingAgreementRepository
-    outbox: OutboxRepository
-    reminders: ReminderRepository
-    step_reminders: StepReminderRepository
-    privacy: PrivacyRepository
     erasures: ErasureRepository
+    attendance: AttendanceRepository
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -58,9 +54,16 @@ class Repositories:
             summaries=SummaryRepository(db),
             calendar_feeds=CalendarFeedRepository(db),
             meeting_agreements=MeetingAgreementRepository(db),
-            outbox=OutboxRepository(db),
-            reminders=ReminderRepository(db),
-            step_reminders=StepReminderRepository(db),
-            privacy=PrivacyRepository(db),
             erasures=ErasureRepository(db),
+            attendance=AttendanceRepository(db),
         )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Several repositories' calls committed together (a service's read-then-write)."""
+        async with self.db.transaction():
+            yield
+
+    async def ping(self) -> None:
+        """The database answers (the readiness check); raises when it does not."""
+        await self.db.fetch_value("SELECT 1")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,17 @@ _SECTION_ORDER = (
     + " ".join(f"WHEN '{name}' THEN {index}" for index, name in enumerate(AGENDA_SECTIONS))
     + " END"
 )
+
+
+@dataclass(frozen=True)
+class LockedMeeting:
+    """What ending, reopening or cancelling decides on, read under the meeting's row lock."""
+
+    id: str
+    status: str
+    reopen_count: int
+    mentor_id: str | None
+    mentee_id: str | None
 
 
 class MeetingRepository(Repository):
@@ -76,6 +88,62 @@ class MeetingRepository(Repository):
             raise NotFound("meeting")
         return Mentorship.model_validate(row)
 
+    async def lock_for_change(self, meeting_id: str) -> LockedMeeting:
+        """Inside a transaction: the meeting's state, its row locked until the commit, so two
+        processes ending (or reopening, cancelling) it at once take turns and the second sees
+        what the first did. The service acts as itself: no viewer."""
+        # PostgreSQL locks the row; SQLite's BEGIN IMMEDIATE already holds the only write lock.
+        lock = " FOR UPDATE OF mt" if self.db.dialect == "postgresql" else ""
+        row = await self.db.fetch_one(
+            "SELECT mt.id, mt.status, mt.reopen_count, ms.mentor_id, ms.mentee_id FROM meetings mt"
+            f" JOIN mentorships ms ON ms.id = mt.mentorship_id WHERE mt.id = ?{lock}",
+            (meeting_id,),
+        )
+        if row is None:
+            raise NotFound("meeting")
+        return LockedMeeting(
+            id=str(row["id"]),
+            status=str(row["status"]),
+            reopen_count=int(row["reopen_count"]),
+            mentor_id=row["mentor_id"],
+            mentee_id=row["mentee_id"],
+        )
+
+    async def go_live(
+        self, meeting_id: str, *, at: str, starts_before: datetime, ends_after: datetime
+    ) -> bool:
+        """A scheduled meeting becomes live if its window is around now; True only for the one
+        call that changed it (the UPDATE is its own check, so concurrent joins agree)."""
+        changed = await self.db.execute(
+            "UPDATE meetings SET status = 'live', started_at = COALESCE(started_at, ?)"
+            " WHERE id = ? AND status = 'scheduled' AND scheduled_start <= ? AND scheduled_end > ?",
+            (at, meeting_id, iso(starts_before), iso(ends_after)),
+        )
+        return changed > 0
+
+    async def mark_ended(self, meeting_id: str, *, ended_at: str, source: str) -> bool:
+        """The meeting is over (first end time and source kept); False for a cancelled one."""
+        changed = await self.db.execute(
+            "UPDATE meetings SET status = 'ended', ended_at = COALESCE(ended_at, ?),"
+            " ended_by = COALESCE(ended_by, ?), updated_at = ? WHERE id = ?"
+            " AND status != 'cancelled'",
+            (ended_at, source, now_iso(), meeting_id),
+        )
+        return changed > 0
+
+    async def idle_live(
+        self, *, ended_before: datetime, unseen_since: datetime
+    ) -> builtins.list[str]:
+        """Live meetings whose scheduled end is before `ended_before` and in which nobody has
+        been seen since `unseen_since`: the idle end's candidates (it checks each again)."""
+        rows = await self.db.fetch_all(
+            "SELECT mt.id FROM meetings mt WHERE mt.status = 'live' AND mt.scheduled_end <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = mt.id"
+            " AND a.last_seen_at > ?) ORDER BY mt.scheduled_end, mt.id",
+            (iso(ended_before), iso(unseen_since)),
+        )
+        return [str(row["id"]) for row in rows]
+
     async def next_for(self, mentorship_id: str, *, after: datetime) -> Meeting | None:
         """The meeting to open now: one that is live, else the next not yet over; never a
         cancelled one, nor one whose time passed without it being held."""
@@ -127,6 +195,7 @@ class MeetingRepository(Repository):
         """Cancel a meeting not held; returns it and whether this call cancelled it (a second
         call finds it cancelled). SEQUENCE goes up, so calendars take the cancellation."""
         async with self.db.transaction():
+            await self.lock_for_change(meeting_id)
             current = await self.get(meeting_id, viewer=viewer)
             if current.status == "cancelled":
                 return current, False
@@ -135,12 +204,13 @@ class MeetingRepository(Repository):
                     "This meeting has been held and ended; it cannot be cancelled.", code="ended"
                 )
             now = now_iso()
-            await self.db.execute(
+            changed = await self.db.execute(
                 "UPDATE meetings SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?,"
-                " sequence = sequence + 1, updated_by = ?, updated_at = ? WHERE id = ?",
+                " sequence = sequence + 1, updated_by = ?, updated_at = ? WHERE id = ?"
+                " AND status IN ('scheduled', 'live')",
                 (now, viewer, viewer, now, meeting_id),
             )
-        return await self.get(meeting_id, viewer=viewer), True
+        return await self.get(meeting_id, viewer=viewer), changed > 0
 
     async def reopen(self, meeting_id: str, *, viewer: str) -> Meeting:
         """An ended meeting is live again (its summary stays until it ends once more)."""
@@ -170,6 +240,7 @@ class MeetingRepository(Repository):
 
     async def update(self, meeting_id: str, changes: dict[str, Any], *, viewer: str) -> Meeting:
         async with self.db.transaction():
+            await self.lock_for_change(meeting_id)  # the sequence is read, then written
             current = await self.get(meeting_id, viewer=viewer)
             if current.status == "cancelled" and changes:
                 raise Conflict(

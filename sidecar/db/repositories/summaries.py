@@ -1,9 +1,23 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sidecar.db.repositories.base import IS_MEMBER, Repository
 from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import now_iso
 from sidecar.domain.models import Summary
+
+
+@dataclass(frozen=True)
+class SummaryDelivery:
+    """One person's latest summary email, as the outbox has it."""
+
+    person_id: str | None
+    recipient: str
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
 
 
 class SummaryRepository(Repository):
@@ -51,6 +65,26 @@ class SummaryRepository(Repository):
             "SELECT revision FROM summaries WHERE meeting_id = ?", (meeting_id,)
         )
         return None if value is None else int(value)
+
+    async def deliveries(self, meeting_id: str) -> list[SummaryDelivery]:
+        """Each person's latest summary email (after a reopen, the corrected one); the caller
+        has checked the meeting is the viewer's."""
+        rows = await self.db.fetch_all(
+            "SELECT person_id, recipient, attempts, last_error, sent_at FROM outbox"
+            " WHERE id IN (SELECT MAX(id) FROM outbox WHERE meeting_id = ? AND kind = 'summary'"
+            " GROUP BY person_id) ORDER BY id",
+            (meeting_id,),
+        )
+        return [
+            SummaryDelivery(
+                person_id=row["person_id"],
+                recipient=str(row["recipient"]),
+                attempts=int(row["attempts"]),
+                last_error=row["last_error"],
+                sent_at=datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
+            )
+            for row in rows
+        ]
 
     async def save_copy(self, meeting_id: str, person_id: str, body_markdown: str) -> None:
         """One person's copy of a saved summary, with every time in their time zone."""
