@@ -169,10 +169,12 @@ class Outbox:
             for message in batch:
                 if self._stopping:
                     break
-                untried.remove(message.id)
                 sent += await self._deliver_one(message)
+                untried.remove(message.id)
         finally:
-            if untried:  # stopping: give them back rather than make others wait the timeout
+            # Stopping (or cancelled mid-send): give them back rather than make the next start,
+            # or another worker, wait out the claim timeout.
+            if untried:
                 await asyncio.shield(self._store.release(untried, self.worker))
         return sent
 
