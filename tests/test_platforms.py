@@ -130,3 +130,32 @@ def test_a_bad_platform_setting_stops_serve_naming_it(
         main(["serve"])
     assert stopped.value.code == 2
     assert name in capsys.readouterr().err
+
+
+async def test_a_meeting_takes_link_or_an_enabled_platform(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Issue 15: the database stores any platform's name (migration 16); the API accepts
+    `link` and the platforms this service runs, and names the field for any other."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import make_pair
+
+    client = await started(aiohttp_client, tmp_path, "jitsi")
+    pair = await make_pair(client.app, "p")
+    start = datetime.now(UTC) + timedelta(days=2)
+    times = {
+        "scheduled_start": start.isoformat(),
+        "scheduled_end": (start + timedelta(hours=1)).isoformat(),
+    }
+    url = f"/api/v1/mentorships/{pair.mentorship_id}/meetings"
+    for platform, status in (("link", 201), ("jitsi", 201), ("zoom", 422), ("teams", 422)):
+        response = await client.post(url, json={**times, "platform": platform}, headers=pair.auth())
+        assert response.status == status, platform
+        if status == 422:
+            fields = [problem["loc"] for problem in (await response.json())["error"]["fields"]]
+            assert fields == ["platform"]
+    patched = await client.patch(
+        f"/api/v1/meetings/{pair.meeting_id}", json={"platform": "zoom"}, headers=pair.auth()
+    )
+    assert patched.status == 422

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 Role = Literal["mentor", "mentee"]
-Platform = Literal["zoom", "jitsi", "link"]
+# Where the call happens: "link" (a join URL of the pair's own) or a call platform's name (a
+# plugin names itself, sidecar/platforms/names.py); the API accepts only the enabled ones.
+Platform = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 MeetingStatus = Literal["scheduled", "live", "ended", "cancelled"]
 AgendaSection = Literal[
     "review", "successes", "challenges", "goal_progress", "topics", "next_period"
