@@ -19,7 +19,11 @@ from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.db.repositories.goals import GoalRepository
 from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
 from sidecar.db.repositories.mentorships import MentorshipRepository
+from sidecar.db.repositories.outbox import OutboxRepository
 from sidecar.db.repositories.people import PeopleRepository
+from sidecar.db.repositories.reminders import ReminderRepository
+from sidecar.db.repositories.step_reminders import StepReminderRepository
+from sidecar.db.repositories.privacy import PrivacyRepository
 from sidecar.db.repositories.summaries import SummaryRepository
 from sidecar.db.repositories.tokens import TokenRepository
 
@@ -37,6 +41,10 @@ class Repositories:
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
     meeting_agreements: MeetingAgreementRepository
+    outbox: OutboxRepository
+    reminders: ReminderRepository
+    step_reminders: StepReminderRepository
+    privacy: PrivacyRepository
     erasures: ErasureRepository
     attendance: AttendanceRepository
 
@@ -54,6 +62,10 @@ class Repositories:
             summaries=SummaryRepository(db),
             calendar_feeds=CalendarFeedRepository(db),
             meeting_agreements=MeetingAgreementRepository(db),
+            outbox=OutboxRepository(db),
+            reminders=ReminderRepository(db),
+            step_reminders=StepReminderRepository(db),
+            privacy=PrivacyRepository(db),
             erasures=ErasureRepository(db),
             attendance=AttendanceRepository(db),
         )
