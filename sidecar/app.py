@@ -13,6 +13,7 @@ from sidecar.api.errors import json_errors
 from sidecar.api.openapi import build_openapi
 from sidecar.api.routing import API_PREFIX, api
 from sidecar.db import open_database
+from sidecar.db.notes import notes_store_for
 from sidecar.db.repositories import Repositories
 from sidecar.erasure import erasure_context
 from sidecar.keys import (
@@ -36,7 +37,6 @@ from sidecar.mail.outbox import Outbox
 from sidecar.mail.transport import transport_for
 from sidecar.meeting_lifecycle import idle_context
 from sidecar.notes import endpoint as notes_endpoint
-from sidecar.notes.endpoint import notes_context
 from sidecar.platforms.loader import activate
 from sidecar.settings import Settings, SettingsGroup
 from sidecar.signin_requests import signin_mailer_context
@@ -65,7 +65,7 @@ def create_app(
     app[PLATFORMS] = platforms
 
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(notes_context)  # after the database: it stores into it
+    app.cleanup_ctx.append(_notes)  # after the database: it stores into it
     app.cleanup_ctx.append(_outbox)
     app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
     app.cleanup_ctx.append(signin_mailer_context)  # after the outbox too: it enqueues links
@@ -106,6 +106,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     finally:
         await db.close()
         log.info("database closed")
+
+
+async def _notes(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    store = notes_store_for(
+        app[DATABASE],
+        commit_window_seconds=settings.notes_commit_window_ms / 1000,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    async with notes_endpoint.running_notes(app, store):
+        yield
 
 
 async def _outbox(app: web.Application) -> AsyncIterator[None]:

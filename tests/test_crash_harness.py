@@ -32,18 +32,23 @@ WHY_NOT_HOCUSPOCUS = missing_requirements(("hocuspocus",))
 RELAYS_BEFORE_STORING = """
 import asyncio, sys
 from sidecar.cli import main
-from sidecar.notes.store import SqliteNotesStore
+from sidecar.db.notes.postgres import PostgresNotesStore
+from sidecar.db.notes.sqlite import SqliteNotesStore
 
-real_submit = SqliteNotesStore.submit
+def relaying_first(store_class):
+    real_submit = store_class.submit
 
-def submit(self, meeting_id, update, author):
-    loop = asyncio.get_running_loop()
-    loop.call_later(0.3, real_submit, self, meeting_id, update, author)
-    stored = loop.create_future()
-    stored.set_result(None)
-    return stored
+    def submit(self, meeting_id, update, author):
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, real_submit, self, meeting_id, update, author)
+        stored = loop.create_future()
+        stored.set_result(None)
+        return stored
 
-SqliteNotesStore.submit = submit
+    store_class.submit = submit
+
+relaying_first(SqliteNotesStore)
+relaying_first(PostgresNotesStore)
 sys.exit(main())
 """
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=WHY_NOT or "")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -21,6 +19,7 @@ from sidecar.notes import protocol
 from sidecar.settings import Settings
 from tests.conftest import make_pair
 from tests.notes_client import NotesClient
+from tests.notes_storage import snapshot_flags
 from tests.waiting import eventually
 
 
@@ -50,12 +49,13 @@ pytestmark = pytest.mark.usefixtures("notes_path")
 
 
 @pytest.fixture
-async def start(tmp_path: Path) -> AsyncIterator[Start]:
+async def start(settings: Settings) -> AsyncIterator[Start]:
+    """Start the service (again) on the test's database (SQLite's file, or PostgreSQL's under
+    MENTOR_SIDECAR_TEST_DATABASE=postgresql), with these settings changed."""
     servers: list[TestServer] = []
 
     async def start(**overrides: object) -> Service:
-        settings = Settings(data_dir=tmp_path / "data", **overrides)  # type: ignore[arg-type]
-        server = TestServer(create_app(settings))
+        server = TestServer(create_app(settings.model_copy(update=overrides)))
         await server.start_server()
         servers.append(server)
         return Service(server, await seed_demo(server.app))
@@ -214,7 +214,7 @@ async def test_presence_reaches_others_and_leaves_with_the_socket(start: Start) 
     await mentee.close()
 
 
-async def test_notes_survive_unloading_and_a_restart(start: Start, tmp_path: Path) -> None:
+async def test_notes_survive_unloading_and_a_restart(start: Start) -> None:
     service = await start(notes_room_idle_seconds=0.05)
     client = await service.client()
     await client.insert(len(str(client)), "- [ ] send the draft @mentee by 2026-12-03\n")
@@ -234,7 +234,7 @@ async def test_notes_survive_unloading_and_a_restart(start: Start, tmp_path: Pat
     await again.close()
 
 
-async def test_updates_are_compacted_as_they_accumulate(start: Start, tmp_path: Path) -> None:
+async def test_updates_are_compacted_as_they_accumulate(start: Start) -> None:
     service = await start(notes_compact_every=20)
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
     for i in range(100):
@@ -243,28 +243,22 @@ async def test_updates_are_compacted_as_they_accumulate(start: Start, tmp_path: 
     await mentor.close()
     await mentee.close()
     await service.server.close()  # compacts what is left on shutdown
-    with sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3") as db:
-        rows = db.execute("SELECT COUNT(*), SUM(is_snapshot) FROM note_updates").fetchone()
-    assert rows == (1, 1)
     restarted = await start()
+    assert await snapshot_flags(restarted.app, service.seed.meeting_id) == [1]
     reader = await restarted.client()
     assert str(reader) == str(mentee)
     await reader.close()
 
 
-async def test_long_notes_are_not_re_merged_every_few_keystrokes(
-    start: Start, tmp_path: Path
-) -> None:
+async def test_long_notes_are_not_re_merged_every_few_keystrokes(start: Start) -> None:
     """Merging costs as much as the whole document: once the notes are long, a compaction waits
     until the new history is at least half the last snapshot, so the cost per keystroke stays
     flat as a meeting's notes grow."""
     service = await start(notes_compact_every=5)
     mentor, mentee = await service.client("mentor"), await service.client("mentee")
-    database = tmp_path / "data" / "sidecar.sqlite3"
 
-    def rows() -> int:
-        with sqlite3.connect(database) as db:
-            return int(db.execute("SELECT COUNT(*) FROM note_updates").fetchone()[0])
+    async def rows() -> int:
+        return len(await snapshot_flags(service.app, service.seed.meeting_id))
 
     await mentor.insert(len(str(mentor)), "x" * 20000)
     for i in range(5):
@@ -273,18 +267,18 @@ async def test_long_notes_are_not_re_merged_every_few_keystrokes(
     assert room is not None
     await mentee.wait_for(lambda: str(mentee).endswith("4"))
     await room.settled()  # committed, and the compaction those updates began is done
-    assert await asyncio.to_thread(rows) <= 2, "short notes: compacted after a few updates"
+    assert await rows() <= 2, "short notes: compacted after a few updates"
     for _ in range(30):  # 30 small keystrokes: far less than half of the 20 KB snapshot
         await mentor.insert(len(str(mentor)), "y")
     await mentee.wait_for(lambda: str(mentee).endswith("y" * 30))
     await room.settled()
-    assert await asyncio.to_thread(rows) >= 30, "the long snapshot was merged again too soon"
+    assert await rows() >= 30, "the long snapshot was merged again too soon"
     await mentor.insert(len(str(mentor)), "z" * 12000)  # now the history is over half of it
     for _ in range(5):
         await mentor.insert(len(str(mentor)), "w")
     await mentee.wait_for(lambda: str(mentee).endswith("w" * 5))
     await room.settled()
-    assert await asyncio.to_thread(rows) <= 6
+    assert await rows() <= 6
     await mentor.close()
     await mentee.close()
 

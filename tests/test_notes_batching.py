@@ -5,25 +5,28 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import websockets
 from pycrdt import Doc, Text
 
-from sidecar.keys import NOTE_ROOMS, SETTINGS
+from sidecar.db.notes import notes_store_for
+from sidecar.db.notes import sqlite as sqlite_store
+from sidecar.db.notes.sqlite import SqliteNotesStore
+from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS
 from sidecar.notes import protocol
 from sidecar.notes import room as room_module
-from sidecar.notes import store as store_module
 from sidecar.notes.room import MAX_UNAPPLIED
-from sidecar.notes.store import CommitPacing, SqliteNotesStore
+from sidecar.notes.store import CommitPacing
 from tests import test_notes
 from tests.notes_client import NotesClient
-from tests.test_notes import Start
+from tests.notes_storage import dialect, notes_table_locked, snapshot_flags
+from tests.test_notes import Service, Start
 from tests.waiting import eventually
 
-start = test_notes.start  # the same fixture: a real service on a real SQLite file
+start = test_notes.start  # the same fixture: a real service on the test's real database
 # Tests over sockets run on both paths, aiohttp's private fast path and the public one
 # (tests/conftest.py); those of the store alone once.
 both_paths = pytest.mark.usefixtures("notes_path")
@@ -39,15 +42,12 @@ def typed_updates(count: int) -> tuple[str, list[bytes]]:
     return str(text), updates
 
 
-def stored_rows(tmp_path: Path, meeting_id: str) -> list[int]:
-    with sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3") as db:
-        rows = db.execute(
-            "SELECT is_snapshot FROM note_updates WHERE meeting_id = ? ORDER BY id", (meeting_id,)
-        ).fetchall()
-    return [row[0] for row in rows]
+def only_on_sqlite(service: Service) -> None:
+    if dialect(service.app) != "sqlite":
+        pytest.skip("SQLite's write-ahead log and checkpoints")
 
 
-async def test_updates_submitted_together_share_one_commit(start: Start, tmp_path: Path) -> None:
+async def test_updates_submitted_together_share_one_commit(start: Start) -> None:
     service = await start()
     store = service.app[NOTE_ROOMS].store
     meeting = service.seed.meeting_id
@@ -61,63 +61,60 @@ async def test_updates_submitted_together_share_one_commit(start: Start, tmp_pat
     await asyncio.gather(futures[0], *later)
     assert await compaction > 0
     # It runs at the end of its commit: what that commit stored after the request is merged too.
-    assert stored_rows(tmp_path, meeting) == [1], "one snapshot of everything stored"
+    assert await snapshot_flags(service.app, meeting) == [1], "one snapshot of everything stored"
     await asyncio.gather(*[store.submit(meeting, update, None) for update in updates[25:]])
-    assert stored_rows(tmp_path, meeting) == [1] + [0] * 5, "later commits add rows after it"
+    flags = await snapshot_flags(service.app, meeting)
+    assert flags == [1] + [0] * 5, "later commits add rows after it"
     doc: Doc[Text] = Doc()
     for update in (await store.load(meeting)).updates:
         doc.apply_update(update)
     assert str(doc.get("notes", type=Text)) == text
 
 
-async def test_a_locked_database_delays_the_commit_not_the_loop(
-    start: Start, tmp_path: Path
-) -> None:
+async def test_a_locked_database_delays_the_commit_not_the_loop(start: Start) -> None:
     # A busy timeout far longer than any load could stretch the loop's turns: had the commit
     # waited for the lock on the loop's thread, the ten turns below would take a minute.
     service = await start(sqlite_busy_timeout_ms=60_000)
     store = service.app[NOTE_ROOMS].store
     meeting = service.seed.meeting_id
+    before = await snapshot_flags(service.app, meeting)
     _, updates = typed_updates(1)
-    other = sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3", isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+    async with notes_table_locked(service.app):  # another connection holds the write lock
         committed = store.submit(meeting, updates[0], None)
         started = asyncio.get_running_loop().time()
         for _ in range(10):
             await asyncio.sleep(0.005)  # the loop keeps turning
         assert asyncio.get_running_loop().time() - started < 30
         assert not committed.done(), "not committed while the lock is held"
-        other.execute("COMMIT")
-        await asyncio.wait_for(committed, 30)
-    finally:
-        other.close()
-    assert stored_rows(tmp_path, meeting) == [0]
+    await asyncio.wait_for(committed, 30)
+    assert await snapshot_flags(service.app, meeting) == [*before, 0]
 
 
-async def test_a_lock_held_past_the_busy_timeout_fails_the_commit(
-    start: Start, tmp_path: Path
-) -> None:
+async def test_a_lock_held_past_the_busy_timeout_fails_the_commit(start: Start) -> None:
     service = await start(sqlite_busy_timeout_ms=50)
     store = service.app[NOTE_ROOMS].store
     _, updates = typed_updates(1)
-    other = sqlite3.connect(tmp_path / "data" / "sidecar.sqlite3", isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
+    # What the database says of a lock it waited for too long (SQLite's busy timeout, or
+    # PostgreSQL's lock_timeout, which the store sets to the same).
+    expected = asyncpg.LockNotAvailableError if dialect(service.app) == "postgresql" else None
+    async with notes_table_locked(service.app):
         committed = store.submit(service.seed.meeting_id, updates[0], None)
-        with pytest.raises(sqlite3.OperationalError):
-            await asyncio.wait_for(committed, 30)
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
+        await asyncio.wait({committed}, timeout=30)
+        assert committed.done(), "the commit gave up"
+    failure = committed.exception()
+    if expected is None:
+        assert isinstance(failure, sqlite3.OperationalError) and "locked" in str(failure)
+    else:
+        assert isinstance(failure, expected), repr(failure)
 
 
 async def test_the_write_ahead_log_is_checkpointed_on_its_own_thread(
-    tmp_path: Path, start: Start, monkeypatch: pytest.MonkeyPatch
+    start: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = await start()
+    only_on_sqlite(service)
     meeting = service.seed.meeting_id
-    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_COMMITS", 3)
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_COMMITS", 3)
     threads: list[str] = []
     real = SqliteNotesStore._checkpoint
 
@@ -237,15 +234,17 @@ async def test_a_newcomer_is_never_shown_an_update_before_its_commit(
 
 
 async def test_the_write_ahead_log_stays_small_under_steady_writing(
-    tmp_path: Path, start: Start, monkeypatch: pytest.MonkeyPatch
+    start: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With commits never pausing, a checkpoint must still complete and the log be reused;
     a passive one never caught up and the log grew without end."""
-    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_COMMITS", 20)
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_COMMITS", 20)
     service = await start()
+    only_on_sqlite(service)
     store = service.app[NOTE_ROOMS].store
     meeting = service.seed.meeting_id
-    wal = tmp_path / "data" / "sidecar.sqlite3-wal"
+    database = service.app[SETTINGS].database_path
+    wal = database.with_name(database.name + "-wal")
     doc: Doc[Text] = Doc()
     text = doc.get("notes", type=Text)
     largest = [0, 0]  # the log's largest size in the first and in the second half
@@ -304,13 +303,11 @@ def test_a_lone_pair_bursting_is_still_committed_at_once() -> None:
     assert pacing.window() < 0.001
 
 
-async def test_the_store_commits_at_once_when_idle_and_batches_under_load(
-    start: Start, tmp_path: Path
-) -> None:
+async def test_the_store_commits_at_once_when_idle_and_batches_under_load(start: Start) -> None:
     service = await start()
     clock = FakeClock()
-    store = SqliteNotesStore(
-        service.app[SETTINGS].database_path, commit_window_seconds=0.010, clock=clock
+    store = notes_store_for(
+        service.app[DATABASE], commit_window_seconds=0.010, busy_timeout_ms=5000, clock=clock
     )
     await store.start()
     try:

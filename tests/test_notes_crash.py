@@ -1,6 +1,8 @@
 """kill -9 the service while two people type: no edit that anyone saw broadcast may be lost.
 
-The service runs as a real process on a real SQLite file. The mentee's client only ever receives
+The service runs as a real process on a real SQLite file (or, with
+MENTOR_SIDECAR_TEST_DATABASE=postgresql, on the test's PostgreSQL database, which the kill does not
+touch: what the service committed is there when it restarts). The mentee's client only ever receives
 what the server relayed, so everything in its document at the moment of the kill had been
 broadcast; after a restart, a fresh client (holding nothing) must find all of it on the server.
 """
@@ -35,7 +37,10 @@ async def typing(client: NotesClient, prefix: str, stop: asyncio.Event) -> None:
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-async def test_kill_minus_nine_loses_no_broadcast_edit(tmp_path: Path, trial: int) -> None:
+async def test_kill_minus_nine_loses_no_broadcast_edit(
+    tmp_path: Path, database_env: str | None, trial: int
+) -> None:
+    """`database_env`: on PostgreSQL, the database both processes use (in the environment)."""
     port = free_port()
     # Typing every 2 ms is faster than the per-socket message limit allows: off for this test,
     # which is about durability under a fast writer (tests/test_limits.py tests the limit).

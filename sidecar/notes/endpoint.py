@@ -7,22 +7,23 @@ meeting the person is not part of all get a plain 403, and no document is loaded
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
+from sidecar.db.repositories.attendance import STORAGE_ERRORS
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import Meeting
-from sidecar.keys import DATABASE, NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
+from sidecar.keys import NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
 from sidecar.limits import message_bucket
 from sidecar.notes import aiohttp_gate
 from sidecar.notes.direct import NotesWebSocket
 from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError, is_update_frame
 from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
-from sidecar.notes.store import SqliteNotesStore
+from sidecar.notes.store import RunningNotesStore
 from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
@@ -38,7 +39,8 @@ _CLOSED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 async def notes_socket(request: web.Request) -> web.StreamResponse:
     app = request.app
     identity, meeting = await authorize_meeting_socket(request)
-    first_text = _first_text(meeting, await _mentee_timezone(request, meeting))
+    zone = await app[REPOS].notes.heading_timezone(meeting.mentorship_id)
+    first_text = _first_text(meeting, zone)
     # Only ids are kept while the socket is open: the meeting's model is a few KiB, and an open
     # meeting holds two sockets for hours (memory per idle open meeting, bench/README.md).
     meeting_id, mentorship_id = meeting.id, meeting.mentorship_id
@@ -130,19 +132,10 @@ async def _seen_on_leaving(app: web.Application, meeting_id: str, person_id: str
         meeting = await app[REPOS].meetings.read_for_service(meeting_id)
     except NotFound:  # erased meanwhile: there is no attendance to record
         return
-    except sqlite3.Error as exc:  # as `seen_on_leaving`: a lost last-seen time, not an error
+    except STORAGE_ERRORS as exc:  # as `seen_on_leaving`: a lost last-seen time, not an error
         log.warning("last seen of %s in %s not recorded: %s", person_id, meeting_id, exc)
         return
     await attendance.seen_on_leaving(app[REPOS], meeting, person_id)
-
-
-async def _mentee_timezone(request: web.Request, meeting: Meeting) -> str:
-    tz = await request.app[DATABASE].fetch_value(
-        "SELECT p.timezone FROM mentorships m JOIN people p ON p.id = COALESCE(m.mentee_id,"
-        " m.mentor_id) WHERE m.id = ?",
-        (meeting.mentorship_id,),
-    )
-    return str(tz or "UTC")
 
 
 def _first_text(meeting: Meeting, timezone: str) -> str:
@@ -151,14 +144,11 @@ def _first_text(meeting: Meeting, timezone: str) -> str:
     return f"# {meeting.title} ({day.isoformat()})\n\n"
 
 
-async def notes_context(app: web.Application) -> AsyncIterator[None]:
-    """The notes store's writer and the rooms: started after the database, stopped before it."""
+@asynccontextmanager
+async def running_notes(app: web.Application, store: RunningNotesStore) -> AsyncIterator[None]:
+    """The notes store's writer and the rooms: started after the database, stopped before it
+    (sidecar/app.py builds the store for the service's database)."""
     settings = app[SETTINGS]
-    store = SqliteNotesStore(
-        settings.database_path,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        commit_window_seconds=settings.notes_commit_window_ms / 1000,
-    )
     await store.start()
     fast = aiohttp_gate.use_fast_path(settings.notes_fast_path)
     log.info(aiohttp_gate.describe(settings.notes_fast_path))
@@ -171,8 +161,10 @@ async def notes_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await app[NOTE_ROOMS].close()
-        await store.stop()
+        try:
+            await app[NOTE_ROOMS].close()
+        finally:
+            await store.stop()
 
 
 def add_routes(app: web.Application) -> None:

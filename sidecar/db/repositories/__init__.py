@@ -19,6 +19,7 @@ from sidecar.db.repositories.erasures import ErasureRepository
 from sidecar.db.repositories.goals import GoalRepository
 from sidecar.db.repositories.meetings import AgendaRepository, MeetingRepository
 from sidecar.db.repositories.mentorships import MentorshipRepository
+from sidecar.db.repositories.notes import NotesRepository
 from sidecar.db.repositories.outbox import OutboxRepository
 from sidecar.db.repositories.people import PeopleRepository
 from sidecar.db.repositories.reminders import ReminderRepository
@@ -47,6 +48,7 @@ class Repositories:
     privacy: PrivacyRepository
     erasures: ErasureRepository
     attendance: AttendanceRepository
+    notes: NotesRepository
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
@@ -68,6 +70,7 @@ class Repositories:
             privacy=PrivacyRepository(db),
             erasures=ErasureRepository(db),
             attendance=AttendanceRepository(db),
+            notes=NotesRepository(db),
         )
 
     @asynccontextmanager
