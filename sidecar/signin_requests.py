@@ -32,7 +32,7 @@ async def send_signin_links(
     """One email to the address of `people`, with a link for each of them."""
     lifetime = timedelta(minutes=settings.signin_link_ttl_minutes)
     expires_at = utcnow() + lifetime
-    async with repos.db.transaction():
+    async with repos.transaction():  # the links and their email, committed together
         choices = [
             SigninChoice(
                 person,
