@@ -18,7 +18,7 @@ class ActionItemRepository(Repository):
         await self._check_member(mentorship_id, viewer)
         rows = await self.db.fetch_all(
             "SELECT * FROM action_items WHERE mentorship_id = :id"
-            " AND (:status IS NULL OR status = :status) ORDER BY created_at",
+            " AND (CAST(:status AS TEXT) IS NULL OR status = :status) ORDER BY created_at",
             {"id": mentorship_id, "status": status},
         )
         return [ActionItem.model_validate(row) for row in rows]

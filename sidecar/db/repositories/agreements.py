@@ -34,7 +34,8 @@ class MeetingAgreementRepository(Repository):
         async with self.db.transaction():
             await MeetingRepository(self.db).get(meeting_id, viewer=viewer)
             await self.db.execute(
-                "INSERT INTO meeting_agreements VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO meeting_agreements (id, meeting_id, text, created_by, created_at,"
+                " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (agreement_id, meeting_id, text, viewer, now, viewer, now),
             )
         return await self.get(agreement_id, viewer=viewer)

@@ -36,7 +36,7 @@ class PeopleRepository(Repository):
         """Everyone who gave this address, in any case (one address may have several people:
         each start of a mentorship while signed out makes a new one)."""
         rows = await self.db.fetch_all(
-            "SELECT id FROM people WHERE email = ? COLLATE NOCASE ORDER BY created_at",
+            "SELECT id FROM people WHERE lower(email) = lower(?) ORDER BY created_at",
             (email.strip(),),
         )
         return [await self.get(row["id"]) for row in rows]
