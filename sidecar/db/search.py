@@ -63,8 +63,10 @@ WITH q AS (
 ), hit AS (
     SELECT s.meeting_id, mt.title, mt.scheduled_start, s.title AS indexed_title, s.summary,
         s.notes, ts_rank(s.document, q.all_words, 1) AS score
-    FROM meeting_search s JOIN meetings mt ON mt.id = s.meeting_id CROSS JOIN q
+    FROM meeting_search s JOIN meetings mt ON mt.id = s.meeting_id
+        JOIN mentorships m ON m.id = mt.mentorship_id CROSS JOIN q
     WHERE s.document @@ q.all_words AND s.mentorship_id = :mentorship_id
+        AND (m.mentor_id = :viewer OR m.mentee_id = :viewer)
     ORDER BY score DESC, s.meeting_id LIMIT :limit
 )
 SELECT hit.meeting_id, hit.title, hit.scheduled_start, part.n, h.headline,
@@ -139,23 +141,32 @@ class SearchRow:
 
 
 async def search_ended(
-    db: Database, mentorship_id: str, expression: MatchExpression
+    db: Database, mentorship_id: str, expression: MatchExpression, *, viewer: str
 ) -> list[SearchRow]:
-    """Ended meetings of the pair whose title, summary or notes match, best first."""
+    """Ended meetings of the pair whose title, summary or notes match, best first; nothing
+    unless the viewer is one of the pair."""
     if db.dialect == "postgresql":  # a tsvector column and its GIN index, not FTS5
-        return await _search_ended_postgres(db, mentorship_id, expression)
+        return await _search_ended_postgres(db, mentorship_id, expression, viewer)
     rows = await db.fetch_all(
         "SELECT s.meeting_id, mt.title, mt.scheduled_start,"
         f" snippet(meeting_search, -1, '**', '**', '…', {SNIPPET_WORDS}) AS snippet"
         " FROM meeting_search s JOIN meetings mt ON mt.id = s.meeting_id"
-        f" WHERE meeting_search MATCH ? AND s.mentorship_id = ? ORDER BY {_BM25} LIMIT ?",
-        (expression.fts5(), mentorship_id, LIMIT),
+        " JOIN mentorships m ON m.id = mt.mentorship_id"
+        " WHERE meeting_search MATCH :words AND s.mentorship_id = :mentorship_id"
+        " AND (m.mentor_id = :viewer OR m.mentee_id = :viewer)"
+        f" ORDER BY {_BM25} LIMIT :limit",
+        {
+            "words": expression.fts5(),
+            "mentorship_id": mentorship_id,
+            "viewer": viewer,
+            "limit": LIMIT,
+        },
     )
     return [SearchRow(**row) for row in rows]
 
 
 async def _search_ended_postgres(
-    db: Database, mentorship_id: str, expression: MatchExpression
+    db: Database, mentorship_id: str, expression: MatchExpression, viewer: str
 ) -> list[SearchRow]:
     rows = await db.fetch_all(
         _PG_SEARCH,
@@ -163,6 +174,7 @@ async def _search_ended_postgres(
             "all_words": expression.tsquery("&"),
             "any_word": expression.tsquery("|"),
             "mentorship_id": mentorship_id,
+            "viewer": viewer,
             "limit": LIMIT,
             "punctuation": PG_PUNCTUATION,
             "set_apart": f"{_APART}\\1{_APART}",

@@ -69,7 +69,7 @@ async def search(call: Call[None]) -> SearchResults:
         if meeting.status != "ended"
     ]
     rows = await search_unended(unended, expression) + await search_ended(
-        repos.db, mentorship.id, expression
+        repos.db, mentorship.id, expression, viewer=call.viewer
     )
     return SearchResults(hits=[SearchHit.model_validate(row, from_attributes=True) for row in rows])
 
