@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from aiohttp import web
+from pycrdt import Doc, Text
 
 from sidecar.keys import DATABASE, REPOS, SETTINGS
 
@@ -54,3 +55,19 @@ async def notes_table_locked(app: web.Application) -> AsyncIterator[None]:
             other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+async def postgres_notes_text(url: str, meeting_id: str) -> str:
+    """A meeting's notes as a PostgreSQL database holds them, read on a connection of its own
+    (the query a room loads with), for a check made while no service is running."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT data FROM note_updates WHERE meeting_id = $1 ORDER BY id", meeting_id
+        )
+    finally:
+        await conn.close()
+    doc: Doc[Text] = Doc()
+    for row in rows:
+        doc.apply_update(bytes(row["data"]))
+    return str(doc.get("notes", type=Text))

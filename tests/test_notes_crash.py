@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from sidecar.settings import Settings
 from tests.notes_client import NotesClient
+from tests.notes_storage import postgres_notes_text
 from tests.test_cli import free_port, start_demo
 
 TRIALS = int(os.environ.get("CRASH_TRIALS", "3"))
@@ -71,13 +73,20 @@ async def test_kill_minus_nine_loses_no_broadcast_edit(
         if process.poll() is None:
             process.kill()
             process.wait()
+    seen = seen_by_mentee | seen_by_mentor
+    if database_env is not None:  # what PostgreSQL holds, asked before anything restarts
+        assert not Settings(data_dir=tmp_path).database_path.exists(), "it ran on SQLite"
+        held = set(
+            re.findall(r"[RE]\d+;", await postgres_notes_text(database_env, seed["meeting_id"]))
+        )
+        assert not seen - held, f"{len(seen - held)} broadcast edits not in PostgreSQL"
 
     again, _ = start_demo(tmp_path, port, env=UNLIMITED)
     try:
         fresh = await NotesClient(url + seed["mentee"]["token"]).connect()
         await asyncio.wait_for(fresh.synced.wait(), 30)
         stored = set(re.findall(r"[RE]\d+;", str(fresh)))
-        lost = (seen_by_mentee | seen_by_mentor) - stored
+        lost = seen - stored
         assert not lost, f"{len(lost)} broadcast edits lost: {sorted(lost)[:10]}"
         await fresh.close()
         for client in (mentor, mentee):
