@@ -177,11 +177,6 @@ def test_a_light_page_downloads_at_most_40_kb_gzip_of_script(page: str) -> None:
     assert "CodeMirror" not in " ".join(shipped()[n].decode("utf-8") for n in scripts), page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: the panel downloads about 171 KB gzip (CodeMirror ~90, Yjs+lib0 ~28, the"
-    " panel's own modules ~35); reaching 150 KB needs the editor or the panel trimmed",
-)
 def test_the_meeting_panel_downloads_at_most_150_kb_gzip_of_script() -> None:
     scripts = page_scripts("panel-")
     assert gzip_size(scripts) <= PANEL_LIMIT, gzip_size(scripts)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestServer
 
 from sidecar.demo import DemoSeed, seed_demo
@@ -111,11 +110,6 @@ async def test_light_pages_download_only_their_own_script(
     assert not console.unexpected((401, "/api/v1/me"), (404, "/api/v1/invites/no-such-code"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: the panel downloads about 171 KB gzip (CodeMirror ~90, Yjs+lib0 ~28, the"
-    " panel's own modules ~35); reaching 150 KB needs the editor or the panel trimmed",
-)
 async def test_the_meeting_panel_downloads_at_most_150_kb_gzip(
     browser: Any, server: TestServer, demo: DemoSeed, console: ConsoleWatch
 ) -> None:

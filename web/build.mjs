@@ -13,6 +13,22 @@ import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+// @codemirror/commands imports @codemirror/language and @lezer/common for its syntax-aware
+// commands (bracket matching, syntax moves, smart indentation), which the notes editor does not
+// bind; their top-level code would still ship (~17 KB gzip on the panel, issue 15). For imports
+// made by @codemirror/commands only, they resolve to a small stand-in that throws if reached.
+const COMMANDS_DIR = `${sep}node_modules${sep}@codemirror${sep}commands${sep}`;
+const commandsWithoutLanguage = {
+  name: "commands-without-language",
+  setup(build) {
+    build.onResolve({ filter: /^(@codemirror\/language|@lezer\/common)$/ }, (args) =>
+      args.importer.includes(COMMANDS_DIR)
+        ? { path: resolve(here, "src", "notes", "commands-language-stub.js") }
+        : undefined,
+    );
+  },
+};
+
 function parseArgs(argv) {
   const options = { outdir: resolve(here, "..", "sidecar", "static") };
   for (let i = 0; i < argv.length; i += 1) {
@@ -57,6 +73,7 @@ async function build({ outdir }) {
     write: false,
     outdir: "out", // virtual: nothing is written by esbuild itself
     logLevel: "warning",
+    plugins: [commandsWithoutLanguage],
   });
 
   // Chunks of earlier builds have other hashes: drop them, or they would ship forever.

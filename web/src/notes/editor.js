@@ -1,13 +1,12 @@
 // The CodeMirror 6 Markdown editor bound to the shared Y.Text by y-codemirror.next.
 //
-// Deliberately small: Markdown (GFM: task lists, strikethrough, tables) without the HTML,
-// JavaScript and CSS language packs that `markdown()` would pull in for embedded code, no line
-// numbers or folding, and Yjs' undo manager instead of CodeMirror's history (so undo only undoes
-// your own typing, never the other person's).
+// Deliberately small (issue 15: the panel's page weight): Markdown highlighted and lists
+// continued by notes/markdown.js rather than a Markdown parser, the platform-standard keys only
+// (CodeMirror's standardKeymap, with a plain Enter), no line numbers, folding or search, and
+// Yjs' undo manager instead of CodeMirror's history (so undo only undoes your own
+// typing, never the other person's).
 
-import { defaultKeymap } from "@codemirror/commands";
-import { markdownKeymap, markdownLanguage, pasteURLAsLink } from "@codemirror/lang-markdown";
-import { HighlightStyle, LanguageSupport, syntaxHighlighting } from "@codemirror/language";
+import { indentLess, indentMore, insertNewlineKeepIndent, standardKeymap } from "@codemirror/commands";
 import { Compartment, EditorState, Prec } from "@codemirror/state";
 import {
   drawSelection,
@@ -18,27 +17,30 @@ import {
   placeholder,
   ViewPlugin,
 } from "@codemirror/view";
-import { tags as t } from "@lezer/highlight";
 import { yCollab, ySyncAnnotation, yUndoManagerKeymap } from "y-codemirror.next";
+import { markdownHighlighting, markdownKeys, markdownTheme, pasteURLAsLink } from "./markdown.js";
 
 /** Characters one local edit may insert: keeps each update well under the server's 512 KB. */
 export const MAX_INSERT = 100000;
 
-const markdownHighlight = HighlightStyle.define([
-  { tag: t.heading1, fontWeight: "700", fontSize: "1.2em" },
-  { tag: [t.heading2, t.heading3, t.heading4, t.heading5, t.heading6], fontWeight: "700" },
-  { tag: t.heading, fontWeight: "700" },
-  { tag: t.strong, fontWeight: "700" },
-  { tag: t.emphasis, fontStyle: "italic" },
-  { tag: t.strikethrough, textDecoration: "line-through" },
-  { tag: [t.link, t.url], color: "#0b6b63", textDecoration: "underline" },
-  { tag: t.monospace, fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" },
-  { tag: t.quote, color: "#56606b", fontStyle: "italic" },
-  { tag: [t.processingInstruction, t.contentSeparator, t.labelName], color: "#6b7580" },
-  { tag: t.atom, color: "#5a45b8", fontWeight: "600" }, // task markers: [ ] and [x]
-]);
+/**
+ * CodeMirror's standardKeymap (arrows, Home/End, page keys, select all, deleting by character,
+ * word and line, on macOS the Emacs-style Ctrl keys) with Enter keeping the line's indentation
+ * rather than asking a language for it (build.mjs leaves @codemirror/language out), plus Mod-]
+ * and Mod-[ to indent a list item. The default keymap's syntax-aware extras are not needed.
+ */
+const standardKeys = [
+  ...standardKeymap.map((binding) =>
+    binding.key === "Enter"
+      ? { ...binding, run: insertNewlineKeepIndent, shift: insertNewlineKeepIndent }
+      : binding,
+  ),
+  { key: "Mod-]", run: indentMore },
+  { key: "Mod-[", run: indentLess },
+];
 
 const theme = EditorView.theme({
+  ...markdownTheme,
   "&": {
     fontSize: "0.9375rem",
     backgroundColor: "#ffffff",
@@ -161,11 +163,11 @@ export function createNotesEditor(
     doc: ytext.toString(),
     extensions: [
       EditorView.cspNonce.of(cspNonce || ""),
-      new LanguageSupport(markdownLanguage, [pasteURLAsLink]),
-      syntaxHighlighting(markdownHighlight),
-      Prec.high(keymap.of(markdownKeymap)), // Enter continues lists, Backspace removes markup
+      markdownHighlighting,
+      pasteURLAsLink,
+      Prec.high(keymap.of(markdownKeys)), // Enter continues lists, Backspace removes markup
       // No Tab binding: Tab keeps moving focus through the panel (Mod-] and Mod-[ indent).
-      keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
+      keymap.of([...yUndoManagerKeymap, ...standardKeys]),
       highlightSpecialChars(),
       drawSelection(),
       dropCursor(),
