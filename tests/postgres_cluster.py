@@ -34,6 +34,9 @@ SERVER_OPTIONS = (
     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     " -c listen_addresses=127.0.0.1"
 )
+# For a benchmark (bench/notes_bench.py, bench/crash_harness.py): PostgreSQL's own durability
+# defaults, so each commit costs what it costs in production.
+DURABLE_SERVER_OPTIONS = "-c max_connections=300 -c listen_addresses=127.0.0.1"
 
 
 def postgres_bin() -> Path | None:
@@ -94,7 +97,9 @@ class _Loop:
 
 
 class PostgresCluster:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: keep fsync and synchronous commits on (for measurements, not tests)."""
+        self.options = DURABLE_SERVER_OPTIONS if durable else SERVER_OPTIONS
         bin_dir = postgres_bin()
         assert bin_dir is not None, why_not()
         self.bin = bin_dir
@@ -122,7 +127,7 @@ class PostgresCluster:
         if self._as_root:
             shutil.chown(self.folder, user="postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.folder} {SERVER_OPTIONS}"
+        options = f"-p {self.port} -k {self.folder} {self.options}"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
                   "-o", options, "start")  # fmt: skip
         self._loop = _Loop()
