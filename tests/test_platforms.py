@@ -36,7 +36,14 @@ def routes(app: web.Application) -> set[str]:
 
 
 async def tables(client: Client) -> set[str]:
-    rows = await client.app[DATABASE].fetch_all("SELECT name FROM sqlite_master WHERE type='table'")
+    db = client.app[DATABASE]
+    if db.dialect == "postgresql":
+        rows = await db.fetch_all(
+            "SELECT table_name AS name FROM information_schema.tables"
+            " WHERE table_schema = current_schema()"
+        )
+    else:
+        rows = await db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")
     return {row["name"] for row in rows}
 
 
@@ -93,8 +100,9 @@ def test_an_unknown_platform_stops_the_start(tmp_path: Path) -> None:
 async def test_zoom_tables_made_by_the_old_core_migration_are_adopted(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, platforms="")
-    db = await open_database(settings.database_path)
+    # Databases from before issue 15 are SQLite files (PostgreSQL came with issue 16).
+    sqlite = f"sqlite:///{tmp_path / 'sidecar.sqlite3'}"
+    db = await open_database(sqlite)
     # What core migration 10 made before issue 15, with a row in it.
     await db.execute(
         "CREATE TABLE zoom_meeting_links (zoom_meeting_id TEXT NOT NULL, mentorship_id TEXT"
@@ -107,7 +115,8 @@ async def test_zoom_tables_made_by_the_old_core_migration_are_adopted(
         "INSERT INTO zoom_meeting_links VALUES ('85746065432', 'm', 'p', 'then', 'then')"
     )
     await db.close()
-    client = await aiohttp_client(create_app(Settings(data_dir=tmp_path, platforms="zoom")))
+    settings = Settings(data_dir=tmp_path, platforms="zoom", database_url=sqlite)
+    client = await aiohttp_client(create_app(settings))
     kept = await client.app[DATABASE].fetch_value("SELECT COUNT(*) FROM zoom_meeting_links")
     assert kept == 1
     assert {"zoom_accounts", "zoom_events"} <= await tables(client)
