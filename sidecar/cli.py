@@ -1,4 +1,5 @@
-"""`mentor-sidecar serve | demo | settings`: run the service, or run it with a demo pair."""
+"""`mentor-sidecar serve | demo | settings | migrate-data`: run the service, or run it with a
+demo pair, list the settings, or copy an embedded install into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from sidecar import migrate_data
 from sidecar.app import create_app
 from sidecar.demo import seed_demo
 from sidecar.platforms.loader import activate, settings_models
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, default, help_text in documented_settings(settings_models()):
             print(f"{name}  (default: {default})\n    {help_text}")
         return 0
+    if args.command == "migrate-data":
+        return migrate_data.main(args.to, args.data_dir, go=args.yes)
     try:
         settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
         activate(settings)  # MENTOR_SIDECAR_PLATFORMS and each chosen platform's variables
@@ -79,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--port", type=int, help="listen port (MENTOR_SIDECAR_PORT)")
         command.add_argument("--data-dir", type=Path, help="data folder (MENTOR_SIDECAR_DATA_DIR)")
     commands.add_parser("settings", help="list every setting with its default")
+    migrate = commands.add_parser(
+        "migrate-data",
+        help="copy this install's SQLite data into an empty PostgreSQL database "
+        "(a dry run with each table's rows unless --yes)",
+    )
+    migrate.add_argument("--to", required=True, metavar="postgresql://...", help="the target")
+    migrate.add_argument("--yes", action="store_true", help="copy (without it: a dry run)")
+    migrate.add_argument("--data-dir", type=Path, help="data folder (MENTOR_SIDECAR_DATA_DIR)")
     return parser
 
 

@@ -1,5 +1,7 @@
 """A person takes all their data away in one archive, and erasing a mentorship leaves nothing of
-it in the SQLite file (scanned byte by byte, log included)."""
+it in the database: on SQLite in the files (scanned byte by byte, log included); on PostgreSQL in
+any row version of any table, dead or alive, nor in the search index's pages (read with
+pageinspect; what PostgreSQL keeps beyond that is said in the README)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar import erasure, privacy
 from sidecar.app import create_app
+from sidecar.db import Database
 from sidecar.db.privacy_tables import MENTORSHIP_TABLES
-from sidecar.keys import REPOS, SETTINGS
+from sidecar.keys import DATABASE, SETTINGS
 from sidecar.meeting_lifecycle import end_meeting
 from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
@@ -123,6 +126,49 @@ def scan(data_dir: Path, word: str) -> list[str]:
     return found
 
 
+# Every block of a relation: pageinspect reads them from PostgreSQL's buffers.
+_BLOCKS = (
+    "generate_series(0, CAST(pg_relation_size(CAST(CAST(? AS TEXT) AS regclass)) / 8192"
+    " AS INTEGER) - 1) AS b(blk)"
+)
+
+
+async def postgres_stored(db: Database) -> list[tuple[str, bytes]]:
+    """What PostgreSQL holds that a query could reach: every tuple of every table and of its
+    TOAST table, live or dead (heap_page_items), and every page of the search index (its GIN
+    keys are words)."""
+    await db.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+    relations = await db.fetch_all(
+        "SELECT c.relname AS name, CAST(CAST(NULLIF(c.reltoastrelid, 0) AS regclass) AS TEXT)"
+        " AS toast FROM pg_class c WHERE c.relnamespace = CAST(current_schema() AS regnamespace)"
+        " AND c.relkind = 'r'"
+    )
+    names = [r["name"] for r in relations] + [r["toast"] for r in relations if r["toast"]]
+    found = []
+    for name in names:
+        tuples = await db.fetch_all(
+            f"SELECT i.t_data FROM {_BLOCKS}, LATERAL heap_page_items(get_raw_page("
+            "CAST(? AS TEXT), b.blk)) AS i WHERE i.t_data IS NOT NULL",
+            (name, name),
+        )
+        found += [(name, bytes(row["t_data"])) for row in tuples]
+    indexes = await db.fetch_all(
+        "SELECT CAST(CAST(indexrelid AS regclass) AS TEXT) AS name FROM pg_index"
+        " WHERE indrelid = CAST(CAST('meeting_search' AS TEXT) AS regclass)"
+    )
+    for index in indexes:
+        pages = await db.fetch_all(
+            f"SELECT get_raw_page(CAST(? AS TEXT), b.blk) AS page FROM {_BLOCKS}",
+            (index["name"], index["name"]),
+        )
+        found += [(f"index {index['name']}", bytes(row["page"])) for row in pages]
+    return found
+
+
+def holding(stored: list[tuple[str, bytes]], word: str) -> list[str]:
+    return sorted({name for name, data in stored if word.encode() in data})
+
+
 async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
     service: TestServer, tmp_path: Path
 ) -> None:
@@ -139,10 +185,18 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
         words["zoom"] = ZOOM_TOPIC
     # The meeting ends: its summary, search entry and emails now hold the words too.
     assert await end_meeting(app, held.id, source="panel", actor=None)
-    await app[REPOS].db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     data_dir = tmp_path / "data"
-    for kind, word in words.items():
-        assert scan(data_dir, word), f"{kind}: the scan must see the words before the delete"
+    db = app[DATABASE]
+    on_postgres = db.dialect == "postgresql"
+    if on_postgres:
+        stored = await postgres_stored(db)
+        for kind, word in words.items():
+            assert holding(stored, word), f"{kind}: the scan must see the words before"
+        where = holding(stored, SECRETS["notes"])
+        assert any(name.startswith("index ") for name in where), f"the search index too: {where}"
+    else:
+        for kind, word in words.items():
+            assert scan(data_dir, word), f"{kind}: the scan must see the words before the delete"
 
     async with ClientSession(str(service.make_url("/"))) as http:
         refused = await http.delete(
@@ -181,20 +235,30 @@ async def test_erasing_a_mentorship_leaves_nothing_of_it_in_the_file(
         )
         assert search.status == 200
 
-    await service.close()  # shutdown compacts open rooms and checkpoints nothing of the erased
-    for kind, word in words.items():
-        assert scan(data_dir, word) == [], f"{kind}: '{word}' is still in the database files"
-    assert scan(data_dir, KEPT), "the other pair's records must remain"
-    with sqlite3.connect(data_dir / "sidecar.sqlite3") as db:
+    if on_postgres:
+        stored = await postgres_stored(db)
+        for kind, word in words.items():
+            assert holding(stored, word) == [], f"{kind}: '{word}' is still stored"
+        assert holding(stored, KEPT), "the other pair's records must remain"
         for table in ("meetings", "note_updates", "summaries", "goals"):
-            rows = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            rows = await db.fetch_value(f"SELECT COUNT(*) FROM {table}")
             assert rows >= 1, f"{table}: the kept pair's rows went too"
-        assert (
-            db.execute(
-                "SELECT COUNT(*) FROM meetings WHERE id IN (?, ?)", (erased.meeting_id, held.id)
-            ).fetchone()[0]
-            == 0
-        )
+    await service.close()  # shutdown compacts open rooms and checkpoints nothing of the erased
+    if not on_postgres:
+        for kind, word in words.items():
+            assert scan(data_dir, word) == [], f"{kind}: '{word}' is still in the database files"
+        assert scan(data_dir, KEPT), "the other pair's records must remain"
+        with sqlite3.connect(data_dir / "sidecar.sqlite3") as sqlite:
+            for table in ("meetings", "note_updates", "summaries", "goals"):
+                rows = sqlite.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                assert rows >= 1, f"{table}: the kept pair's rows went too"
+            assert (
+                sqlite.execute(
+                    "SELECT COUNT(*) FROM meetings WHERE id IN (?, ?)",
+                    (erased.meeting_id, held.id),
+                ).fetchone()[0]
+                == 0
+            )
     # Both people still exist: each may have other mentorships and their own profile.
     async with TestClient(TestServer(create_app(Settings(data_dir=data_dir)))) as http:
         me = await http.get("/api/v1/me", headers=erased.auth())

@@ -124,8 +124,11 @@ class PrivacyRepository(Repository):
             tables = ", ".join(_quoted(name) for name in await self.table_names())
             await self.db.execute(f"VACUUM {tables}")
             # A GIN index keeps the words of deleted rows among its keys; rebuilding the search
-            # index (without blocking writers) drops them, as FTS5's 'optimize' does below.
-            await self.db.execute("REINDEX TABLE CONCURRENTLY meeting_search")
+            # index drops them, as FTS5's 'optimize' does below. Not CONCURRENTLY: that waits
+            # for other transactions, and two erasures' scrubs (a VACUUM waiting for this
+            # rebuild) would deadlock; the rebuild holds off searches and ended meetings' index
+            # writes for as long as it takes (one pass over the ended meetings' words).
+            await self.db.execute("REINDEX TABLE meeting_search")
         else:
             # `secure_delete` (on for every connection) zeroes freed pages; the FTS5 index's
             # old segments still hold deleted words until merged; the log holds the old pages
