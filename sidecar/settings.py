@@ -12,6 +12,7 @@ same way and passes it to ``documented_settings()`` (see /work/notes/settings-me
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -89,8 +90,13 @@ def _describe(exc: ValidationError, overridden: set[str]) -> str:
     for error in exc.errors(include_url=False):
         name = str(error["loc"][0]) if error["loc"] else ""
         where = name if name in overridden else env_name(name)
-        problems.append(f"{where}: {error['msg']} (got {error.get('input')!r})")
+        got = _URL_PASSWORD.sub(r"\1***@", repr(error.get("input")))
+        problems.append(f"{where}: {error['msg']} (got {got})")
     return "; ".join(problems)
+
+
+# A password in a URL (a database URL's) is not repeated in an error message.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
 
 class Settings(SettingsGroup):

@@ -287,8 +287,11 @@ async def test_sqlite_urls_and_settings_open_the_same_file(tmp_path: Path) -> No
 
 
 async def test_an_unknown_database_url_is_refused_by_name(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"MENTOR_SIDECAR_DATABASE_URL.*not a database URL"):
+    with pytest.raises(
+        SettingsError, match=r"MENTOR_SIDECAR_DATABASE_URL.*not a database URL"
+    ) as refused:
         Settings.from_env({"MENTOR_SIDECAR_DATABASE_URL": "mysql://u:secret@db/x"})
+    assert "secret" not in str(refused.value)
     with pytest.raises(SettingsError, match="MENTOR_SIDECAR_DATABASE_URL"):
         Settings.from_env({"MENTOR_SIDECAR_DATABASE_URL": "sqlite://host/x"})
     with pytest.raises(SettingsError, match=r"MENTOR_SIDECAR_DATABASE_URL.*not a database URL"):
@@ -420,3 +423,13 @@ def test_rowcount_from_the_status() -> None:
     assert rowcount("DELETE 0") == 0
     assert rowcount("SELECT 5") == -1
     assert rowcount("CREATE TABLE") == -1
+
+
+async def test_a_refused_constraint_is_an_integrity_error_on_both(database: Database) -> None:
+    from sidecar.db.database import DATABASE_ERRORS, INTEGRITY_ERRORS
+
+    await add_people(database, "p")
+    with pytest.raises(INTEGRITY_ERRORS):
+        await add_people(database, "p")
+    with pytest.raises(DATABASE_ERRORS):
+        await database.execute("SELECT * FROM no_such_table")

@@ -8,13 +8,30 @@ SQLite's placeholders (`?` or `:name`); where the dialects differ, a repository 
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Literal
 
+import asyncpg
+
 Params = Sequence[Any] | Mapping[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
+
+# What a failed statement raises, on either backend. On PostgreSQL a statement that fails inside
+# a transaction aborts the whole transaction (SQLite's goes on): catch it outside the
+# transaction, or avoid the failure (ON CONFLICT, a conditional UPDATE).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+# A UNIQUE, FOREIGN KEY, CHECK or NOT NULL constraint refused the statement.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+)
 
 
 class Database(ABC):
