@@ -278,13 +278,6 @@ class Settings(SettingsGroup):
         "installed one (entry points `mentor_sidecar.platforms`), empty runs none.",
     )
 
-    @property
-    def database_path(self) -> Path:
-        return self.data_dir / "sidecar.sqlite3"
-
-    @property
-    def base_url(self) -> str:
-        if self.public_url:
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
@@ -296,21 +289,21 @@ class Settings(SettingsGroup):
     def database_dialect(self) -> Literal["sqlite", "postgresql"]:
         return database_dialect(self.database_url) if self.database_url else "sqlite"
 
-            return self.public_url.rstrip("/")
-        host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
+    @property
+    def database_path(self) -> Path:
         """The SQLite file (also when database_url names PostgreSQL: then it is not used)."""
         if self.database_url and self.database_dialect == "sqlite":
             return sqlite_path(self.database_url)
+        return self.data_dir / "sidecar.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host
         return f"http://{host}:{self.port}"
 
 
-def env_name(field_name: str) -> str:
-    return ENV_PREFIX + field_name.upper()
-
-
-def all_setting_fields(
-    extra_models: Sequence[type[SettingsGroup]] = (),
-) -> list[tuple[str, FieldInfo]]:
 def database_dialect(url: str) -> Literal["sqlite", "postgresql"]:
     """Which backend a database URL names; ValueError for anything else."""
     if url.startswith("sqlite:"):
@@ -334,6 +327,13 @@ def sqlite_path(url: str) -> Path:
     return Path(rest)
 
 
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def all_setting_fields(
+    extra_models: Sequence[type[SettingsGroup]] = (),
+) -> list[tuple[str, FieldInfo]]:
     """(env name, field) of ``Settings`` and then of each extra model (a plugin's settings).
 
     Raises ``SettingsError`` when two models read the same variable.
