@@ -100,7 +100,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     db = await open_database(settings, platform_migrations=tables)
     app[DATABASE] = db
     app[REPOS] = Repositories.over(db)
-    log.info("database ready at %s (SQLite, WAL)", settings.database_path)
+    log.info("database ready at %s", db.describe())
     try:
         yield
     finally:
