@@ -631,11 +631,16 @@ CREATE TABLE meeting_search (
     title TEXT NOT NULL DEFAULT '',
     summary TEXT NOT NULL DEFAULT '',
     notes TEXT NOT NULL DEFAULT '',
-    -- The title weighs most, then the summary, then the notes (for ts_rank).
+    -- The title weighs most, then the summary, then the notes (for ts_rank). Punctuation is a
+    -- space first: the parser would read ana@example.org, x.org/page, 2026-12-01 or 2.5 as one
+    -- token where FTS5 sees words (sidecar/db/search.py cuts its headlines the same way).
     document tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('sidecar_search'::regconfig, title), 'A')
-        || setweight(to_tsvector('sidecar_search'::regconfig, summary), 'B')
-        || setweight(to_tsvector('sidecar_search'::regconfig, notes), 'C')
+        setweight(to_tsvector('sidecar_search'::regconfig,
+            regexp_replace(title, '[[:punct:]]+', ' ', 'g')), 'A')
+        || setweight(to_tsvector('sidecar_search'::regconfig,
+            regexp_replace(summary, '[[:punct:]]+', ' ', 'g')), 'B')
+        || setweight(to_tsvector('sidecar_search'::regconfig,
+            regexp_replace(notes, '[[:punct:]]+', ' ', 'g')), 'C')
     ) STORED
 );
 CREATE INDEX meeting_search_document ON meeting_search USING GIN (document);
