@@ -32,16 +32,22 @@ from tests.test_panel_details import type_notes
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgresql":
-        pytest.skip("the PostgreSQL test database is not there yet")
-    return str(request.param)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test on both backends, whatever MENTOR_SIDECAR_TEST_DATABASE says: "" is the SQLite
+    file in the data folder; else a fresh PostgreSQL database of the test's own."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
-async def server(backend: str, tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[TestServer]:
+async def server(database_url: str, tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[TestServer]:
     settings = Settings(
-        data_dir=tmp_path / "data", platforms=TESTED, outbox_poll_seconds=0.1, **smtp.settings()
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        platforms=TESTED,
+        outbox_poll_seconds=0.1,
+        **smtp.settings(),
     )
     server = TestServer(create_app(settings))
     await server.start_server()
@@ -226,6 +232,14 @@ async def test_a_pair_never_sees_another_pairs_meetings(
     url = f"http://127.0.0.1:{server.port}/api/v1/mentorships/{pair.mentorship_id}/search"
     async with aiohttp.ClientSession(headers=other.auth("mentor")) as session:
         assert (await session.get(url, params={"q": "budget"})).status == 404
+    # The query itself checks the viewer is one of the pair, not only the endpoint.
+    words = match_expression("budget")
+    assert words is not None
+    summaries = server.app[REPOS].summaries
+    assert await summaries.search(pair.mentorship_id, words, viewer=other.mentor_id) == []
+    assert await summaries.search(pair.mentorship_id, words, viewer=other.mentee_id) == []
+    (found,) = await summaries.search(pair.mentorship_id, words, viewer=pair.mentee_id)
+    assert found.meeting_id == mine
 
 
 async def test_enormous_notes_are_indexed_and_found(search: Search) -> None:

@@ -17,7 +17,7 @@ from sidecar.api.schemas import (
     SearchResults,
     SummaryDraft,
 )
-from sidecar.db.search import match_expression, search_ended, search_unended
+from sidecar.db.search import match_expression, search_unended
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import MeetingAgreement
 from sidecar.keys import NOTE_ROOMS
@@ -68,8 +68,8 @@ async def search(call: Call[None]) -> SearchResults:
         for meeting in await repos.meetings.list(mentorship.id, viewer=call.viewer)
         if meeting.status != "ended"
     ]
-    rows = await search_unended(unended, expression) + await search_ended(
-        repos.db, mentorship.id, expression, viewer=call.viewer
+    rows = await search_unended(unended, expression) + await repos.summaries.search(
+        mentorship.id, expression, viewer=call.viewer
     )
     return SearchResults(hits=[SearchHit.model_validate(row, from_attributes=True) for row in rows])
 

@@ -4,6 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sidecar.db.repositories.base import IS_MEMBER, Repository
+from sidecar.db.search import (
+    MatchExpression,
+    SearchRow,
+    indexable_on_postgres,
+    search_ended,
+)
 from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import now_iso
 from sidecar.domain.models import Summary
@@ -98,11 +104,21 @@ class SummaryRepository(Repository):
     async def index_for_search(
         self, meeting_id: str, mentorship_id: str, *, title: str, summary: str, notes: str
     ) -> None:
-        """Make an ended meeting findable (SQLite FTS5); ended again after a reopen, its entry
-        is replaced."""
+        """Make an ended meeting findable (FTS5 on SQLite, a tsvector on PostgreSQL: see
+        sidecar/db/search.py); ended again after a reopen, its entry is replaced."""
+        if self.db.dialect == "postgresql":  # no NUL in a text; a tsvector holds 1 MiB at most
+            title = indexable_on_postgres(title, "title")
+            summary = indexable_on_postgres(summary, "summary")
+            notes = indexable_on_postgres(notes, "notes")
         await self.db.execute("DELETE FROM meeting_search WHERE meeting_id = ?", (meeting_id,))
         await self.db.execute(
             "INSERT INTO meeting_search (meeting_id, mentorship_id, title, summary, notes)"
             " VALUES (?, ?, ?, ?, ?)",
             (meeting_id, mentorship_id, title, summary, notes),
         )
+
+    async def search(
+        self, mentorship_id: str, expression: MatchExpression, *, viewer: str
+    ) -> list[SearchRow]:
+        """The pair's ended meetings that match, best first (sidecar/db/search.py)."""
+        return await search_ended(self.db, mentorship_id, expression, viewer=viewer)
