@@ -26,7 +26,7 @@ from sidecar.meeting_lifecycle import end_meeting
 from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
-from tests.platform_settings import TESTED_NAMES
+from tests.platform_settings import TESTED, TESTED_NAMES
 from tests.test_privacy import KEPT, SECRETS, fill, zoom_event
 from tests.waiting import outbox_empty
 
@@ -35,7 +35,12 @@ Archive = dict[str, Any]
 
 def sqlite_settings(data_dir: Path) -> Settings:
     """The embedded install, on whichever backend the suite runs: its SQLite file named."""
-    return Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'sidecar.sqlite3'}")
+    sqlite = f"sqlite:///{data_dir / 'sidecar.sqlite3'}"
+    return Settings(data_dir=data_dir, database_url=sqlite, platforms=TESTED)
+
+
+def on_postgres_settings(tmp_path: Path, url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "pg-data", database_url=url, platforms=TESTED)
 
 
 @pytest.fixture
@@ -130,9 +135,7 @@ async def test_migrating_to_postgresql_keeps_every_export_the_same(
     )
     assert "in one transaction" in capsys.readouterr().out
 
-    on_postgres = TestServer(
-        create_app(Settings(data_dir=tmp_path / "pg-data", database_url=postgres_url))
-    )
+    on_postgres = TestServer(create_app(on_postgres_settings(tmp_path, postgres_url)))
     await on_postgres.start_server()
     try:
         for (mentorship_id, who), archive in before.items():
@@ -141,7 +144,25 @@ async def test_migrating_to_postgresql_keeps_every_export_the_same(
             assert sorted(after) == sorted(archive), who
             for name, content in archive.items():
                 assert after[name] == content, f"{who}'s {name} differs after the move"
-        # Identity sequences go on after the largest copied id: a new note update is stored.
+        # Identity sequences go on after the largest copied id, in every table that has one.
+        db = on_postgres.app[DATABASE]
+        identities = await db.fetch_all(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        )
+        assert {row["table_name"] for row in identities} >= {"outbox", "note_updates"}
+        for row in identities:
+            table, column = row["table_name"], row["column_name"]
+            highest = await db.fetch_value(f"SELECT MAX({column}) FROM {table}")
+            last = await db.fetch_value(
+                "SELECT last_value FROM pg_sequences WHERE schemaname = current_schema()"
+                " AND sequencename = ?",
+                (f"{table}_{column}_seq",),
+            )
+            assert highest is None or (last or 0) >= highest, (
+                f"{table}.{column}: {last} < {highest}"
+            )
+        # And a note update written now is stored (and read back after a restart).
         pair = pairs[1]
         notes_url = (
             f"ws://127.0.0.1:{on_postgres.port}/ws/notes/{pair.meeting_id}"
@@ -153,9 +174,7 @@ async def test_migrating_to_postgresql_keeps_every_export_the_same(
         await notes.close()
     finally:
         await on_postgres.close()  # the room's pending updates are committed on the way out
-    again = TestServer(
-        create_app(Settings(data_dir=tmp_path / "pg-data", database_url=postgres_url))
-    )
+    again = TestServer(create_app(on_postgres_settings(tmp_path, postgres_url)))
     await again.start_server()
     try:
         archive = await export_of(again, pairs[1], "mentee")
@@ -169,3 +188,42 @@ async def test_migrating_to_postgresql_keeps_every_export_the_same(
         await asyncio.to_thread(run_cli, "--to", postgres_url, "--data-dir", data_dir, "--yes") == 1
     )
     assert "not empty" in capsys.readouterr().out
+
+
+async def test_tables_of_a_platform_not_enabled_are_listed_and_left_behind(
+    tmp_path: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not TESTED_NAMES:
+        pytest.skip("this run has no platform, so the SQLite file has no platform's table")
+    server = TestServer(create_app(sqlite_settings(tmp_path / "data")))
+    await server.start_server()
+    await make_pair(server.app, "Left")
+    await server.close()
+    monkeypatch.setenv("MENTOR_SIDECAR_PLATFORMS", "")  # the platforms are switched off here
+    args = ("--to", postgres_url, "--data-dir", str(tmp_path / "data"), "--yes")
+    assert await asyncio.to_thread(run_cli, *args) == 0
+    left = capsys.readouterr().out.split("Not copied")[1]
+    platform_tables = {"zoom": "zoom_meeting_links", "jitsi": "jitsi_rooms"}
+    for name in TESTED_NAMES:
+        assert platform_tables[name] in left
+    target = await open_database(postgres_url)
+    try:
+        assert await target.fetch_value("SELECT COUNT(*) FROM people") == 2
+    finally:
+        await target.close()
+
+
+def test_a_target_that_is_not_postgresql_or_a_missing_source_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli("--to", "sqlite:///elsewhere.sqlite3", "--data-dir", str(tmp_path)) == 1
+    assert "postgresql://" in capsys.readouterr().out
+    unused = "postgresql://nobody@127.0.0.1:9/none"
+    assert run_cli("--to", unused, "--data-dir", str(tmp_path / "nothing-here")) == 1
+    assert "no SQLite database" in capsys.readouterr().out
+    assert not (tmp_path / "nothing-here").exists()  # nothing was created on the way
+    with pytest.raises(SystemExit):
+        run_cli("--data-dir", str(tmp_path))  # --to is required
