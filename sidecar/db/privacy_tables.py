@@ -6,7 +6,11 @@ on each backend, so a new table cannot be forgotten by either the export or the 
 
 from __future__ import annotations
 
-from sidecar.platforms.hookspecs import MEETINGS_OF_MENTORSHIP, PrivacyDeclaration
+from sidecar.platforms.hookspecs import PrivacyDeclaration
+
+# For a declaration's `mentorship_tables` (the core's and the platforms'): the ids of the
+# mentorship's meetings, with `:mentorship` bound.
+MEETINGS_OF_MENTORSHIP = "(SELECT id FROM meetings WHERE mentorship_id = :mentorship)"
 
 # Rows about the person: SQL selecting them, with `:person` bound. Secrets are left out: only
 # hashes are stored, and not even those leave the service.
