@@ -2,6 +2,7 @@
 
     python bench/crash_harness.py --trials 20        # the long run (about 3 minutes)
     python bench/crash_harness.py --trials 3 --kills 2 --seed 7
+    python bench/crash_harness.py --database postgresql --servers ours   # ours on PostgreSQL
 
 Each trial starts the service as a subprocess (`python -m sidecar demo --json`, a real SQLite
 file in a fresh data folder) and two real npm yjs + y-websocket clients, the mentor and the
@@ -19,6 +20,11 @@ pause (the clients type on offline meanwhile), and the providers reconnect by th
 end of a trial typing stops, the clients converge, and a fresh client (tests/notes_client.py,
 pycrdt) reads the server's document: every token either person typed must be there exactly once,
 including those typed offline, which only reach the server when the provider resyncs.
+
+With `--database postgresql` ours runs on PostgreSQL instead: a throwaway cluster started for the
+run (tests/postgres_cluster.py, with fsync and synchronous commits on), a fresh database per trial
+(MENTOR_SIDECAR_DATABASE_URL), and what survived a kill is read from that database while the
+service is down (the kill does not touch PostgreSQL; what it had committed is there).
 
 Lost is read from the data files, not from the restarted server, because reconnecting clients
 re-send everything the server lacks: by the time anyone could ask the server, a lost edit would
@@ -71,15 +77,24 @@ from pycrdt import Doc, Text  # noqa: E402
 from sidecar.settings import Settings  # noqa: E402
 from tests.node_process import NodeProcess  # noqa: E402
 from tests.notes_client import NotesClient  # noqa: E402
+from tests.notes_storage import postgres_notes_text  # noqa: E402
+from tests.postgres_cluster import PostgresCluster  # noqa: E402
+from tests.postgres_cluster import why_not as postgres_missing  # noqa: E402
 
 TOKEN = re.compile(r"[RE]\d+;")
 PEOPLE = (("mentor", "R", "E"), ("mentee", "E", "R"))  # (client, own prefix, the other's)
 
 
-def missing_requirements(servers: tuple[str, ...] = ("ours",)) -> str | None:
-    """Why the harness cannot run here against these servers, or None."""
+def missing_requirements(
+    servers: tuple[str, ...] = ("ours",), database: str = "sqlite"
+) -> str | None:
+    """Why the harness cannot run here against these servers (and database), or None."""
     if shutil.which("node") is None:
         return "node is not installed"
+    if database == "postgresql" and "ours" in servers:
+        why = postgres_missing()
+        if why:
+            return why
     lacking = [
         n for n in ("yjs", "y-websocket", "ws") if not (WEB_DIR / "node_modules" / n).is_dir()
     ]
@@ -166,8 +181,10 @@ class Service:
         compact_every: int,
         module: str,
         kind: str = "ours",
+        database_url: str | None = None,
     ) -> None:
         self.kind = kind
+        self.database_url = database_url  # PostgreSQL's; None: SQLite's file in data_dir
         self.module = module
         self.data_dir = data_dir
         self.port = port
@@ -192,6 +209,10 @@ class Service:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_DIR), env.get("PYTHONPATH")) if p)
         # Small, so that compaction (delete and re-insert in one transaction) runs between kills.
         env["MENTOR_SIDECAR_NOTES_COMPACT_EVERY"] = str(self.compact_every)
+        if self.database_url:
+            env["MENTOR_SIDECAR_DATABASE_URL"] = self.database_url
+        else:
+            env.pop("MENTOR_SIDECAR_DATABASE_URL", None)
         cmd = [sys.executable, "-m", self.module, "demo", "--json", "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         return cmd, REPO_DIR, env
@@ -333,7 +354,12 @@ def error_lines(log_path: Path) -> list[str]:
 
 
 async def run_trial(
-    number: int, seed: int, args: argparse.Namespace, work: Path, server: str = "ours"
+    number: int,
+    seed: int,
+    args: argparse.Namespace,
+    work: Path,
+    server: str = "ours",
+    cluster: PostgresCluster | None = None,
 ) -> Trial:
     # The same seed for every server: the same kill moments and pauses in trial n.
     trial_seed = f"{seed}:{number}"
@@ -345,7 +371,12 @@ async def run_trial(
     log_path = folder / "service.log"
     began = time.monotonic()
     with log_path.open("ab") as log, (folder / "typist.log").open("wb") as typist_log:
-        service = Service(data_dir, free_port(), log, args.compact_every, args.module, server)
+        database_url = None
+        if cluster is not None and server == "ours":  # a fresh database for this trial
+            database_url = cluster.create(f"crash_{number:02d}")
+        service = Service(
+            data_dir, free_port(), log, args.compact_every, args.module, server, database_url
+        )
         typist: Typist | None = None
         try:
             demo = await service.start()
@@ -379,11 +410,13 @@ async def run_trial(
                 seen = set[str]()
                 for name, _, other in PEOPLE:
                     seen |= tokens(report[name]["text"], other)
-                stored = tokens(
-                    stored_hocuspocus_text(service.database, trial.meeting_id)
-                    if server == "hocuspocus"
-                    else stored_text(service.database, trial.meeting_id)
-                )
+                if server == "hocuspocus":
+                    stored_now = stored_hocuspocus_text(service.database, trial.meeting_id)
+                elif service.database_url:  # the database itself: the kill did not touch it
+                    stored_now = await postgres_notes_text(service.database_url, trial.meeting_id)
+                else:
+                    stored_now = stored_text(service.database, trial.meeting_id)
+                stored = tokens(stored_now)
                 down = rng.uniform(0, args.max_down)
                 trial.kills.append(
                     Kill(
@@ -566,8 +599,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(SERVERS),
         help="comma-separated, from ours,hocuspocus (both: trial n runs on each, same schedule)",
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="what ours stores into: its SQLite file (default), or PostgreSQL (a throwaway cluster"
+        " for the run, a database per trial)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and logs")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="make the run's folder (data folders, logs) in this folder (default: the system's"
+        " temporary folder)",
+    )
     args = parser.parse_args(argv)
     args.servers = tuple(s.strip() for s in args.servers.split(",") if s.strip())
     for s in args.servers:
@@ -581,10 +627,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    missing = missing_requirements(args.servers)
+    missing = missing_requirements(args.servers, args.database)
     if missing:
         print(missing, file=sys.stderr)
         return 2
+    if args.database == "postgresql":
+        LABEL["ours"] = "Mentor Sidecar + PostgreSQL"
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1_000_000
     print(
         f"crash harness: {args.trials} trials x {args.kills} kill -9s, seed {seed}"
@@ -593,13 +641,22 @@ async def main_async(args: argparse.Namespace) -> int:
         flush=True,
     )
     began = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="crash-harness-"))
+    work = Path(tempfile.mkdtemp(prefix="crash-harness-", dir=args.work_dir))
     trials: dict[str, list[Trial]] = {s: [] for s in args.servers}
-    for number in range(1, args.trials + 1):
-        for server in args.servers:  # trial n on each server in turn, on the same schedule
-            trial = await run_trial(number, seed, args, work, server)
-            print_trial(trial)
-            trials[server].append(trial)
+    cluster = None
+    if args.database == "postgresql" and "ours" in args.servers:
+        cluster = PostgresCluster(durable=True)
+        cluster.start()
+        cluster.build_template()  # migrated once; each trial's database is a copy
+    try:
+        for number in range(1, args.trials + 1):
+            for server in args.servers:  # trial n on each server in turn, on the same schedule
+                trial = await run_trial(number, seed, args, work, server, cluster)
+                print_trial(trial)
+                trials[server].append(trial)
+    finally:
+        if cluster is not None:
+            cluster.stop()
     summaries = {s: totals(ts) for s, ts in trials.items()}
     elapsed = time.monotonic() - began
     for server, summary in summaries.items():

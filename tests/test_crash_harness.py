@@ -6,7 +6,9 @@ providers built by the panel's web/src/notes/connection.js. Then the same agains
 (its server with the SQLite extension, its own provider), whose store delay loses edits: the
 harness counts them, and its end checks still pass. The long run is
 `python bench/crash_harness.py --trials 20` (bench/README.md). Needs `node` and web/node_modules
-(`npm ci` in web/), and bench/node_modules for Hocuspocus; skipped otherwise.
+(`npm ci` in web/), and bench/node_modules for Hocuspocus; skipped otherwise. With
+MENTOR_SIDECAR_TEST_DATABASE=postgresql ours runs on PostgreSQL (`--database postgresql`: the
+harness starts a cluster of its own and gives each trial a database).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from crash_harness import missing_requirements  # noqa: E402
 
-WHY_NOT = missing_requirements()
-WHY_NOT_HOCUSPOCUS = missing_requirements(("hocuspocus",))
+DATABASE = os.environ.get("MENTOR_SIDECAR_TEST_DATABASE", "") or "sqlite"
+WHY_NOT = missing_requirements(database=DATABASE)
+WHY_NOT_HOCUSPOCUS = missing_requirements(("ours", "hocuspocus"), DATABASE)
 
 # A service that relays each note update before storing it (the commit waits 300 ms while the
 # room is told at once that it is stored). The harness must count its lost edits.
@@ -58,7 +61,7 @@ def test_kill_minus_nine_under_real_yjs_clients_loses_nothing_seen(tmp_path: Pat
     figures = tmp_path / "crash.json"
     command = [sys.executable, str(ROOT / "bench" / "crash_harness.py"), "--trials", "3"]
     command += ["--kills", "2", "--max-gap", "1.2", "--max-down", "0.5", "--servers", "ours"]
-    command += ["--json", str(figures)]
+    command += ["--json", str(figures), "--database", DATABASE]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -90,13 +93,10 @@ def test_the_harness_catches_a_service_that_relays_before_storing(tmp_path: Path
     command = [sys.executable, str(ROOT / "bench" / "crash_harness.py"), "--trials", "1"]
     command += ["--kills", "2", "--min-gap", "0.8", "--max-gap", "1.2", "--max-down", "0.3"]
     command += ["--module", "leaky_sidecar", "--servers", "ours", "--json", str(figures)]
+    # The failing run's kept data folders stay in this test's own folder.
+    command += ["--database", DATABASE, "--work-dir", str(tmp_path)]
     paths = [str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]
-    # TMPDIR: the failing run's kept data folders stay in this test's own folder.
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(p for p in paths if p),
-        "TMPDIR": str(tmp_path),
-    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )
@@ -118,7 +118,7 @@ def test_hocuspocus_under_the_same_kills_loses_what_it_had_not_stored(tmp_path: 
     figures = tmp_path / "crash.json"
     command = [sys.executable, str(ROOT / "bench" / "crash_harness.py"), "--trials", "1"]
     command += ["--kills", "2", "--min-gap", "0.5", "--max-gap", "1.2", "--max-down", "0.3"]
-    command += ["--servers", "ours,hocuspocus", "--json", str(figures)]
+    command += ["--servers", "ours,hocuspocus", "--json", str(figures), "--database", DATABASE]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False
     )
