@@ -33,6 +33,7 @@ from tests.test_zoom_support import (
 )
 from tests.waiting import eventually
 from zoom_app.state import ZOOM
+from zoom_app.store import ZoomStore
 from zoom_app.webhook import process_pending
 
 pytestmark = needs("zoom")
@@ -253,11 +254,9 @@ async def test_events_stored_before_a_restart_are_processed_after_it(
     await first.close()  # the service stops: its worker is gone
 
     # Zoom's event, accepted and stored by the previous process but never processed.
-    db = await open_database(settings.database_path)
-    body = meeting_ended(NUMBER, "before-restart==")
-    await db.execute(
-        "INSERT INTO zoom_events (dedupe_key, event, body, received_at) VALUES (?, ?, ?, ?)",
-        ("meeting.ended:restart", "meeting.ended", json.dumps(body), "2026-11-25T10:45:00.000Z"),
+    db = await open_database(settings.settings)
+    assert await ZoomStore(db).store_event(
+        "meeting.ended", meeting_ended(NUMBER, "before-restart==")
     )
     await db.close()
 
