@@ -9,14 +9,18 @@ pair, and what the call reports (to the core's sidecar/call_events.py).
 - `api.py`        GET/POST /api/v1/meetings/{id}/jitsi[/events] for the call page
 - `events.py`     POST /jitsi/events/* from Prosody's event_sync module (bearer secret)
 - `page.py`       GET /meetings/{id}/call
+- `static/`       its browser code, served by the core (`front_end`): `call.js` draws the call page
 
 The core finds it through the entry point `mentor_sidecar.platforms: jitsi` (pyproject.toml).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
+from sidecar.platforms.hookspecs import FrontEnd
 from sidecar.settings import SettingsGroup
 
 from . import api as _api  # noqa: F401  (registers the API endpoints)
@@ -32,6 +36,8 @@ class JitsiPlatform:
     settings_model = JitsiSettings
     migrations = MIGRATIONS
     privacy = JITSI_PRIVACY
+    # The call page's script, served at /static/platforms/jitsi/call.js on that page only.
+    front_end = FrontEnd(Path(__file__).parent / "static", {page.CALL_PAGE: ("call.js",)})
 
     def install(self, app: web.Application, settings: SettingsGroup) -> None:
         """Read the Jitsi settings (a bad one stops the start), add the page and webhook."""

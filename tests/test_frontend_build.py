@@ -34,7 +34,6 @@ LIGHT_PAGES = {
     "zoom (outside Zoom)": ("pages-",),
 }
 ZOOM_SDK = "sdk.es-"
-JITSI_CALL = "call-"
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(
@@ -118,6 +117,24 @@ def test_every_asset_has_a_reproducible_gzip_twin() -> None:
         assert packed[8] == 2, f"{name} is not compressed at the best level (XFL should be 2)"
 
 
+def test_every_platform_script_has_a_current_gzip_twin() -> None:
+    """A platform's scripts are served as written, with the twin `npm run build` writes beside
+    each; a stale twin would be what a browser that accepts gzip runs."""
+    from sidecar.platforms.loader import installed_platforms
+
+    for platform in installed_platforms().values():
+        if platform.front_end is None:
+            continue
+        for script in sorted(platform.front_end.static_dir.rglob("*.js")):
+            twin = script.with_name(f"{script.name}.gz")
+            assert twin.exists(), f"{script} has no gzip twin: run `npm run build` in web/"
+            packed = twin.read_bytes()
+            assert gzip.decompress(packed) == script.read_bytes(), (
+                f"{twin} is stale: run `npm run build` in web/"
+            )
+            assert int.from_bytes(packed[4:8], "little") == 0 and packed[3] & 0x08 == 0, twin
+
+
 def test_assets_are_minified_and_free_of_eval() -> None:
     for name in assets():
         text = shipped()[name].decode("utf-8")
@@ -173,7 +190,7 @@ def page_scripts(*prefixes: str) -> set[str]:
 def test_a_light_page_downloads_at_most_40_kb_gzip_of_script(page: str) -> None:
     scripts = page_scripts(*LIGHT_PAGES[page])
     assert gzip_size(scripts) <= LIGHT_PAGE_LIMIT, (page, gzip_size(scripts), sorted(scripts))
-    assert not any(n.startswith((f"chunks/{ZOOM_SDK}", f"chunks/{JITSI_CALL}")) for n in scripts)
+    assert not any(n.startswith(f"chunks/{ZOOM_SDK}") for n in scripts)
     assert "CodeMirror" not in " ".join(shipped()[n].decode("utf-8") for n in scripts), page
 
 
@@ -182,18 +199,24 @@ def test_the_meeting_panel_downloads_at_most_150_kb_gzip_of_script() -> None:
     assert gzip_size(scripts) <= PANEL_LIMIT, gzip_size(scripts)
 
 
-def test_the_zoom_sdk_and_the_jitsi_call_are_only_imported_on_demand_by_their_page() -> None:
-    sdk, call = chunk(ZOOM_SDK), chunk(JITSI_CALL)
+def test_the_zoom_sdk_is_only_imported_on_demand_by_the_zoom_pages() -> None:
+    sdk = chunk(ZOOM_SDK)
     for name in (n for n in assets() if n.endswith(".js")):
         assert sdk not in imports(name, _STATIC_IMPORT), f"{name} imports the Zoom SDK"
-        assert call not in imports(name, _STATIC_IMPORT), f"{name} imports the Jitsi call"
         if sdk in imports(name, _DYNAMIC_IMPORT):
             assert name == chunk("pages-"), f"{name} may load the Zoom SDK"
-        if call in imports(name, _DYNAMIC_IMPORT):
-            assert name == ENTRY, f"{name} may load the Jitsi call page"
     assert sdk in imports(chunk("pages-"), _DYNAMIC_IMPORT)
-    assert call in imports(ENTRY, _DYNAMIC_IMPORT)
-    assert sdk not in page_scripts("panel-") and call not in page_scripts("panel-")
+
+
+def test_the_jitsi_call_page_is_jitsis_own_script_not_the_cores() -> None:
+    """jitsi_app/static/call.js, served through the platform's FrontEnd: no core asset has it."""
+    for name in assets():
+        assert "JitsiMeetExternalAPI" not in shipped()[name].decode("utf-8"), name
+    call = ROOT / "jitsi_app" / "static" / "call.js"
+    assert "JitsiMeetExternalAPI" in call.read_text(encoding="utf-8")
+    assert not re.search(r"^\s*import\b", call.read_text(encoding="utf-8"), re.M), (
+        "a platform script imports nothing: the core hands it what it needs"
+    )
 
 
 def test_template_follows_the_contract() -> None:
@@ -207,8 +230,11 @@ def test_template_follows_the_contract() -> None:
         "csp_nonce",
         "asset_version",
         "title",
+        "platform_scripts",
+        "platform_preloads",
     }
     assert 'data-page="{{page}}"' in html
+    assert 'data-platform-scripts="{{platform_scripts}}"' in html
     assert 'data-meeting-id="{{meeting_id}}"' in html
     assert 'data-mentorship-id="{{mentorship_id}}"' in html
     assert 'data-invite-code="{{invite_code}}"' in html

@@ -3,7 +3,9 @@
 The panel's code is split (web/build.mjs: esbuild splitting, main.js imports the page's own
 chunk): a light page must not download the notes editor, the Jitsi call or the Zoom SDK. Each
 test loads a page, records every script the browser fetched from /static/, and adds up the
-shipped gzip twins of those files (what aiohttp sends to a browser that accepts gzip).
+shipped gzip twins of those files (what aiohttp sends to a browser that accepts gzip); a
+platform's own script (/static/platforms/<name>/..., sidecar/platforms/hookspecs.py FrontEnd)
+counts with its gzip twin when it ships one, else whole.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 
 from sidecar.demo import DemoSeed, seed_demo
+from sidecar.platforms.loader import installed_platforms
 from tests.browser_support import ConsoleWatch, new_context, requires_chromium, wait_until_ready
 from tests.conftest import ClientFactory, add_meeting, make_pair
 from tests.test_jitsi_browser import jitsi_stand_in, jserver, signin_path  # noqa: F401
@@ -33,7 +36,7 @@ KB = 1024
 LIGHT_PAGE_LIMIT = 40 * KB  # /, invite, profile, agreement, signed-out, Zoom pages outside Zoom
 PANEL_LIMIT = 150 * KB  # the meeting panel, with the live notes editor
 ZOOM_SDK = "sdk.es-"  # esbuild names the chunk after @zoom/appssdk's dist/sdk.es.js
-JITSI_CALL = "call-"  # web/src/jitsi/call.js
+JITSI_CALL = "platforms/jitsi/"  # jitsi_app/static/call.js, Jitsi's own script
 
 
 class Scripts:
@@ -49,16 +52,32 @@ class Scripts:
             self.paths.append(path[1])
 
     def gzip_bytes(self) -> int:
-        return sum((STATIC / f"{path}.gz").stat().st_size for path in self.paths)
+        return sum(served_bytes(path) for path in self.paths)
 
     def names(self) -> list[str]:
         return [path.rsplit("/", 1)[-1] for path in self.paths]
 
     def fetched(self, prefix: str) -> bool:
-        return any(name.startswith(prefix) for name in self.names())
+        """A file named so, or under that folder of /static/, was fetched."""
+        return any(
+            p.startswith(prefix) or p.rsplit("/", 1)[-1].startswith(prefix) for p in self.paths
+        )
 
     def report(self) -> str:
         return f"{self.gzip_bytes() / KB:.1f} KB gzip in {len(self.paths)} files: {self.names()}"
+
+
+def served_bytes(path: str) -> int:
+    """What aiohttp sends for /static/<path> to a browser that accepts gzip."""
+    if path.startswith("platforms/"):
+        _, name, rest = path.split("/", 2)
+        front = installed_platforms()[name].front_end
+        assert front is not None, name
+        file = front.static_dir / rest
+    else:
+        file = STATIC / path
+    twin = file.with_name(f"{file.name}.gz")
+    return (twin if twin.exists() else file).stat().st_size
 
 
 async def load(

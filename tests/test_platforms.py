@@ -168,3 +168,66 @@ async def test_a_meeting_takes_link_or_an_enabled_platform(
         f"/api/v1/meetings/{pair.meeting_id}", json={"platform": "zoom"}, headers=pair.auth()
     )
     assert patched.status == 422
+
+
+async def test_a_platforms_front_end_is_served_and_named_by_the_pages_it_declares(
+    aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third platform's FrontEnd (tests/fake_platform): its folder under
+    /static/platforms/<name>/, its panel script preloaded and listed by the panel page only
+    (tests/test_platform_scripts_browser.py runs it in Chromium)."""
+    import re
+
+    from tests import fake_platform
+    from tests.conftest import make_pair
+
+    with fake_platform.installed(monkeypatch):
+        client = await started(aiohttp_client, tmp_path, fake_platform.NAME)
+    script = await client.get("/static/platforms/fakecall/panel.js")
+    assert script.status == 200 and script.content_type in {
+        "text/javascript",
+        "application/javascript",
+    }
+    assert await script.read() == (fake_platform.STATIC / "panel.js").read_bytes()
+    assert (await client.get("/static/platforms/fakecall/nothing.js")).status == 404
+
+    pair = await make_pair(client.app, "f")
+    panel = await (await client.get(f"/meetings/{pair.meeting_id}", headers=pair.auth())).text()
+    listed = re.search(r'data-platform-scripts="([^"]*)"', panel)
+    assert listed and re.fullmatch(
+        r"/static/platforms/fakecall/panel\.js\?v=[0-9a-f]{12}", listed[1]
+    )
+    assert f'<link rel="modulepreload" href="{listed[1]}">' in panel
+    profile = await (await client.get("/me", headers=pair.auth())).text()
+    assert 'data-platform-scripts=""' in profile and "modulepreload" not in profile
+
+
+def test_a_platform_script_outside_its_folder_stops_the_start(tmp_path: Path) -> None:
+    from sidecar.platforms.hookspecs import FrontEnd
+    from sidecar.platforms.loader import ActivePlatform
+    from sidecar.web.pages import platform_page_scripts
+    from tests import fake_platform
+
+    for path, problem in (("../secret.js", "not inside"), ("missing.js", "is not in")):
+        front = FrontEnd(fake_platform.STATIC, {"panel": (path,)})
+        monkeypatched = type("Odd", (fake_platform.FakeCallPlatform,), {"front_end": front})()
+        active = ActivePlatform(monkeypatched, fake_platform.FakeCallSettings())
+        with pytest.raises(ValueError, match=problem):
+            platform_page_scripts([active])
+
+
+@needs("jitsi")
+async def test_jitsis_call_page_loads_the_script_from_its_package(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    from tests.conftest import make_pair
+
+    client = await started(aiohttp_client, tmp_path, "jitsi")
+    pair = await make_pair(client.app, "j")
+    call = await client.get(f"/meetings/{pair.meeting_id}/call", headers=pair.auth())
+    assert call.status == 200
+    assert 'data-platform-scripts="/static/platforms/jitsi/call.js?v=' in await call.text()
+    served = await client.get("/static/platforms/jitsi/call.js")
+    assert served.status == 200 and "JitsiMeetExternalAPI" in await served.text()
+    panel = await (await client.get(f"/meetings/{pair.meeting_id}", headers=pair.auth())).text()
+    assert 'data-platform-scripts=""' in panel

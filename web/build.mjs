@@ -3,9 +3,11 @@
 //   chunks/*-HASH.js              the pages' code, split (esbuild splitting): main.js imports
 //                                 only the page it draws, and each page its own modules
 //   *.gz                          gzip level 9, no file name, mtime 0, beside each file
+//   ../jitsi_app/static/*.js.gz  the gzip twin of each platform script shipped as it is written
+//                                (served through the platform's FrontEnd; not bundled here)
 // Two builds of the same sources give identical bytes; tests/test_frontend_build.py checks
 // that the files shipped in sidecar/static/ are exactly what this script produces.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync, constants } from "node:zlib";
@@ -93,9 +95,28 @@ async function build({ outdir }) {
   return written.sort();
 }
 
+// Platform folders whose ES modules are served as written (sidecar/platforms/hookspecs.py,
+// FrontEnd): each gets a gzip twin, which aiohttp sends to a browser that accepts gzip.
+const PLATFORM_STATIC_DIRS = [resolve(here, "..", "jitsi_app", "static")];
+
+async function gzipPlatformScripts() {
+  const written = [];
+  for (const folder of PLATFORM_STATIC_DIRS) {
+    for (const name of (await readdir(folder)).filter((n) => n.endsWith(".js")).sort()) {
+      const bytes = await readFile(join(folder, name));
+      const gz = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION });
+      await writeFile(join(folder, `${name}.gz`), gz);
+      written.push(`${relative(here, join(folder, name))} ${bytes.length} B (gzip ${gz.length} B)`);
+    }
+  }
+  return written;
+}
+
 try {
   const options = parseArgs(process.argv.slice(2));
-  const written = await build(options);
+  const intoPackage = options.outdir === resolve(here, "..", "sidecar", "static");
+  // A build into another folder (the tests' fresh build) leaves the packages alone.
+  const written = [...(await build(options)), ...(intoPackage ? await gzipPlatformScripts() : [])];
   console.log(`built into ${options.outdir}:\n  ${written.join("\n  ")}`);
 } catch (error) {
   console.error(error.message ?? error);

@@ -24,6 +24,8 @@ class ZoomPlatform:
     settings_model = ZoomSettings
     migrations = MIGRATIONS
     privacy = ZOOM_PRIVACY
+    # Its browser code is still part of the core's build (web/src/zoom/, built by web/build.mjs).
+    front_end = None
 
     def install(self, app: web.Application, settings: SettingsGroup) -> None:
         if not isinstance(settings, ZoomSettings):

@@ -18,13 +18,16 @@ The core imports no platform: sidecar/platforms/loader.py finds them, and each o
   ``app.router``, endpoints with ``sidecar.api.routing.api``, tasks as ``app.cleanup_ctx``), its
   pages widening their own Content-Security-Policy with ``sidecar.web.security.widen_csp``;
 - reports what happens in calls to ``sidecar.call_events`` and to nothing else of the core's
-  meeting state.
+  meeting state;
+- may bring its own browser code (`front_end`: a `FrontEnd`, or None): the core serves the
+  folder and has its pages load the platform's ES modules (web/README.md, "Platform scripts").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
@@ -51,6 +54,22 @@ class PrivacyDeclaration:
     not_exported: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FrontEnd:
+    """A platform's browser code, shipped in its package.
+
+    - `static_dir`: the folder; the core serves every file in it, publicly, under
+      ``/static/platforms/<name>/`` (with ``?v=`` a hash of the folder's files, for caching);
+    - `page_scripts`: page name (``body[data-page]``: ``panel``, the platform's own pages) ->
+      ES modules, paths relative to `static_dir`, that the core's page loads for it. Such a
+      module exports `pages` (page name -> ``render(root, settings, core)``) and/or
+      ``panel(root, info, core)``, called after the meeting panel drew itself.
+    """
+
+    static_dir: Path
+    page_scripts: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
 @runtime_checkable
 class Platform(Protocol):
     """One call platform, as the loader finds it under `mentor_sidecar.platforms`."""
@@ -66,6 +85,9 @@ class Platform(Protocol):
 
     @property
     def privacy(self) -> PrivacyDeclaration: ...
+
+    @property
+    def front_end(self) -> FrontEnd | None: ...
 
     def install(self, app: web.Application, settings: SettingsGroup) -> None:
         """Add routes, endpoints and cleanup contexts; `settings` is a `settings_model`. A bad

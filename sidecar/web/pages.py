@@ -6,15 +6,16 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
 from sidecar.api.auth import SESSION_COOKIE, identify
 from sidecar.domain.errors import NotFound
-from sidecar.keys import ASSET_VERSION, REPOS
+from sidecar.keys import ASSET_VERSION, PLATFORMS, REPOS
+from sidecar.platforms.loader import ActivePlatform
 from sidecar.web.open_sockets import close_token_sockets
 from sidecar.web.security import csp_nonce
 
@@ -29,7 +30,14 @@ _FIELDS = (
     "csp_nonce",
     "asset_version",
     "title",
+    "platform_scripts",
+    "platform_preloads",
 )
+# Filled with HTML this module builds (each URL in it escaped), so not escaped again.
+_RAW_FIELDS = frozenset({"platform_preloads"})
+PLATFORM_STATIC = "/static/platforms/"
+# Page name (body[data-page]) -> the URLs of the platforms' ES modules that page loads.
+PAGE_SCRIPTS: web.AppKey[Mapping[str, tuple[str, ...]]] = web.AppKey("page_scripts")
 
 
 @functools.cache
@@ -47,6 +55,42 @@ def asset_version() -> str:
     return digest.hexdigest()[:12]
 
 
+def folder_version(folder: Path) -> str:
+    """A hash of every file in a platform's static folder: its scripts' ``?v=``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def platform_page_scripts(platforms: Iterable[ActivePlatform]) -> dict[str, tuple[str, ...]]:
+    """What each page loads of the platforms' front-ends (`FrontEnd.page_scripts`), as URLs
+    under /static/platforms/<name>/. A script that is not a file in its folder stops the start."""
+    scripts: dict[str, list[str]] = {}
+    for active in platforms:
+        front = active.platform.front_end
+        if front is None:
+            continue
+        version = folder_version(front.static_dir)
+        for page, paths in front.page_scripts.items():
+            for path in paths:
+                relative = PurePosixPath(path)
+                if relative.is_absolute() or ".." in relative.parts:
+                    raise ValueError(f"{active.name}: {path!r} is not inside its static folder")
+                if not (front.static_dir / relative).is_file():
+                    raise ValueError(f"{active.name}: {path!r} is not in {front.static_dir}")
+                url = f"{PLATFORM_STATIC}{active.name}/{relative.as_posix()}?v={version}"
+                scripts.setdefault(page, []).append(url)
+    return {page: tuple(urls) for page, urls in scripts.items()}
+
+
+def _preloads(urls: Iterable[str]) -> str:
+    """Fetch the platforms' modules along with panel.js (main.js imports them)."""
+    return "".join(
+        f'<link rel="modulepreload" href="{html.escape(url, quote=True)}">\n' for url in urls
+    )
+
+
 def render(
     request: web.Request,
     page: str,
@@ -57,6 +101,7 @@ def render(
     mentorship_id: str = "",
     invite_code: str = "",
 ) -> web.Response:
+    scripts = request.app.get(PAGE_SCRIPTS, {}).get(page, ())
     values = {
         "page": page,
         "meeting_id": meeting_id,
@@ -65,9 +110,16 @@ def render(
         "csp_nonce": csp_nonce(request),
         "asset_version": request.app[ASSET_VERSION],
         "title": title,
+        "platform_scripts": " ".join(scripts),
+        "platform_preloads": _preloads(scripts),
     }
-    template = _template()
-    body = _PLACEHOLDER.sub(lambda m: html.escape(values.get(m.group(1), ""), quote=True), template)
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name, "")
+        return value if name in _RAW_FIELDS else html.escape(value, quote=True)
+
+    body = _PLACEHOLDER.sub(fill, _template())
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -170,6 +222,13 @@ def add_routes(app: web.Application) -> None:
     signin.add_routes(app)  # /signin/{code}, /signed-out
     app.router.add_post("/signout", signout)
     app.router.add_get("/favicon.ico", favicon)
+    # Before /static, whose prefix would otherwise claim /static/platforms/... too.
+    platforms = app[PLATFORMS]
+    for active in platforms:
+        front = active.platform.front_end
+        if front is not None:
+            app.router.add_static(f"{PLATFORM_STATIC}{active.name}", front.static_dir)
+    app[PAGE_SCRIPTS] = platform_page_scripts(platforms)
     if STATIC_DIR.is_dir():
         app.router.add_static("/static", STATIC_DIR)  # serves a file's .gz twin when accepted
         app.on_response_prepare.append(cache_hashed_chunks)

@@ -1,7 +1,11 @@
 // Entry point, the only script a page names. The service renders page.html with
-// body[data-page] (panel | agreement | profile | home | invite | signed-out | jitsi | zoom…) and
-// the ids the page needs. Each page's code is its own chunk, imported here on demand, so a light
-// page never downloads the notes editor (CodeMirror, Yjs), the Jitsi call or the Zoom SDK.
+// body[data-page] (panel | agreement | profile | home | invite | signed-out | zoom…) and the ids
+// the page needs. Each page's code is its own chunk, imported here on demand, so a light page
+// never downloads the notes editor (CodeMirror, Yjs) or the Zoom SDK.
+//
+// Call platforms bring their own scripts (sidecar/platforms/hookspecs.py, FrontEnd): the
+// service lists the page's in body[data-platform-scripts]; they are imported here, may draw a
+// page of their own (`pages`, e.g. Jitsi's call page) and add to the meeting panel (`panel`).
 
 import { notice, retryButton } from "./components/layout.js";
 import { setChildren } from "./lib/dom.js";
@@ -21,7 +25,6 @@ const PAGES = {
   "after-signout": signedOut,
   "not-found": signedOut,
   signin: signedOut,
-  jitsi: () => import("./jitsi/call.js").then((m) => m.renderJitsi),
   zoom: zoom("renderZoom"),
   "zoom-link": zoom("renderZoomLink"),
   "zoom-problem": zoom("renderZoomProblem"),
@@ -42,10 +45,18 @@ async function start() {
     inviteCode: body.dataset.inviteCode ?? "",
     cspNonce: body.dataset.cspNonce ?? "",
   };
-  const load = PAGES[settings.page] ?? signedOut;
   try {
-    const render = await load();
+    const urls = (body.dataset.platformScripts ?? "").split(" ").filter(Boolean);
+    const own = PAGES[settings.page];
+    // The page's own code and the platforms' scripts load side by side; only a page with
+    // platform scripts downloads the code that loads them (platforms.js).
+    const [ownRender, platforms] = await Promise.all([
+      own?.(),
+      urls.length ? import("./platforms.js").then((m) => m.loadPlatforms(urls)) : null,
+    ]);
+    const render = ownRender ?? platforms?.page(settings.page) ?? (await signedOut());
     await render(root, settings);
+    if (ownRender && settings.page === "panel") await platforms?.addToPanel(root, settings);
     await afterRender(settings.page, root);
     body.dataset.state = "ready";
   } catch (error) {

@@ -1,4 +1,5 @@
-// The call page's two endpoints (sidecar/jitsi/api.py): what to join, and what the call did.
+// Whether this meeting has a Jitsi call (jitsi_app/api.py), for the panel's "Open the video call"
+// link. The call page itself is Jitsi's own script (jitsi_app/static/call.js).
 
 import { request as call } from "../lib/api.js";
 
@@ -6,7 +7,3 @@ const seg = encodeURIComponent;
 
 /** {configured, message, domain, script_url, room_name, jwt, display_name, email, moderator, warning} */
 export const getJitsiCall = (meetingId) => call("GET", `/api/v1/meetings/${seg(meetingId)}/jitsi`);
-
-/** Report one iframe event: {event, key?, room_name?, others_in_call} -> {recorded, ended, status}. */
-export const reportJitsiEvent = (meetingId, body) =>
-  call("POST", `/api/v1/meetings/${seg(meetingId)}/jitsi/events`, body);

@@ -1,6 +1,11 @@
 // The call page (body[data-page=jitsi], /meetings/{id}/call): the Jitsi meeting embedded with
 // the IFrame API (external_api.js from the configured server) and the meeting panel beside it.
 //
+// A platform script (sidecar/platforms/hookspecs.py, FrontEnd): shipped in jitsi_app/static/,
+// served by the core at /static/platforms/jitsi/call.js and imported by the core's panel.js on
+// this page only. It imports nothing: what it needs of the core (the API client, the DOM
+// helpers, the notice, the meeting panel) comes as `core` (web/README.md, "Platform scripts").
+//
 // - Jitsi's toolbar gets a "Mentor Sidecar" button (customToolbarButtons) that shows or hides the
 //   panel, like the toggle in the bar above the call.
 // - The prejoin screen is skipped; the display name and email are the person's profile.
@@ -9,11 +14,19 @@
 //   service, which records attendance and, when the last person hangs up, ends the meeting.
 //   participantJoined / participantLeft tell the page who else is still in the call.
 
-import { notice } from "../components/layout.js";
-import { ApiError } from "../lib/api.js";
-import { h, setChildren, setText } from "../lib/dom.js";
-import { renderPanel } from "../pages/panel.js";
-import { getJitsiCall, reportJitsiEvent } from "./api.js";
+let core = null; // set by renderJitsi
+const h = (...args) => core.h(...args);
+const setChildren = (...args) => core.setChildren(...args);
+const setText = (...args) => core.setText(...args);
+const notice = (...args) => core.notice(...args);
+
+// The call page's two endpoints (jitsi_app/api.py): what to join, and what the call did.
+const seg = encodeURIComponent;
+/** {configured, message, domain, script_url, room_name, jwt, display_name, email, moderator, warning} */
+const getJitsiCall = (meetingId) => core.request("GET", `/api/v1/meetings/${seg(meetingId)}/jitsi`);
+/** Report one iframe event: {event, key?, room_name?, others_in_call} -> {recorded, ended, status}. */
+const reportJitsiEvent = (meetingId, body) =>
+  core.request("POST", `/api/v1/meetings/${seg(meetingId)}/jitsi/events`, body);
 
 export const PANEL_BUTTON = "sidecar-panel";
 const PANEL_STORE = "sidecar.callPanel";
@@ -107,7 +120,9 @@ export function callOptions(info, parentNode) {
   return options;
 }
 
-export async function renderJitsi(root, settings) {
+async function renderJitsi(root, settings, sidecar) {
+  core = sidecar;
+  const { ApiError } = core;
   const meetingId = settings.meetingId;
   root.className = "call-page";
 
@@ -152,7 +167,7 @@ export async function renderJitsi(root, settings) {
   setPanel(readPanelPreference());
 
   // The panel and the call load side by side; neither waits for the other.
-  const panelReady = renderPanel(panelRoot, settings);
+  const panelReady = core.renderPanel(panelRoot, settings);
 
   function showNotice(title, body, action = null, tone = "info") {
     setChildren(stage, h("div", { class: "call-notice" }, notice({ title, body, action, tone })));
@@ -281,3 +296,6 @@ function callSession({ info, meetingId, stage, statusText, setPanel, layout, sho
 
   return { start };
 }
+
+/** The pages this script draws (the core's panel.js calls it for body[data-page=jitsi]). */
+export const pages = { jitsi: renderJitsi };

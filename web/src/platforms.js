@@ -1,0 +1,51 @@
+// The call platforms' own scripts on this page (sidecar/platforms/hookspecs.py, FrontEnd): the
+// service lists them in body[data-platform-scripts] (URLs under /static/platforms/<name>/), and
+// main.js hands them here. Each is an ES module that imports nothing of the core; it may export
+//   pages: {"<page name>": async (root, settings, core) => …}  draws that body[data-page]
+//   panel(root, settings, core)                              runs after the meeting panel drew
+// and gets `core` below (web/README.md, "Platform scripts").
+
+import { notice } from "./components/layout.js";
+import { ApiError, request } from "./lib/api.js";
+import { h, setChildren, setText } from "./lib/dom.js";
+
+/** Import the modules; one that fails to load is left out (and said), the page goes on. */
+export async function loadPlatforms(urls) {
+  const loaded = await Promise.allSettled(urls.map((url) => import(url)));
+  const modules = loaded.flatMap((result, i) => {
+    if (result.status === "fulfilled") return [result.value];
+    console.error(`platform script ${urls[i]} could not be loaded: ${result.reason}`);
+    return [];
+  });
+
+  async function addToPanel(root, settings) {
+    for (const module of modules) {
+      if (typeof module.panel === "function") await module.panel(root, settings, core);
+    }
+  }
+
+  /** What a platform's script gets from the core. */
+  const core = {
+    request,
+    ApiError,
+    h,
+    setChildren,
+    setText,
+    notice,
+    /** The meeting panel into `root` (as on /meetings/{id}), every platform's `panel` after. */
+    async renderPanel(root, settings) {
+      const { renderPanel } = await import("./pages/panel.js");
+      await renderPanel(root, settings);
+      await addToPanel(root, settings);
+    },
+  };
+
+  return {
+    addToPanel,
+    /** A platform's renderer for this page name, if one draws it. */
+    page(name) {
+      const render = modules.map((m) => m.pages?.[name]).find((f) => typeof f === "function");
+      return render ? (root, settings) => render(root, settings, core) : null;
+    },
+  };
+}
