@@ -3,6 +3,7 @@
     python bench/notes_bench.py                  # full run, all three servers (see bench/README)
     python bench/notes_bench.py --quick          # a minute or two: a lone pair, two small levels
     python bench/notes_bench.py --levels 50,100,200 --seconds 20 --servers ours,reference
+    python bench/notes_bench.py --database postgresql   # ours on PostgreSQL instead of SQLite
 
 Three servers side by side in one run: ours (`python -m sidecar serve`), the reference
 @y/websocket-server (memory only) and Hocuspocus (@hocuspocus/server with its SQLite extension,
@@ -17,6 +18,11 @@ resident memory per meeting while typing and per idle open meeting (after typing
 still open), and the load generators' own CPU. A server "holds" a level when p99 <= 50 ms and
 nothing is lost. Servers run one at a time, taking turns going first, since they share 2 cores
 with the load generators. See bench/README.md.
+
+With `--database postgresql` ours stores into PostgreSQL: a throwaway cluster started for the
+benchmark (tests/postgres_cluster.py, fsync and synchronous commits on, as in production), the
+meetings seeded once into a database every run copies (`CREATE DATABASE ... TEMPLATE`). The
+cluster's CPU is not the server's: it is reported beside each run ("PostgreSQL ... us/edit").
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import bench_report
 from bench_report import SERVERS, IdleResult, RunResult, fmt, percentile, report
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -46,6 +53,8 @@ LOADGEN = BENCH_DIR / "loadgen.mjs"
 REFERENCE_BIN = BENCH_DIR / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
 HOCUSPOCUS_SERVER = BENCH_DIR / "hocuspocus_server.mjs"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# With --database postgresql: the database seeded once, which each run's database copies.
+SEEDED_DATABASE = "bench_seeded"
 
 
 # --- processes and /proc ---------------------------------------------------------------------
@@ -154,14 +163,16 @@ async def stop_process(proc: asyncio.subprocess.Process, grace: float = 10.0) ->
 # --- seeding our database --------------------------------------------------------------------
 
 
-async def seed_meetings(data_dir: Path, count: int) -> list[dict[str, Any]]:
-    """`count` mentorships with one meeting each and a token per person, via the service's code."""
+async def seed_meetings(target: Path | str, count: int) -> list[dict[str, Any]]:
+    """`count` mentorships with one meeting each and a token per person, via the service's code,
+    into the SQLite database of a data folder or the PostgreSQL database of a URL."""
     sys.path.insert(0, str(REPO_DIR))
     from sidecar.db import open_database
     from sidecar.db.repositories import Repositories
     from sidecar.settings import Settings
 
-    db = await open_database(Settings(data_dir=data_dir).database_path)
+    where = target if isinstance(target, str) else Settings(data_dir=target).database_path
+    db = await open_database(where)
     repos = Repositories.over(db)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     meetings = []
@@ -215,21 +226,55 @@ class Phases:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, work: Path, meetings: list[dict[str, Any]]):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        work: Path,
+        meetings: list[dict[str, Any]],
+        cluster: Any = None,
+    ):
         self.args = args
         self.work = work
         self.meetings = meetings
         self.node = shutil.which("node") or "node"
         self.run_index = 0
         self.profiles: list[Path] = []
+        # With --database postgresql: the cluster (tests/postgres_cluster.PostgresCluster), and
+        # the database of the run under way, copied from the seeded one.
+        self.cluster = cluster
+        self.run_database: str | None = None
+
+    def database_cpu(self) -> float:
+        """CPU seconds of the PostgreSQL cluster (the postmaster and its backends); 0 without."""
+        if self.cluster is None:
+            return 0.0
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((self.cluster.data / "postmaster.pid").read_text().split()[0])
+            return cpu_seconds(pid)
+        return 0.0
+
+    def drop_run_database(self) -> None:
+        if self.cluster is not None and self.run_database is not None:
+            self.cluster.drop(self.run_database)
+            self.run_database = None
 
     async def start_server(
         self, kind: str, port: int, run_dir: Path, log
     ) -> asyncio.subprocess.Process:
         if kind == "ours":
             data_dir = run_dir / "data"
-            shutil.copytree(self.work / "template", data_dir)
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            env.pop("MENTOR_SIDECAR_DATABASE_URL", None)
+            if self.cluster is not None:
+                data_dir.mkdir()
+                self.run_database = f"run_{self.run_index:02d}"
+                self.cluster.execute(
+                    f"CREATE DATABASE {self.run_database} TEMPLATE {SEEDED_DATABASE}"
+                    " STRATEGY FILE_COPY"
+                )
+                env["MENTOR_SIDECAR_DATABASE_URL"] = self.cluster.url(self.run_database)
+            else:
+                shutil.copytree(self.work / "template", data_dir)
             paths = [str(REPO_DIR), env.get("PYTHONPATH", "")]
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
             cmd = [sys.executable, "-m", self.args.ours_module, "serve", "--host", "127.0.0.1"]
@@ -377,10 +422,12 @@ class Bench:
 
             await asyncio.sleep(max(0.0, measure_from / 1000 - time.time()))
             split0, host0, t0 = cpu_split(server.pid), host_ticks(), time.monotonic()
+            database0 = self.database_cpu()
             if kind == "ours" and self.args.py_spy:
                 profiler = await self.start_py_spy(server.pid, run_dir)
             await asyncio.sleep(max(0.0, measure_to / 1000 - time.time()))
             split1, host1, t1 = cpu_split(server.pid), host_ticks(), time.monotonic()
+            database1 = self.database_cpu()
             result.rss_end_kib = rss_kib(server.pid)
             outcomes = await asyncio.wait_for(results_task, self.args.drain + 30)
             if phases.idle_settle > 0:
@@ -409,6 +456,7 @@ class Bench:
                         await asyncio.wait_for(p.wait(), 5)
                 await stop_process(p, 2)
             await stop_process(server)
+            self.drop_run_database()
             server_log.close()
             loadgen_log.close()
 
@@ -422,6 +470,15 @@ class Bench:
             return result
         result.server_sys_s = split1[1] - split0[1]
         self.summarise(result, outcomes, sum(split1) - sum(split0), t1 - t0, host0, host1)
+        if self.cluster is not None and kind == "ours":
+            # PostgreSQL's work is the server's storage, not another process's noise.
+            database = database1 - database0
+            result.other_cores = max(0.0, result.other_cores - database / (t1 - t0))
+            per_edit = database / result.received * 1e6 if result.received else math.nan
+            result.notes.append(
+                f"PostgreSQL {database / (t1 - t0):.2f} cores, {fmt(per_edit)} us/edit"
+                " beside the server's"
+            )
         if kind == "ours" and not self.args.keep:
             shutil.rmtree(run_dir / "data", ignore_errors=True)
         return result
@@ -527,6 +584,7 @@ class Bench:
                         await asyncio.wait_for(proc.wait(), 5)
                 await stop_process(proc, 2)
             await stop_process(server)
+            self.drop_run_database()
             server_log.close()
             loadgen_log.close()
         text = (run_dir / "server.log").read_text(errors="replace")
@@ -672,6 +730,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep-going", action="store_true", help="run every level for every server"
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="what ours stores into: its SQLite file (default), or PostgreSQL (a throwaway"
+        " cluster for the benchmark, durable settings, a fresh copy of the seeded database per"
+        " run)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
     parser.add_argument(
@@ -725,6 +791,18 @@ async def main_async(args: argparse.Namespace) -> int:
     if not all((BENCH_DIR / "node_modules" / n).is_dir() for n in needed):
         print("run `npm_config_nodedir=/usr npm ci` in bench/ first", file=sys.stderr)
         return 2
+    cluster = None
+    if args.database == "postgresql" and "ours" in args.servers:
+        sys.path.insert(0, str(REPO_DIR))
+        from tests.postgres_cluster import PostgresCluster, why_not
+
+        missing = why_not()
+        if missing:
+            print(f"--database postgresql: {missing}", file=sys.stderr)
+            return 2
+        cluster = PostgresCluster(durable=True)
+        cluster.start()
+        bench_report.LABEL["ours"] = "Mentor Sidecar + PostgreSQL"
     began = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="notes-bench-"))
     try:
@@ -732,7 +810,11 @@ async def main_async(args: argparse.Namespace) -> int:
         if "ours" in args.servers:
             t = time.monotonic()
             needed = max(max(args.levels), args.idle_warmup + args.idle_meetings)
-            meetings = await seed_meetings(work / "template", needed)
+            if cluster is not None:
+                cluster.execute(f"CREATE DATABASE {SEEDED_DATABASE}")
+                meetings = await seed_meetings(cluster.url(SEEDED_DATABASE), needed)
+            else:
+                meetings = await seed_meetings(work / "template", needed)
             print(
                 f"seeded {len(meetings)} meetings in {time.monotonic() - t:.1f} s",
                 file=sys.stderr,
@@ -740,7 +822,7 @@ async def main_async(args: argparse.Namespace) -> int:
         else:
             needed = max(max(args.levels), args.idle_warmup + args.idle_meetings)
             meetings = [{"room": f"bench-{i:05d}", "tokens": None} for i in range(needed)]
-        bench = Bench(args, work, meetings)
+        bench = Bench(args, work, meetings, cluster)
 
         async def measure(kind: str, level: int, phases: Phases) -> RunResult:
             result = await bench.run(kind, level, phases)
@@ -818,6 +900,8 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"work folder kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+        if cluster is not None:
+            cluster.stop()
 
 
 def _interrupt(signum: int, frame: object) -> None:
