@@ -174,7 +174,7 @@ async def emit(page: Any, name: str, payload: Any = None) -> None:
 
 
 async def attendance(server: TestServer, meeting_id: str, person_id: str) -> dict[str, Any] | None:
-    return await server.app[REPOS].db.fetch_one(
+    return await server.app[DATABASE].fetch_one(
         "SELECT * FROM meeting_attendance WHERE meeting_id = ? AND person_id = ?",
         (meeting_id, person_id),
     )

@@ -22,7 +22,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from sidecar.keys import REPOS
+from sidecar.keys import DATABASE
 from tests.conftest import ClientFactory, Pair, add_meeting, make_pair
 from tests.platform_settings import app_of, needs
 from tests.test_jitsi_tokens import jitsi_settings
@@ -112,7 +112,7 @@ async def post(client: Client, path: str, body: Any, headers: dict[str, str] = B
 
 
 async def attendance_rows(client: Client, meeting_id: str) -> dict[str, dict[str, Any]]:
-    rows = await client.app[REPOS].db.fetch_all(
+    rows = await client.app[DATABASE].fetch_all(
         "SELECT * FROM meeting_attendance WHERE meeting_id = ?", (meeting_id,)
     )
     return {row["person_id"]: row for row in rows}
@@ -120,7 +120,7 @@ async def attendance_rows(client: Client, meeting_id: str) -> dict[str, dict[str
 
 async def summaries_sent(client: Client, meeting_id: str) -> tuple[int, int]:
     """(summaries stored, summary emails queued) for the meeting."""
-    db = client.app[REPOS].db
+    db = client.app[DATABASE]
     stored = await db.fetch_value(
         "SELECT COUNT(*) FROM summaries WHERE meeting_id = ?", (meeting_id,)
     )
