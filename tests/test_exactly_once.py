@@ -20,7 +20,8 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from sidecar.keys import REPOS
+from sidecar.db import open_database
+from sidecar.keys import DATABASE
 from sidecar.meeting_lifecycle import end_idle_meetings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.platform_settings import Configured, app_of, configured, needs
@@ -106,7 +107,7 @@ async def test_every_source_at_once_with_restarts_sends_one_summary(
     for n in range(MEETINGS):
         start = datetime.now(UTC) - timedelta(minutes=70 + n)  # over, so the idle check may end it
         meeting = await add_meeting(server.app, pair, start, title=f"Meeting {n}")
-        await server.app[REPOS].db.execute(
+        await server.app[DATABASE].execute(
             "UPDATE meetings SET status = 'live', started_at = ? WHERE id = ?",
             (start.isoformat(), meeting.id),
         )
@@ -132,7 +133,7 @@ async def test_every_source_at_once_with_restarts_sends_one_summary(
         await server.start_server()
         print(f"round {round_}: signals sent for {len(meetings)} meetings, restarted")
 
-    db = server.app[REPOS].db
+    db = server.app[DATABASE]
 
     async def delivered() -> bool:
         unsent = await db.fetch_value(
@@ -148,7 +149,7 @@ async def test_every_source_at_once_with_restarts_sends_one_summary(
     await server.close()
 
     for meeting_id, _, _ in meetings:
-        stored = await _count(data_dir, meeting_id)
+        stored = await _count(data_dir, meeting_id, smtp)
         assert stored == 1, f"{meeting_id}: {stored} summaries stored"
     subjects = Counter(
         (str(m["To"]), str(m["Subject"]))
@@ -162,15 +163,13 @@ async def test_every_source_at_once_with_restarts_sends_one_summary(
     )
 
 
-async def _count(data_dir: Path, meeting_id: str) -> int:
-    import sqlite3
-
-    def count() -> int:
-        with sqlite3.connect(data_dir / "sidecar.sqlite3") as conn:
-            return int(
-                conn.execute(
-                    "SELECT COUNT(*) FROM summaries WHERE meeting_id = ?", (meeting_id,)
-                ).fetchone()[0]
-            )
-
-    return await asyncio.to_thread(count)
+async def _count(data_dir: Path, meeting_id: str, smtp: SmtpServer) -> int:
+    """Read after the service stopped, from the database itself (SQLite or PostgreSQL)."""
+    db = await open_database(settings(data_dir, smtp).settings)
+    try:
+        value = await db.fetch_value(
+            "SELECT COUNT(*) FROM summaries WHERE meeting_id = ?", (meeting_id,)
+        )
+    finally:
+        await db.close()
+    return int(value)
