@@ -204,7 +204,7 @@ async def test_a_platforms_front_end_is_served_and_named_by_the_pages_it_declare
 
 def test_a_platform_script_outside_its_folder_stops_the_start(tmp_path: Path) -> None:
     from sidecar.platforms.hookspecs import FrontEnd
-    from sidecar.platforms.loader import ActivePlatform
+    from sidecar.platforms.loader import ActivePlatform, PlatformError
     from sidecar.web.pages import platform_page_scripts
     from tests import fake_platform
 
@@ -212,7 +212,7 @@ def test_a_platform_script_outside_its_folder_stops_the_start(tmp_path: Path) ->
         front = FrontEnd(fake_platform.STATIC, {"panel": (path,)})
         monkeypatched = type("Odd", (fake_platform.FakeCallPlatform,), {"front_end": front})()
         active = ActivePlatform(monkeypatched, fake_platform.FakeCallSettings())
-        with pytest.raises(ValueError, match=problem):
+        with pytest.raises(PlatformError, match=problem):
             platform_page_scripts([active])
 
 

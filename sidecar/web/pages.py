@@ -15,7 +15,7 @@ from aiohttp import web
 from sidecar.api.auth import SESSION_COOKIE, identify
 from sidecar.domain.errors import NotFound
 from sidecar.keys import ASSET_VERSION, PLATFORMS, REPOS
-from sidecar.platforms.loader import ActivePlatform
+from sidecar.platforms.loader import ActivePlatform, PlatformError
 from sidecar.web.open_sockets import close_token_sockets
 from sidecar.web.security import csp_nonce
 
@@ -76,9 +76,9 @@ def platform_page_scripts(platforms: Iterable[ActivePlatform]) -> dict[str, tupl
             for path in paths:
                 relative = PurePosixPath(path)
                 if relative.is_absolute() or ".." in relative.parts:
-                    raise ValueError(f"{active.name}: {path!r} is not inside its static folder")
+                    raise PlatformError(f"{active.name}: {path!r} is not inside its static folder")
                 if not (front.static_dir / relative).is_file():
-                    raise ValueError(f"{active.name}: {path!r} is not in {front.static_dir}")
+                    raise PlatformError(f"{active.name}: {path!r} is not in {front.static_dir}")
                 url = f"{PLATFORM_STATIC}{active.name}/{relative.as_posix()}?v={version}"
                 scripts.setdefault(page, []).append(url)
     return {page: tuple(urls) for page, urls in scripts.items()}
