@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from sidecar.db import Database
+from sidecar.db.privacy_tables import MEETINGS_OF_MENTORSHIP
 from sidecar.domain.ids import now_iso
 from sidecar.keys import DATABASE
-from sidecar.platforms.hookspecs import MEETINGS_OF_MENTORSHIP, PrivacyDeclaration
+from sidecar.platforms.hookspecs import PrivacyDeclaration
 
 
 class JitsiStore:

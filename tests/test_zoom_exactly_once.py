@@ -103,3 +103,16 @@ async def test_a_claim_keeps_the_event_from_others_until_it_is_finished_or_faile
     assert (again.id, again.attempts) == (mine.id, 1)
     await two.finish_event(again.id, "done")
     assert await one.claim_events() == []
+
+
+async def test_claims_a_stopping_worker_gives_back_are_the_next_workers_at_once(
+    stores: tuple[ZoomStore, ZoomStore, Database],
+) -> None:
+    one, two, _ = stores
+    for uuid in ("a==", "b=="):
+        assert await one.store_event("meeting.ended", meeting_ended("85746065432", uuid))
+    claimed = await one.claim_events()
+    assert len(claimed) == 2 and await two.claim_events() == []
+    await one.finish_event(claimed[0].id, "done")
+    await one.release_events([e.id for e in claimed])  # the finished one stays finished
+    assert [e.id for e in await two.claim_events()] == [claimed[1].id]

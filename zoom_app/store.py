@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sidecar.db import Database
+from sidecar.db.privacy_tables import MEETINGS_OF_MENTORSHIP
 from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import iso, now_iso, utcnow
-from sidecar.platforms.hookspecs import MEETINGS_OF_MENTORSHIP, PrivacyDeclaration
+from sidecar.platforms.hookspecs import PrivacyDeclaration
 
 # A claimed event is that worker's for this long; after it (the worker died) anyone's again.
 CLAIM_LEASE = timedelta(minutes=2)
@@ -278,6 +279,17 @@ class ZoomStore:
             "UPDATE zoom_events SET attempts = attempts + 1, last_error = ?, claimed_until = NULL"
             " WHERE id = ?",
             (error[:500], event_id),
+        )
+
+    async def release_events(self, event_ids: Sequence[int]) -> None:
+        """Give back claimed events not acted on (the worker is stopping), for the next worker."""
+        if not event_ids:
+            return
+        marks = ", ".join("?" for _ in event_ids)
+        await self._db.execute(
+            f"UPDATE zoom_events SET claimed_until = NULL WHERE id IN ({marks})"
+            " AND processed_at IS NULL",
+            [int(event_id) for event_id in event_ids],
         )
 
     async def forget_processed(self, *, before: datetime) -> int:

@@ -37,6 +37,8 @@ POLL_SECONDS = 5.0
 # Processed events are kept this long, so a late re-send from Zoom is still recognised.
 KEEP_PROCESSED = timedelta(days=7)
 MAX_ATTEMPTS = 5
+# Claimed at a time by one worker: several processes share a backlog.
+CLAIM_BATCH = 10
 PLATFORM = "zoom"
 HANDLED = frozenset({"meeting.ended", "meeting.participant_joined", "meeting.participant_left"})
 
@@ -98,16 +100,24 @@ async def process_pending(app: web.Application) -> int:
 
 async def _process(app: web.Application, state: ZoomState) -> int:
     done = 0
-    for stored in await state.store.claim_events(max_attempts=MAX_ATTEMPTS):
-        try:
-            outcome = await handle(app, stored)
-        except Exception as exc:
-            log.exception("Zoom event %s (%s) failed", stored.id, stored.event)
-            await state.store.fail_event(stored.id, repr(exc))
-            continue
-        await state.store.finish_event(stored.id, outcome)
-        log.info("Zoom event %s (%s): %s", stored.id, stored.event, outcome)
-        done += 1
+    claimed = await state.store.claim_events(limit=CLAIM_BATCH, max_attempts=MAX_ATTEMPTS)
+    left = {stored.id for stored in claimed}
+    try:
+        for stored in claimed:
+            try:
+                outcome = await handle(app, stored)
+            except Exception as exc:
+                log.exception("Zoom event %s (%s) failed", stored.id, stored.event)
+                await state.store.fail_event(stored.id, repr(exc))
+                left.discard(stored.id)
+                continue
+            await state.store.finish_event(stored.id, outcome)
+            left.discard(stored.id)
+            log.info("Zoom event %s (%s): %s", stored.id, stored.event, outcome)
+            done += 1
+    finally:
+        if left:  # stopping (or a failed write): the next worker, here or elsewhere, takes them
+            await asyncio.shield(state.store.release_events(sorted(left)))
     return done
 
 

@@ -41,7 +41,8 @@ class PrivacyDeclaration:
     """Which tables hold whose data, for the export (`export_archive`) and the erasure.
 
     - `person_tables`: table -> SELECT of a person's rows (`:person` bound);
-    - `mentorship_tables`: table -> SELECT of a mentorship's rows (`:mentorship` bound);
+    - `mentorship_tables`: table -> SELECT of a mentorship's rows (`:mentorship` bound; the
+      ids of its meetings are sidecar.db.privacy_tables.MEETINGS_OF_MENTORSHIP);
       its rows go with the mentorship by ON DELETE CASCADE;
     - `erase_with_mentorship`: statements run in the erasure's transaction (`:mentorship`
       bound) for rows no foreign key ties to the mentorship;
@@ -93,7 +94,3 @@ class Platform(Protocol):
         """Add routes, endpoints and cleanup contexts; `settings` is a `settings_model`. A bad
         setting raises sidecar.settings.SettingsError, which stops the start."""
         ...
-
-
-# For a platform's `mentorship_tables`: the ids of the mentorship's meetings.
-MEETINGS_OF_MENTORSHIP = "(SELECT id FROM meetings WHERE mentorship_id = :mentorship)"
