@@ -24,7 +24,7 @@ from sidecar.db.repositories import Repositories
 from sidecar.domain.errors import Conflict, NotFound
 from sidecar.domain.ids import now_iso, utcnow
 from sidecar.domain.models import AgendaSection, Meeting, Mentorship, Person
-from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS
+from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, OUTBOX, REPOS, SETTINGS, WEBSOCKETS
 from sidecar.mail.signin_links import signin_url_for
 from sidecar.mail.webhook import summary_payload
 from sidecar.platforms.names import CORE_SOURCES, checked_platform_name
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 # about. A success, a goal update, a review or a plan belongs to the meeting it was written for
 # (next steps carry over as action items of their own).
 CARRIED_SECTIONS: frozenset[AgendaSection] = frozenset({"topics", "challenges"})
+# The websockets of an open panel (sidecar/web/open_sockets.py kinds): live notes, live events.
+PANEL_SOCKETS = frozenset({"notes", "events"})
 
 
 async def end_meeting(
@@ -333,7 +335,9 @@ def _owner(step: NextStep, mentorship: Mentorship, people: dict[str, Person]) ->
 async def end_idle_meetings(app: web.Application) -> int:
     """End live meetings nobody has had open for a while after their scheduled end."""
     settings = app[SETTINGS]
-    cutoff = utcnow() - timedelta(minutes=settings.idle_end_minutes)
+    now = utcnow()
+    cutoff = now - timedelta(minutes=settings.idle_end_minutes)
+    await _keep_open_panels_seen(app, now)
     candidates = await app[REPOS].meetings.idle_live(ended_before=cutoff, unseen_since=cutoff)
     ended = 0
     for meeting_id in candidates:
@@ -342,6 +346,21 @@ async def end_idle_meetings(app: web.Application) -> int:
             continue  # someone still has the panel open
         ended += await end_meeting(app, meeting_id, source="idle", actor=None, only_if_live=True)
     return ended
+
+
+async def _keep_open_panels_seen(app: web.Application, now: datetime) -> None:
+    """A meeting running over with a panel open in this process is seen now: another process's
+    idle check cannot see this one's sockets, only what attendance says."""
+    open_here: dict[str, set[str]] = {}
+    for socket in app[WEBSOCKETS]:
+        if socket.kind in PANEL_SOCKETS and socket.meeting_id and socket.person_id:
+            open_here.setdefault(socket.meeting_id, set()).add(socket.person_id)
+    if not open_here:
+        return
+    repos: Repositories = app[REPOS]
+    for meeting in await repos.meetings.live_past_end(open_here, at=now):
+        for person_id in sorted(open_here[meeting.id]):
+            await attendance.seen(repos, meeting, person_id)
 
 
 async def watch_idle(app: web.Application) -> None:

@@ -16,11 +16,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from sidecar import call_events
-from sidecar.keys import DATABASE, REPOS
-from sidecar.meeting_lifecycle import end_meeting
+from sidecar.domain.ids import iso
+from sidecar.keys import DATABASE, REPOS, WEBSOCKETS
+from sidecar.meeting_lifecycle import end_idle_meetings, end_meeting
 from sidecar.settings import Settings
 from tests.conftest import ClientFactory, add_meeting, make_pair
 from tests.platform_settings import app_of
+from tests.waiting import eventually
 
 Client = TestClient[web.Request, web.Application]
 
@@ -87,3 +89,45 @@ async def test_two_processes_reporting_the_first_join_make_the_meeting_live_once
     assert sorted(results) == [False, False, True]
     live = await first.app[REPOS].meetings.read_for_service(meeting.id)
     assert live.status == "live"
+
+
+async def test_a_panel_open_in_one_process_keeps_its_meeting_from_the_others_idle_end(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    """The idle end asks who has the meeting open; a process sees only its own sockets, so
+    each says in attendance that its open panels are still there."""
+    first, second = await two_processes(aiohttp_client, settings)
+    pair = await make_pair(first.app, "over")
+    start = datetime.now(UTC) - timedelta(hours=2)  # it was to end an hour ago
+    meeting = await add_meeting(first.app, pair, start)
+    db = first.app[DATABASE]
+    await db.execute(
+        "UPDATE meetings SET status = 'live', started_at = ? WHERE id = ?", (iso(start), meeting.id)
+    )
+    opened_long_ago = iso(datetime.now(UTC) - timedelta(minutes=settings.idle_end_minutes + 5))
+
+    async def back_date() -> None:  # the panel was opened long ago; nothing was written since
+        await db.execute(
+            "UPDATE meeting_attendance SET last_seen_at = ? WHERE meeting_id = ?",
+            (opened_long_ago, meeting.id),
+        )
+
+    ws = await first.ws_connect(f"/ws/meetings/{meeting.id}/events?token={pair.mentee_token}")
+    assert (await ws.receive_json()) == {"type": "hello"}
+    await back_date()
+    assert await end_idle_meetings(first.app) == 0  # open here: kept, and seen now
+    assert await end_idle_meetings(second.app) == 0
+    assert (await second.app[REPOS].meetings.read_for_service(meeting.id)).status == "live"
+
+    await ws.close()
+
+    async def left() -> bool:
+        seen = await db.fetch_value(
+            "SELECT MAX(last_seen_at) FROM meeting_attendance WHERE meeting_id = ?", (meeting.id,)
+        )
+        return len(first.app[WEBSOCKETS]) == 0 and seen > opened_long_ago
+
+    await eventually(left, what="the panel's socket closed and its leaving recorded")
+    await back_date()
+    assert await end_idle_meetings(second.app) == 1
+    assert (await first.app[REPOS].meetings.read_for_service(meeting.id)).status == "ended"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,6 +144,20 @@ class MeetingRepository(Repository):
             (iso(ended_before), iso(unseen_since)),
         )
         return [str(row["id"]) for row in rows]
+
+    async def live_past_end(
+        self, meeting_ids: Collection[str], *, at: datetime
+    ) -> builtins.list[Meeting]:
+        """Which of these meetings are live after their scheduled end (running over)."""
+        if not meeting_ids:
+            return []
+        marks = ", ".join("?" for _ in meeting_ids)
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM meetings WHERE id IN ({marks}) AND status = 'live'"
+            " AND scheduled_end <= ? ORDER BY id",
+            (*sorted(meeting_ids), iso(at)),
+        )
+        return [Meeting.model_validate(row) for row in rows]
 
     async def next_for(self, mentorship_id: str, *, after: datetime) -> Meeting | None:
         """The meeting to open now: one that is live, else the next not yet over; never a
