@@ -11,7 +11,6 @@ conditional UPDATE.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -158,29 +157,33 @@ class PostgresDatabase(Database):
             self._pool.terminate()
 
 
+class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection given back without asyncpg's reset query (advisory unlocks, RESET ALL,
+    UNLISTEN: a round trip per statement outside a transaction, 2-4x its cost here): the
+    service sets no session state on them. An open transaction is still rolled back."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def open_postgres(
     url: str,
     platform_migrations: Mapping[str, PlatformMigrations] | None = None,
     migrations: Sequence[Migration] | None = None,
 ) -> PostgresDatabase:
-    """Connect a pool and migrate: the core's migrations, then each platform's."""
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+    """Migrate (the core's migrations, then each platform's), then connect a pool."""
+    # On a connection of its own, closed after: its session lock goes with it, and no pooled
+    # connection holds plans prepared before the schema changed.
+    conn = await asyncpg.connect(url)
     try:
-        async with pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
-            try:
-                applied = await apply_postgres_migrations(conn, migrations)
-                by_platform = await apply_postgres_platform_migrations(
-                    conn, platform_migrations or {}
-                )
-            finally:
-                with contextlib.suppress(asyncpg.PostgresError, OSError):
-                    await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
-            # Plans prepared before the schema changed must not be reused.
-            await conn.reload_schema_state()
-    except BaseException:
-        pool.terminate()
-        raise
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        applied = await apply_postgres_migrations(conn, migrations)
+        by_platform = await apply_postgres_platform_migrations(conn, platform_migrations or {})
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(
+        url, min_size=1, max_size=POOL_SIZE, connection_class=_PooledConnection
+    )
     where = redacted(url)
     if applied:
         log.info("database %s migrated to version %d", where, applied[-1])
