@@ -21,6 +21,7 @@ from sidecar.db.migrations import MIGRATIONS
 from sidecar.db.postgres import PostgresDatabase, redacted, rowcount
 from sidecar.db.sql_params import to_postgres
 from sidecar.settings import Settings, SettingsError
+from tests.postgres_cluster import PostgresCluster
 
 PERSON = "INSERT INTO people VALUES (?, 'n', 'e', 'UTC', 'en', '', 'now', 'now')"
 
@@ -433,3 +434,22 @@ async def test_a_refused_constraint_is_an_integrity_error_on_both(database: Data
         await add_people(database, "p")
     with pytest.raises(DATABASE_ERRORS):
         await database.execute("SELECT * FROM no_such_table")
+
+
+async def test_postgres_migrates_an_empty_database_once_when_two_processes_start_together(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    """From empty, as a new deployment's first start: two services opening it at once take
+    turns (an advisory lock), so every migration is applied and recorded once."""
+    name = postgres_cluster.new_name()
+    postgres_cluster.execute(f"CREATE DATABASE {name}")
+    try:
+        url = postgres_cluster.url(name)
+        first, second = await asyncio.gather(open_database(url), open_database(url))
+        versions = await first.fetch_all("SELECT version FROM schema_version ORDER BY version")
+        assert [row["version"] for row in versions] == [m.version for m in MIGRATIONS]
+        assert await second.fetch_value("SELECT COUNT(*) FROM people") == 0
+        await first.close()
+        await second.close()
+    finally:
+        postgres_cluster.drop(name)
