@@ -22,6 +22,7 @@ from sidecar.db.postgres import PostgresDatabase, redacted, rowcount
 from sidecar.db.sql_params import to_postgres
 from sidecar.settings import Settings, SettingsError
 from tests.postgres_cluster import PostgresCluster
+from tests.postgres_cluster import why_not as postgres_unavailable
 
 PERSON = "INSERT INTO people VALUES (?, 'n', 'e', 'UTC', 'en', '', 'now', 'now')"
 
@@ -453,3 +454,47 @@ async def test_postgres_migrates_an_empty_database_once_when_two_processes_start
         await second.close()
     finally:
         postgres_cluster.drop(name)
+
+
+async def test_migration_16_keeps_the_rows_of_tables_that_reference_meetings(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A database at version 15 with a platform's table pointing at meetings (as Jitsi's
+    rooms do): after 16 (on SQLite a rebuild of meetings) the row is there and still cascades."""
+    table = (
+        "CREATE TABLE demo_rooms (meeting_id TEXT PRIMARY KEY"
+        " REFERENCES meetings(id) ON DELETE CASCADE)"
+    )
+    rooms = {"demo": [Migration(1, sqlite=table, postgres=table)]}
+    targets: list[str | Path] = [tmp_path / "old.sqlite3"]
+    if postgres_unavailable() is None:  # and on PostgreSQL where it is installed
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        name = cluster.new_name()
+        cluster.execute(f"CREATE DATABASE {name}")
+        request.addfinalizer(lambda: cluster.drop(name))
+        targets.append(cluster.url(name))
+    for target in targets:
+        old = await open_database(target, platform_migrations=rooms, migrations=MIGRATIONS[:15])
+        await add_people(old, "p")
+        await old.execute(
+            "INSERT INTO mentorships (id, title, mentor_id, created_by, created_at, updated_by,"
+            " updated_at) VALUES ('ms', 'M', 'p', 'p', 't', 'p', 't')"
+        )
+        await old.execute(
+            "INSERT INTO meetings (id, mentorship_id, title, scheduled_start, scheduled_end,"
+            " platform, status, created_by, created_at, updated_by, updated_at) VALUES"
+            " ('m', 'ms', 'T', '2026-01-01', '2026-01-02', 'jitsi', 'ended', 'p', 't', 'p', 't')"
+        )
+        await old.execute("INSERT INTO demo_rooms VALUES ('m')")
+        await old.close()
+        db = await open_database(target, platform_migrations=rooms)
+        try:
+            assert await db.fetch_value("SELECT MAX(version) FROM schema_version") == len(
+                MIGRATIONS
+            )
+            assert await db.fetch_value("SELECT platform FROM meetings") == "jitsi"
+            assert await db.fetch_value("SELECT COUNT(*) FROM demo_rooms") == 1
+            await db.execute("DELETE FROM meetings")
+            assert await db.fetch_value("SELECT COUNT(*) FROM demo_rooms") == 0, target
+        finally:
+            await db.close()
