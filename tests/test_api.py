@@ -221,6 +221,25 @@ async def test_validation_errors_name_each_field(client: Client) -> None:
     )
 
 
+async def test_a_nul_character_is_refused_naming_the_field(client: Client, pair: Pair) -> None:
+    """No one types one, and PostgreSQL stores none in a text: a 422, on both backends."""
+    agenda = f"/api/v1/meetings/{pair.meeting_id}/agenda"
+    sent = [
+        ("POST", agenda, {"section": "topics", "text": "a\0"}, "text"),
+        ("PATCH", f"/api/v1/mentorships/{pair.mentorship_id}", {"title": "Design\0"}, "title"),
+        ("PATCH", "/api/v1/me", {"about": "\0"}, "about"),
+    ]
+    for method, path, body, name in sent:
+        response = await client.request(method, path, json=body, headers=pair.auth())
+        assert response.status == 422, (path, await response.text())
+        (field,) = (await response.json())["error"]["fields"]
+        assert (field["loc"], field["type"]) == (name, "nul_character")
+    search = await client.get(
+        f"/api/v1/mentorships/{pair.mentorship_id}/search?q=a%00b", headers=pair.auth()
+    )
+    assert search.status == 422
+
+
 async def test_meeting_must_end_after_it_starts(client: Client, pair: Pair) -> None:
     url = f"/api/v1/mentorships/{pair.mentorship_id}/meetings"
     response = await client.post(

@@ -58,6 +58,8 @@ def readable(loc: str, error_type: str, msg: str, ctx: dict[str, Any], given: An
         most = int(ctx.get("max_length", 0))
         have = f" (you have {len(given):,})" if isinstance(given, str) else ""
         return f"At most {most:,} characters{have}."
+    if error_type == "nul_character":
+        return "This holds an invisible character (NUL) that can't be saved. Type it again."
     if error_type == "value_error" and "email address" in msg:
         return "Enter an email address like ana@example.org."
     if error_type.startswith("datetime_") or error_type == "timezone_aware":

@@ -26,6 +26,7 @@ from pydantic import (
     HttpUrl,
     NaiveDatetime,
     StringConstraints,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -95,8 +96,26 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        """No one types a NUL character, and PostgreSQL refuses it in any text column."""
+        if _holds_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain the NUL character")
+        return value
 
     def changes(self) -> dict[str, Any]:
         """The fields the caller actually sent, as plain Python values."""
