@@ -92,7 +92,9 @@ class PostgresNotesStore:
 
     async def stop(self) -> None:
         """Commit whatever is queued, then close the connection."""
-        while self._conn is not None and (self._committing or self._batch or self._compactions):
+        while self._conn is not None and (
+            self._committing is not None or self._batch is not None or self._compactions
+        ):
             if self._committing is not None:
                 await asyncio.shield(self._committing)  # it handles its own failure
             else:
@@ -168,6 +170,8 @@ class PostgresNotesStore:
             self._committing = None
             if self._conn is not None and (self._batch is not None or self._compactions):
                 self._pending()  # what arrived meanwhile, and the next compactions
+                if not isinstance(self._scheduled, asyncio.TimerHandle):
+                    self._flush()  # no window to wait for: the next commit leaves now
 
     async def _write(self, batch: PendingCommit) -> list[int]:
         conn = self._conn
