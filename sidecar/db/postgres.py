@@ -32,6 +32,9 @@ from sidecar.db.sql_params import to_postgres
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 10
+# Prepared statements kept per connection (asyncpg's default, 100, is fewer than the distinct
+# statements the repositories send, so they would be prepared again and again).
+STATEMENT_CACHE_SIZE = 1000
 # Held while migrating, so two processes starting together do not both migrate.
 MIGRATION_LOCK = 0x5EDCA12
 CLOSE_TIMEOUT_SECONDS = 10.0
@@ -182,7 +185,11 @@ async def open_postgres(
     finally:
         await conn.close()
     pool = await asyncpg.create_pool(
-        url, min_size=1, max_size=POOL_SIZE, connection_class=_PooledConnection
+        url,
+        min_size=1,
+        max_size=POOL_SIZE,
+        connection_class=_PooledConnection,
+        statement_cache_size=STATEMENT_CACHE_SIZE,
     )
     where = redacted(url)
     if applied:
