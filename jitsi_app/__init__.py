@@ -9,7 +9,8 @@ pair, and what the call reports (to the core's sidecar/call_events.py).
 - `api.py`        GET/POST /api/v1/meetings/{id}/jitsi[/events] for the call page
 - `events.py`     POST /jitsi/events/* from Prosody's event_sync module (bearer secret)
 - `page.py`       GET /meetings/{id}/call
-- `static/`       its browser code, served by the core (`front_end`): `call.js` draws the call page
+- `static/`       its browser code, served by the core (`front_end`): `call.js` draws the call
+                  page, `panel.js` adds "Open the video call" to the meeting panel
 
 The core finds it through the entry point `mentor_sidecar.platforms: jitsi` (pyproject.toml).
 """
@@ -36,8 +37,11 @@ class JitsiPlatform:
     settings_model = JitsiSettings
     migrations = MIGRATIONS
     privacy = JITSI_PRIVACY
-    # The call page's script, served at /static/platforms/jitsi/call.js on that page only.
-    front_end = FrontEnd(Path(__file__).parent / "static", {page.CALL_PAGE: ("call.js",)})
+    # Its browser code (static/): the call page, and the panel's link to it.
+    front_end = FrontEnd(
+        Path(__file__).parent / "static",
+        {page.CALL_PAGE: ("call.js",), "panel": ("panel.js",)},
+    )
 
     def install(self, app: web.Application, settings: SettingsGroup) -> None:
         """Read the Jitsi settings (a bad one stops the start), add the page and webhook."""

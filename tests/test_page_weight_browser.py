@@ -36,7 +36,7 @@ KB = 1024
 LIGHT_PAGE_LIMIT = 40 * KB  # /, invite, profile, agreement, signed-out, Zoom pages outside Zoom
 PANEL_LIMIT = 150 * KB  # the meeting panel, with the live notes editor
 ZOOM_SDK = "sdk.es-"  # esbuild names the chunk after @zoom/appssdk's dist/sdk.es.js
-JITSI_CALL = "platforms/jitsi/"  # jitsi_app/static/call.js, Jitsi's own script
+JITSI_CALL = "platforms/jitsi/call.js"  # jitsi_app/static/call.js, Jitsi's own script
 
 
 class Scripts:

@@ -55,8 +55,8 @@ async function start() {
       urls.length ? import("./platforms.js").then((m) => m.loadPlatforms(urls)) : null,
     ]);
     const render = ownRender ?? platforms?.page(settings.page) ?? (await signedOut());
-    await render(root, settings);
-    if (ownRender && settings.page === "panel") await platforms?.addToPanel(root, settings);
+    const drawn = await render(root, settings);
+    if (ownRender && settings.page === "panel") await platforms?.addToPanel(root, settings, drawn);
     await afterRender(settings.page, root);
     body.dataset.state = "ready";
   } catch (error) {

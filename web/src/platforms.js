@@ -2,7 +2,7 @@
 // service lists them in body[data-platform-scripts] (URLs under /static/platforms/<name>/), and
 // main.js hands them here. Each is an ES module that imports nothing of the core; it may export
 //   pages: {"<page name>": async (root, settings, core) => …}  draws that body[data-page]
-//   panel(root, settings, core)                              runs after the meeting panel drew
+//   panel(root, {...settings, meeting}, core)                runs after the meeting panel drew
 // and gets `core` below (web/README.md, "Platform scripts").
 
 import { notice } from "./components/layout.js";
@@ -18,9 +18,12 @@ export async function loadPlatforms(urls) {
     return [];
   });
 
-  async function addToPanel(root, settings) {
+  /** After the panel drew itself (`drawn`: what renderPanel resolved to; none: it did not). */
+  async function addToPanel(root, settings, drawn) {
+    if (!drawn) return;
+    const info = { ...settings, meeting: drawn.meeting };
     for (const module of modules) {
-      if (typeof module.panel === "function") await module.panel(root, settings, core);
+      if (typeof module.panel === "function") await module.panel(root, info, core);
     }
   }
 
@@ -35,8 +38,9 @@ export async function loadPlatforms(urls) {
     /** The meeting panel into `root` (as on /meetings/{id}), every platform's `panel` after. */
     async renderPanel(root, settings) {
       const { renderPanel } = await import("./pages/panel.js");
-      await renderPanel(root, settings);
-      await addToPanel(root, settings);
+      const drawn = await renderPanel(root, settings);
+      await addToPanel(root, settings, drawn);
+      return drawn;
     },
   };
 

@@ -18,7 +18,6 @@ import {
   listOpenActionItems,
 } from "../lib/api.js";
 import { EditorView } from "@codemirror/view";
-import { callLink } from "../jitsi/link.js";
 import { h, setChildren } from "../lib/dom.js";
 import { connectEvents } from "../lib/events.js";
 import { everyMinute } from "../lib/clock.js";
@@ -97,6 +96,7 @@ function meetingIndex(meetings, meeting) {
   return Math.max(0, sorted.findIndex((m) => m.id === meeting.id));
 }
 
+/** Draws the panel into `root`; resolves to {meeting} once drawn (undefined when it could not load). */
 export async function renderPanel(root, settings) {
   let data;
   try {
@@ -156,7 +156,6 @@ export async function renderPanel(root, settings) {
   }
   const end = endControl(ctx, { onEnded: meetingChanged });
   header.element.append(end.element);
-  header.element.querySelector(".status-row")?.append(callLink(ctx, settings));
 
   // Refetch one part of the panel; several events in a burst cost one request each part.
   const mentorshipId = data.meeting.mentorship_id;
@@ -318,6 +317,8 @@ export async function renderPanel(root, settings) {
   };
   onProfileChanged(refreshMe);
   window.addEventListener("pageshow", (event) => event.persisted && refreshMe());
+  // What the platforms' `panel` scripts are told (web/src/platforms.js): the meeting as loaded.
+  return { meeting: data.meeting };
 }
 
 const GONE = 4410;
