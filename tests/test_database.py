@@ -498,3 +498,20 @@ async def test_migration_16_keeps_the_rows_of_tables_that_reference_meetings(
             assert await db.fetch_value("SELECT COUNT(*) FROM demo_rooms") == 0, target
         finally:
             await db.close()
+
+
+async def test_sqlite_migrates_a_new_file_once_when_two_processes_start_together(
+    tmp_path: Path,
+) -> None:
+    """Two services on one new SQLite file (each its own connection): each migration's row goes
+    in first under the write lock, so the second to get there skips what the first applied."""
+    path = tmp_path / "shared.sqlite3"
+    table = "CREATE TABLE demo_things (id TEXT)"
+    rooms = {"demo": [Migration(1, sqlite=table, postgres=table)]}
+    opened = await asyncio.gather(*(open_database(path, 5000, rooms) for _ in range(3)))
+    for db in opened:
+        await db.close()
+    with sqlite3.connect(path) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+        platform = conn.execute("SELECT COUNT(*) FROM platform_schema_version").fetchone()[0]
+    assert versions == [m.version for m in MIGRATIONS] and platform == 1

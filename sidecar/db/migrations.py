@@ -8,6 +8,7 @@ lands whole or not at all.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -921,13 +922,13 @@ ALTER TABLE meetings ADD CONSTRAINT meetings_platform_check CHECK (platform <> '
 ]
 
 
+def has_statements(sql: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
+
+
 SCHEMA_VERSION = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
 )
-
-
-def has_statements(sql: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
 
 
 async def apply_migrations(
@@ -947,11 +948,21 @@ async def apply_migrations(
             if migration.version <= current:
                 continue
             # executescript runs the BEGIN we give it; the COMMIT follows the foreign key check,
-            # so a migration lands whole or not at all.
-            await conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sqlite}\n")
-            await conn.execute(
-                "INSERT INTO schema_version VALUES (?, ?)", (migration.version, now_iso())
-            )
+            # so a migration lands whole or not at all. Its row goes in first, under the write
+            # lock: a process that started at the same time and applied it already makes that
+            # INSERT fail, and this one moves on.
+            try:
+                version = int(migration.version)
+                await conn.executescript(
+                    f"BEGIN IMMEDIATE;\nINSERT INTO schema_version VALUES ({version},"
+                    f" '{now_iso()}');\n{migration.sqlite}\n"
+                )
+            except sqlite3.IntegrityError as exc:
+                if "schema_version" not in str(exc):
+                    raise
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                continue
             async with conn.execute("PRAGMA foreign_key_check") as cur:
                 broken = list(await cur.fetchall())
             if broken:

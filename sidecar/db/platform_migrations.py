@@ -11,6 +11,7 @@ SQLite, and opening a PostgreSQL database with it enabled fails, naming the plat
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -66,13 +67,20 @@ async def apply_platform_migrations(
         for migration in _steps(platform, steps, postgres=False):
             if migration.version <= current:
                 continue
-            # One transaction per migration, recorded in it: it lands whole or not at all.
+            # One transaction per migration, recorded in it: it lands whole or not at all. Its
+            # row goes in first, so a process that applied it meanwhile makes this one skip it.
+            name = platform.replace("'", "''")
             try:
-                await conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sqlite}\n")
-                await conn.execute(
-                    "INSERT INTO platform_schema_version VALUES (?, ?, ?)",
-                    (platform, migration.version, now_iso()),
+                await conn.executescript(
+                    "BEGIN IMMEDIATE;\nINSERT INTO platform_schema_version VALUES"
+                    f" ('{name}', {int(migration.version)}, '{now_iso()}');\n{migration.sqlite}\n"
                 )
+            except sqlite3.IntegrityError as exc:
+                if "platform_schema_version" not in str(exc):
+                    raise
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                continue
             except BaseException:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
