@@ -96,18 +96,16 @@ class PostgresDatabase(Database):
             held = _Held(conn)
             token = self._held.set(held)
             try:
-                xact = conn.transaction()
-                await xact.start()
-                try:
-                    yield self
-                except BaseException:
-                    async with held.lock:
-                        await xact.rollback()
-                    raise
-                async with held.lock:
-                    await xact.commit()
+                async with conn.transaction():
+                    try:
+                        yield self
+                    finally:
+                        # No statement joins any more, and one a task started here is still
+                        # running finishes before the COMMIT or ROLLBACK.
+                        held.open = False
+                        async with held.lock:
+                            pass
             finally:
-                held.open = False
                 self._held.reset(token)
 
     @asynccontextmanager
@@ -115,10 +113,11 @@ class PostgresDatabase(Database):
         held = self._open_transaction()
         if held is not None:
             async with held.lock:
-                yield held.conn
-        else:
-            async with self._pool.acquire() as conn:
-                yield conn
+                if held.open:  # it may have ended while this statement waited its turn
+                    yield held.conn
+                    return
+        async with self._pool.acquire() as conn:
+            yield conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
