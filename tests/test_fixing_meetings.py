@@ -166,12 +166,11 @@ async def test_a_reopened_meeting_sends_its_corrected_summary_once(
 
 
 async def test_reopening_is_refused_when_not_ended_or_too_late(client: Client, pair: Pair) -> None:
-    repos = client.app[REPOS]
     response = await client.post(f"/api/v1/meetings/{pair.meeting_id}/reopen", headers=pair.auth())
     assert response.status == 409 and (await error(response))["code"] == "not_ended"
 
     old = await add_meeting(client.app, pair, datetime.now(UTC) - timedelta(days=3))
-    await repos.db.execute(
+    await client.app[DATABASE].execute(
         "UPDATE meetings SET status = 'ended', ended_at = ? WHERE id = ?",
         (iso(datetime.now(UTC) - timedelta(hours=25)), old.id),
     )
@@ -220,7 +219,7 @@ async def test_planning_again_replaces_the_upcoming_meetings_of_the_old_series(
     old = (await first.json())["meetings"]
     repos = client.app[REPOS]
     held = old[0]["id"]
-    await repos.db.execute("UPDATE meetings SET status = 'ended' WHERE id = ?", (held,))
+    await client.app[DATABASE].execute("UPDATE meetings SET status = 'ended' WHERE id = ?", (held,))
     upcoming_old = [m for m in old if m["scheduled_start"] > iso(datetime.now(UTC))]
     await repos.agenda.add(
         upcoming_old[0]["id"],
@@ -256,7 +255,7 @@ async def test_planning_again_replaces_the_upcoming_meetings_of_the_old_series(
     new_first = body["meetings"][0]["id"]
     agenda = await repos.agenda.list(new_first, viewer=pair.mentor_id)
     assert "Carried from last time" in [i.text for i in agenda]
-    left = await repos.db.fetch_value(
+    left = await client.app[DATABASE].fetch_value(
         "SELECT COUNT(*) FROM reminders r JOIN meetings m ON m.id = r.meeting_id"
         " WHERE m.status = 'cancelled' AND r.done_at IS NULL"
     )
@@ -322,7 +321,7 @@ async def test_cancelling_one_meeting_tells_both_and_their_calendars(
     assert int(after["sequence"]) == int(before["sequence"]) + 1
 
     repos = client.app[REPOS]
-    pending = await repos.db.fetch_value(
+    pending = await client.app[DATABASE].fetch_value(
         "SELECT COUNT(*) FROM reminders WHERE meeting_id = ? AND done_at IS NULL", (skipped["id"],)
     )
     assert pending == 0, "its reminders are dropped"
@@ -356,7 +355,7 @@ async def test_cancelling_one_meeting_tells_both_and_their_calendars(
     again = await repos.meetings.get(skipped["id"], viewer=pair.mentor_id)
     await reminders.schedule(repos, again, client.app[SETTINGS])
     assert (
-        await repos.db.fetch_value(
+        await client.app[DATABASE].fetch_value(
             "SELECT COUNT(*) FROM reminders WHERE meeting_id = ?", (skipped["id"],)
         )
         == 0

@@ -94,7 +94,10 @@ class MeetingRepository(Repository):
         processes ending (or reopening, cancelling) it at once take turns and the second sees
         what the first did. The service acts as itself: no viewer."""
         # PostgreSQL locks the row; SQLite's BEGIN IMMEDIATE already holds the only write lock.
-        lock = " FOR UPDATE OF mt" if self.db.dialect == "postgresql" else ""
+        # NO KEY: rows referencing the meeting (its notes' updates, attendance) take a KEY SHARE
+        # lock on it, which FOR UPDATE would make wait for the whole end, with the end waiting
+        # for the notes to be stored.
+        lock = " FOR NO KEY UPDATE OF mt" if self.db.dialect == "postgresql" else ""
         row = await self.db.fetch_one(
             "SELECT mt.id, mt.status, mt.reopen_count, ms.mentor_id, ms.mentee_id FROM meetings mt"
             f" JOIN mentorships ms ON ms.id = mt.mentorship_id WHERE mt.id = ?{lock}",
