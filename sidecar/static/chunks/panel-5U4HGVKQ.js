@@ -1,1 +1,0 @@
-import{c as a}from"./chunk-5GF2HD5A.js";import"./chunk-QW2R6B2P.js";import"./chunk-SXKKUWNG.js";import"./chunk-ZXHFO6WS.js";import"./chunk-ZGVK2KKX.js";import"./chunk-HHXV5YYA.js";import"./chunk-NIGIEQK3.js";import"./chunk-RF4RP7ZC.js";import"./chunk-N3FE77BS.js";import"./chunk-CLBVAFA4.js";export{a as renderPanel};
