@@ -66,8 +66,8 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 @pytest.fixture
 def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database of this test's own, on any backend switch."""
-    name = postgres_cluster.new_name()
-    yield postgres_cluster.create(name)
+    name = postgres_cluster.copy_now()
+    yield postgres_cluster.url(name)
     postgres_cluster.drop(name)
 
 

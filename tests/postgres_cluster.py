@@ -14,6 +14,8 @@ and any test's event loop.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import glob
 import itertools
 import os
@@ -109,7 +111,10 @@ class PostgresCluster:
         self._as_root = os.geteuid() == 0
         self._names = itertools.count(1)
         self._admin: Any = None
+        self._admin_turn: asyncio.Lock | None = None
         self._loop: _Loop | None = None
+        # Copies of the template made ahead, while the tests before the one taking it ran.
+        self._spares: collections.deque[tuple[str, Future[None]]] = collections.deque()
 
     # --- the server ----------------------------------------------------------------------------
 
@@ -135,6 +140,9 @@ class PostgresCluster:
 
     def stop(self) -> None:
         try:
+            for _, making in self._spares:
+                with contextlib.suppress(Exception):
+                    making.result(timeout=120)
             if self._loop is not None:
                 if self._admin is not None:
                     self._wait(self._admin.close())
@@ -163,7 +171,10 @@ class PostgresCluster:
         self._admin = await asyncpg.connect(self.url("postgres"))
 
     async def _sql(self, sql: str) -> None:
-        await self._admin.execute(sql)
+        if self._admin_turn is None:
+            self._admin_turn = asyncio.Lock()
+        async with self._admin_turn:  # one connection: one statement at a time
+            await self._admin.execute(sql)
 
     def execute(self, sql: str) -> None:
         """Run administration SQL (CREATE/DROP DATABASE) on the `postgres` database."""
@@ -179,9 +190,30 @@ class PostgresCluster:
 
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         self._wait(migrate())
+        self._make_spare()
 
     def new_name(self) -> str:
         return f"t{next(self._names)}"
+
+    def _make_spare(self) -> None:
+        assert self._loop is not None
+        name = self.new_name()
+        self._spares.append((name, self._loop.submit(self._sql(_copy_of_template(name)))))
+
+    def take_copy(self) -> tuple[str, Future[None]]:
+        """A copy of the template (its name, and its CREATE, most often done already), and the
+        next one begun, ready for whoever asks next. Drop it (`drop`) when done."""
+        if not self._spares:
+            self._make_spare()
+        taken = self._spares.popleft()
+        self._make_spare()
+        return taken
+
+    def copy_now(self) -> str:
+        """A copy of the template, made; returns its name."""
+        name, making = self.take_copy()
+        making.result(timeout=120)
+        return name
 
     def create(self, name: str) -> str:
         """A fresh, migrated database; returns its URL."""
@@ -199,14 +231,14 @@ class PostgresCluster:
 class FreshDatabases:
     """Under MENTOR_SIDECAR_TEST_DATABASE=postgresql: every `Settings` a test builds without a
     database_url gets one of a database of its own (one per data folder, so an app restarted on
-    the same folder finds its data again). A database is created when it is first opened (many
-    tests never open theirs), and dropped when the test ends."""
+    the same folder finds its data again): a copy of the template, most often made while the
+    tests before ran; opening it waits for its CREATE if that is still under way. The copies are
+    dropped when the test ends."""
 
     def __init__(self, cluster: PostgresCluster) -> None:
         self.cluster = cluster
         self._by_folder: dict[str, str] = {}
-        self._pending: set[str] = set()
-        self._created: list[str] = []
+        self._making: dict[str, Future[None]] = {}
         self._fixed: str | None = None
 
     def url_for(self, data_dir: Path) -> str:
@@ -214,26 +246,25 @@ class FreshDatabases:
             return self._fixed
         key = str(data_dir.resolve())
         if key not in self._by_folder:
-            name = self.cluster.new_name()
-            self._pending.add(name)
+            name, making = self.cluster.take_copy()
+            self._making[name] = making
             self._by_folder[key] = self.cluster.url(name)
         return self._by_folder[key]
 
     def created_now(self) -> str:
         """One database made at once, used by every Settings of the test and given to child
-        processes in MENTOR_SIDECAR_DATABASE_URL (they cannot create it when first opened)."""
+        processes in MENTOR_SIDECAR_DATABASE_URL (nothing here waits for its CREATE there)."""
         if self._fixed is None:
-            name = self.cluster.new_name()
-            self._fixed = self.cluster.create(name)
-            self._created.append(name)
+            name, making = self.cluster.take_copy()
+            self._making[name] = making
+            making.result(timeout=120)
+            self._fixed = self.cluster.url(name)
         return self._fixed
 
     async def _ensure(self, url: str) -> None:
-        name = url.rsplit("/", 1)[-1]
-        if name in self._pending:
-            self._pending.discard(name)
-            await self.cluster.create_async(name)
-            self._created.append(name)
+        making = self._making.get(url.rsplit("/", 1)[-1])
+        if making is not None:
+            await asyncio.wrap_future(making)
 
     def install(self, monkeypatch: Any) -> None:
         from sidecar.db import postgres
@@ -257,5 +288,7 @@ class FreshDatabases:
         monkeypatch.setattr(postgres, "open_postgres", open_created)
 
     def drop_all(self) -> None:
-        for name in self._created:
+        for name, making in self._making.items():
+            with contextlib.suppress(Exception):
+                making.result(timeout=120)  # a DROP before its CREATE ends would leave it
             self.cluster.drop(name)
