@@ -190,7 +190,6 @@ class PostgresCluster:
 
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         self._wait(migrate())
-        self._make_spare()
 
     def new_name(self) -> str:
         return f"t{next(self._names)}"
