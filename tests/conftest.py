@@ -28,8 +28,9 @@ from tests.postgres_cluster import why_not as postgres_unavailable
 if TYPE_CHECKING:
     from tests.smtp_server import SmtpServer
 
-# The real SMTP server fixture (`smtp`) for every test.
-pytest_plugins = ["tests.smtp_server"]
+# The real SMTP server fixture (`smtp`) and the real Redis fixtures (`redis_url`, `redis_server`,
+# `redis_env`) for every test.
+pytest_plugins = ["tests.smtp_server", "tests.redis_server"]
 
 # Load the installed platforms now, so their endpoints are in the API registry before test
 # modules list it (the access matrix, the OpenAPI checks); each app serves only its enabled ones.
