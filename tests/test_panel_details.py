@@ -12,7 +12,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import create_app
-from sidecar.keys import REPOS
+from sidecar.keys import DATABASE, REPOS
 from sidecar.meeting_lifecycle import end_meeting
 from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
@@ -54,8 +54,7 @@ async def test_send_again_at_most_once_every_few_minutes(tmp_path: Path, smtp: S
         # The other person is limited by the same meeting's clock.
         other = await session.post(url, headers=pair.auth("mentor"))
         assert other.status == 429
-    repos = server.app[REPOS]
-    agendas = await repos.db.fetch_value(
+    agendas = await server.app[DATABASE].fetch_value(
         "SELECT COUNT(*) FROM outbox WHERE kind = 'agenda' AND meeting_id = ?", (pair.meeting_id,)
     )
     assert agendas == 1
@@ -128,7 +127,7 @@ async def test_mentorship_events_reach_the_agreement_page(tmp_path: Path, smtp: 
         )
         assert moved.status == 200, await moved.text()
         assert (await ws.receive_json(timeout=5))["type"] == "meeting"
-        seen = await server.app[REPOS].db.fetch_value(
+        seen = await server.app[DATABASE].fetch_value(
             "SELECT COUNT(*) FROM meeting_attendance WHERE person_id = ?", (pair.mentee_id,)
         )
         assert seen == 0

@@ -22,16 +22,17 @@ from sidecar.db.repositories.mentorships import MentorshipRepository
 from sidecar.db.repositories.notes import NotesRepository
 from sidecar.db.repositories.outbox import OutboxRepository
 from sidecar.db.repositories.people import PeopleRepository
+from sidecar.db.repositories.privacy import PrivacyRepository
 from sidecar.db.repositories.reminders import ReminderRepository
 from sidecar.db.repositories.step_reminders import StepReminderRepository
-from sidecar.db.repositories.privacy import PrivacyRepository
 from sidecar.db.repositories.summaries import SummaryRepository
 from sidecar.db.repositories.tokens import TokenRepository
 
 
 @dataclass(frozen=True)
 class Repositories:
-    db: Database
+    # The handle stays private: code acting as the service asks a repository (issue 16).
+    _db: Database
     people: PeopleRepository
     tokens: TokenRepository
     mentorships: MentorshipRepository
@@ -42,18 +43,18 @@ class Repositories:
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
     meeting_agreements: MeetingAgreementRepository
+    privacy: PrivacyRepository
+    erasures: ErasureRepository
     outbox: OutboxRepository
     reminders: ReminderRepository
     step_reminders: StepReminderRepository
-    privacy: PrivacyRepository
-    erasures: ErasureRepository
     attendance: AttendanceRepository
     notes: NotesRepository
 
     @classmethod
     def over(cls, db: Database) -> Repositories:
         return cls(
-            db=db,
+            db,
             people=PeopleRepository(db),
             tokens=TokenRepository(db),
             mentorships=MentorshipRepository(db),
@@ -64,11 +65,11 @@ class Repositories:
             summaries=SummaryRepository(db),
             calendar_feeds=CalendarFeedRepository(db),
             meeting_agreements=MeetingAgreementRepository(db),
+            privacy=PrivacyRepository(db),
+            erasures=ErasureRepository(db),
             outbox=OutboxRepository(db),
             reminders=ReminderRepository(db),
             step_reminders=StepReminderRepository(db),
-            privacy=PrivacyRepository(db),
-            erasures=ErasureRepository(db),
             attendance=AttendanceRepository(db),
             notes=NotesRepository(db),
         )
@@ -76,9 +77,9 @@ class Repositories:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Several repositories' calls committed together (a service's read-then-write)."""
-        async with self.db.transaction():
+        async with self._db.transaction():
             yield
 
     async def ping(self) -> None:
         """The database answers (the readiness check); raises when it does not."""
-        await self.db.fetch_value("SELECT 1")
+        await self._db.fetch_value("SELECT 1")
