@@ -6,7 +6,7 @@ read, its ``description`` is the help text. The README's settings table is check
 ``documented_settings()`` by a test, so a new field here must be documented there.
 
 A part with settings of its own (a platform plugin) declares a ``SettingsGroup`` subclass the
-same way and passes it to ``documented_settings()`` (see /work/notes/settings-mechanism.md).
+same way and passes it to ``documented_settings()``.
 """
 
 from __future__ import annotations
@@ -148,7 +148,9 @@ class Settings(SettingsGroup):
         1024 * 1024, "Largest request body the JSON API accepts, in bytes; larger gets 413."
     )
     sqlite_busy_timeout_ms: int = _setting(
-        5000, "How long SQLite waits for a lock before giving up, in milliseconds."
+        5000,
+        "How long SQLite waits for a lock before giving up, in milliseconds; on PostgreSQL,"
+        " the live-notes writer's lock timeout.",
     )
     photo_max_bytes: int = _setting(
         5 * 1024 * 1024, "Largest profile photo upload, in bytes; it is stored as a 256 px JPEG."

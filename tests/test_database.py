@@ -182,7 +182,7 @@ async def test_a_task_cancelled_mid_transaction_leaves_the_database_usable(
 
 
 async def test_concurrent_claims_never_take_the_same_row(database: Database) -> None:
-    """The claim pattern of pg.md: SELECT ... LIMIT n{skip_locked}, then UPDATE, in one
+    """The claim pattern of the repositories: SELECT ... LIMIT n{skip_locked}, then UPDATE, in one
     transaction. SQLite serialises the transactions; PostgreSQL skips the rows locked by
     another claim."""
     await database.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, claimed_by TEXT)")

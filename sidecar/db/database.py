@@ -19,13 +19,15 @@ import asyncpg
 Params = Sequence[Any] | Mapping[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
 
-# What a failed statement raises, on either backend. On PostgreSQL a statement that fails inside
-# a transaction aborts the whole transaction (SQLite's goes on): catch it outside the
-# transaction, or avoid the failure (ON CONFLICT, a conditional UPDATE).
+# What a failed statement raises, on either backend (OSError: a PostgreSQL connection that
+# went away), for callers that lose a detail rather than fail. On PostgreSQL a statement that
+# fails inside a transaction aborts the whole transaction (SQLite's goes on): catch it outside
+# the transaction, or avoid the failure (ON CONFLICT, a conditional UPDATE).
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
     sqlite3.Error,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    OSError,
 )
 # A UNIQUE, FOREIGN KEY, CHECK or NOT NULL constraint refused the statement.
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
@@ -35,7 +37,7 @@ INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
 
 
 class Database(ABC):
-    # What repositories branch on where the dialects differ (see /work/notes/pg.md).
+    # What repositories branch on where the dialects differ (where SQL cannot be written once).
     dialect: ClassVar[Dialect]
     # Appended to a claim's SELECT: " FOR UPDATE SKIP LOCKED" on PostgreSQL; "" on SQLite,
     # whose BEGIN IMMEDIATE already holds the write lock.

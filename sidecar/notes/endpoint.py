@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
-from sidecar.db.repositories.attendance import STORAGE_ERRORS
+from sidecar.db.database import DATABASE_ERRORS
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import Meeting
 from sidecar.keys import NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
@@ -132,7 +132,7 @@ async def _seen_on_leaving(app: web.Application, meeting_id: str, person_id: str
         meeting = await app[REPOS].meetings.read_for_service(meeting_id)
     except NotFound:  # erased meanwhile: there is no attendance to record
         return
-    except STORAGE_ERRORS as exc:  # as `seen_on_leaving`: a lost last-seen time, not an error
+    except DATABASE_ERRORS as exc:  # as `seen_on_leaving`: a lost last-seen time, not an error
         log.warning("last seen of %s in %s not recorded: %s", person_id, meeting_id, exc)
         return
     await attendance.seen_on_leaving(app[REPOS], meeting, person_id)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sidecar.db.database import DATABASE_ERRORS
 from sidecar.db.repositories import Repositories
-from sidecar.db.repositories.attendance import STORAGE_ERRORS
 from sidecar.db.repositories.attendance import Arrival as Arrival
 from sidecar.domain.ids import iso, now_iso, utcnow
 from sidecar.domain.models import Meeting
@@ -47,7 +47,7 @@ async def seen_on_leaving(repos: Repositories, meeting: Meeting, person_id: str)
     error out of the socket's cleanup."""
     try:
         await seen(repos, meeting, person_id)
-    except STORAGE_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("last seen of %s in %s not recorded: %s", person_id, meeting.id, exc)
 
 

@@ -6,22 +6,10 @@ these methods take them as explicit times and are the service reading and writin
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-
 from sidecar.db.repositories.base import Repository
-
-# What a failed statement raises on either backend (a busy SQLite, a PostgreSQL that went
-# away), for callers that lose a detail rather than fail. Until sidecar/db names one base.
-STORAGE_ERRORS: tuple[type[Exception], ...] = (
-    sqlite3.Error,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-)
 
 # Who was at the meeting: in the call, or with the panel open since `:around`.
 _PRESENT = "meeting_id = :meeting AND (joined_call_at IS NOT NULL OR last_seen_at >= :around)"
