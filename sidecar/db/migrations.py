@@ -919,6 +919,18 @@ ALTER TABLE meetings ADD CONSTRAINT meetings_platform_check CHECK (platform <> '
 """,
     ),
     Migration(17, sqlite=_MIGRATION_17, postgres=_MIGRATION_17),
+    Migration(
+        18,
+        sqlite="""
+-- Looking people up by address compares lower(email) = lower(?) on both backends; SQLite uses
+-- an index only for the same expression, not for migration 12's COLLATE NOCASE one.
+DROP INDEX people_email;
+CREATE INDEX people_email ON people(lower(email));
+""",
+        postgres="""
+-- PostgreSQL's index (migration 12) is on lower(email) already.
+""",
+    ),
 ]
 
 
