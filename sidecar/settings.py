@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -111,6 +111,21 @@ class Settings(SettingsGroup):
         "Where the data is kept: empty for the SQLite file in the data folder, "
         "`sqlite:///ABSOLUTE/PATH` (or `sqlite:RELATIVE/PATH`) for another SQLite file, or "
         "`postgresql://USER:PASSWORD@HOST:PORT/NAME` for PostgreSQL (15 or later).",
+    )
+    redis_url: str = _setting(
+        "",
+        "Redis for several instances behind one address (`redis://[:PASSWORD@]HOST:PORT/DB`, "
+        "`rediss://` for TLS): live notes, presence and panel events reach the people on the "
+        "other instances through it. Empty: one instance, all of it in process. Needs "
+        "PostgreSQL in `MENTOR_SIDECAR_DATABASE_URL` (the instances share one database).",
+    )
+    redis_resync_seconds: float = _setting(
+        2.0,
+        "While Redis is unreachable, every this many seconds each open meeting's notes are read "
+        "again from the database and what the other instances stored is sent to the people "
+        "here (done once more when Redis is back), so an outage only slows the relay between "
+        "instances to this period.",
+        gt=0,
     )
     public_url: str = _setting(
         "",
@@ -285,6 +300,21 @@ class Settings(SettingsGroup):
     def _known_database(cls, url: str) -> str:
         if url and database_dialect(url) == "sqlite":
             sqlite_path(url)  # says what is wrong with it
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_needs_shared_database(cls, url: str, info: ValidationInfo) -> str:
+        if not url:
+            return url
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL starts with redis://, rediss:// or unix://")
+        database = info.data.get("database_url", "")
+        if not database or database_dialect(database) == "sqlite":
+            raise ValueError(
+                "several instances need one shared database: set MENTOR_SIDECAR_DATABASE_URL "
+                "to PostgreSQL (postgresql://...) to use Redis, or leave the Redis URL empty"
+            )
         return url
 
     @property
