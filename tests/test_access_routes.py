@@ -46,6 +46,7 @@ PUBLIC = {
     "GET /": "the start page; no data",
     "GET /favicon.ico": "empty",
     "GET /static": "the panel's script and styles",
+    "GET /static/platforms/jitsi": "the Jitsi platform's page scripts (its FrontEnd folder)",
     "GET /healthz": "liveness; no data",
     "GET /readyz": "readiness; no data",
     "GET /api/v1/openapi.json": "the API's description",
@@ -191,7 +192,11 @@ async def test_machine_routes_refuse_people_without_their_secret(
 @pytest.mark.parametrize("route", served(PUBLIC))
 async def test_public_routes_leak_nothing(client: Client, pair: Pair, route: str) -> None:
     method, path = route.split(" ", 1)
-    path = {"/static": "/static/panel.css", "/invite/{code}": "/invite/nope"}.get(path, path)
+    path = {
+        "/static": "/static/panel.css",
+        "/static/platforms/jitsi": "/static/platforms/jitsi/panel.js",
+        "/invite/{code}": "/invite/nope",
+    }.get(path, path)
     path = path.replace("{code}", "not-a-code")
     response = await client.request(method, path, allow_redirects=False)
     assert response.status < 500
