@@ -26,10 +26,12 @@ from sidecar.keys import (
     RATE_LIMITER,
     REPOS,
     SETTINGS,
+    SOCKET_BUDGET,
     WEBSOCKETS,
     Lifecycle,
 )
-from sidecar.limits import LocalRateLimiter
+from sidecar.limits import LocalRateLimiter, LocalSocketBudget
+from sidecar.limits_redis import RedisRateLimiter, RedisSocketBudget, redis_client
 from sidecar.live import events as live_events
 from sidecar.live import mentorship_events
 from sidecar.live.hub import MeetingEvents
@@ -61,10 +63,17 @@ def create_app(
     app[ASSET_VERSION] = pages.asset_version()
     app[LIFECYCLE] = Lifecycle()
     app[LIVE_EVENTS] = MeetingEvents()
-    app[RATE_LIMITER] = LocalRateLimiter()
+    if settings.redis_url:  # several instances: quotas and socket budgets shared through Redis
+        limits_client = redis_client(settings.redis_url)
+        app[RATE_LIMITER] = RedisRateLimiter(limits_client)
+        app[SOCKET_BUDGET] = RedisSocketBudget(limits_client)
+    else:
+        app[RATE_LIMITER] = LocalRateLimiter()
+        app[SOCKET_BUDGET] = LocalSocketBudget()
     app[PLATFORMS] = platforms
 
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_shared_limits)
     app.cleanup_ctx.append(_notes)  # after the database: it stores into it
     app.cleanup_ctx.append(_outbox)
     app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
@@ -106,6 +115,21 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     finally:
         await db.close()
         log.info("database closed")
+
+
+async def _shared_limits(app: web.Application) -> AsyncIterator[None]:
+    """With Redis: the socket budget's lease renewed while the app runs, given up at the end."""
+    budget = app[SOCKET_BUDGET]
+    if not isinstance(budget, RedisSocketBudget):
+        yield
+        return
+    log.info("quotas and websocket budgets shared through Redis (instance %s)", budget.instance_id)
+    budget.start()
+    try:
+        yield
+    finally:
+        await budget.stop()
+        await budget.client.aclose()
 
 
 async def _notes(app: web.Application) -> AsyncIterator[None]:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from sidecar.db import Database
 from sidecar.db.repositories import Repositories
-from sidecar.limits import RateLimiter
+from sidecar.limits import RateLimiter, SocketBudget
 from sidecar.live.hub import MeetingEvents
 from sidecar.mail.outbox import Outbox
 from sidecar.notes.room import Rooms
@@ -35,6 +35,8 @@ OUTBOX = web.AppKey("outbox", Outbox)
 NOTE_ROOMS = web.AppKey("note_rooms", Rooms)
 # Quotas of HTTP actions (sidecar.limits): sign-ups, invites, uploads.
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+# Open websockets per person and per meeting (sidecar.limits; shared through Redis when set).
+SOCKET_BUDGET: web.AppKey[SocketBudget] = web.AppKey("socket_budget")
 # "Email me a sign-in link" work running after its answer (sidecar/signin_requests.py).
 SIGNIN_MAILER: web.AppKey[SigninMailer] = web.AppKey("signin_mailer")
 

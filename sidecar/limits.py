@@ -4,7 +4,9 @@ Each quota is a token bucket: up to `limit` actions at once, refilled at `limit`
 HTTP quotas are keyed by person (or, for anonymous sign-ups, by client address) and kept behind
 the small `RateLimiter` interface, so several instances can later share them through Redis.
 A websocket's message rate is a bucket per connection, which needs no sharing; a socket over
-it is read more slowly, never closed.
+it is read more slowly, never closed. How many websockets are open at once, per person and per
+meeting, is a `SocketBudget`: counters taken before the upgrade and given back when the socket
+ends. With MENTOR_SIDECAR_REDIS_URL both are shared by the instances (sidecar/limits_redis.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -170,3 +172,104 @@ def message_bucket(settings: Settings) -> TokenBucket | None:
     """
     rate = settings.websocket_messages_per_second
     return TokenBucket(2 * rate, rate) if rate > 0 else None
+
+
+# --- Open websockets at once, per person and per meeting ----------------------------------------
+
+# A counter of open sockets and its limit, e.g. ("person:ID", 20); a limit of 0 is not counted.
+SocketCounter = tuple[str, int]
+
+
+class SocketBudget(Protocol):
+    async def acquire(self, counters: Sequence[SocketCounter]) -> SocketCounter | None:
+        """Count one more socket on every counter, unless one is full: then that one, uncounted."""
+        ...
+
+    async def release(self, counters: Sequence[SocketCounter]) -> None:
+        """Give back what `acquire` counted."""
+        ...
+
+
+class LocalSocketBudget:
+    """Counts in this process's memory (one instance, or each instance alone)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def full(self, counters: Sequence[SocketCounter]) -> SocketCounter | None:
+        for key, limit in counters:
+            if self.counts.get(key, 0) >= limit:
+                return (key, limit)
+        return None
+
+    def add(self, counters: Sequence[SocketCounter]) -> None:
+        for key, _ in counters:
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def remove(self, counters: Sequence[SocketCounter]) -> None:
+        for key, _ in counters:
+            left = self.counts.get(key, 0) - 1
+            if left > 0:
+                self.counts[key] = left
+            else:
+                self.counts.pop(key, None)
+
+    async def acquire(self, counters: Sequence[SocketCounter]) -> SocketCounter | None:
+        over = self.full(counters)
+        if over is None:
+            self.add(counters)
+        return over
+
+    async def release(self, counters: Sequence[SocketCounter]) -> None:
+        self.remove(counters)
+
+
+SOCKETS_RETRY_SECONDS = 10  # Retry-After of a refused socket: until a panel elsewhere closes
+
+
+class SocketHold:
+    """One socket's share of its budgets, from before its upgrade until its handler ends."""
+
+    def __init__(self, budget: SocketBudget, counters: Sequence[SocketCounter]) -> None:
+        self._budget = budget
+        self._counters = counters
+        self._held = bool(counters)
+
+    async def prepare(self, ws: web.WebSocketResponse, request: web.Request) -> None:
+        """`ws.prepare(request)`, the hold given back if the upgrade fails."""
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            await self.release()
+            raise
+
+    async def release(self) -> None:
+        if self._held:
+            self._held = False
+            await self._budget.release(self._counters)
+
+
+async def hold_socket(
+    budget: SocketBudget, settings: Settings, person_id: str, meeting_id: str | None = None
+) -> SocketHold:
+    """Count a socket about to open; 429 with Retry-After when its person or meeting has as
+    many open as MENTOR_SIDECAR_WEBSOCKETS_PER_PERSON / _PER_MEETING allow."""
+    per_person, per_meeting = settings.websockets_per_person, settings.websockets_per_meeting
+    counters: list[SocketCounter] = []
+    if per_person > 0:
+        counters.append((f"person:{person_id}", per_person))
+    if meeting_id is not None and per_meeting > 0:
+        counters.append((f"meeting:{meeting_id}", per_meeting))
+    if not counters:
+        return SocketHold(budget, counters)
+    over = await budget.acquire(counters)
+    if over is not None:
+        whose = "person" if over[0].startswith("person:") else "meeting"
+        raise ApiError(
+            429,
+            f"websockets_per_{whose}: at most {over[1]} live connections (notes, live events) "
+            f"open at once per {whose} (MENTOR_SIDECAR_WEBSOCKETS_PER_{whose.upper()}); "
+            "close a panel you no longer use, then try again",
+            headers={"Retry-After": str(SOCKETS_RETRY_SECONDS)},
+        )
+    return SocketHold(budget, counters)

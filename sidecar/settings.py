@@ -288,6 +288,16 @@ class Settings(SettingsGroup):
         "up to twice that; a faster sender is slowed down, never disconnected (the service "
         "reads its socket more slowly), and its room is untouched. 0 turns the limit off.",
     )
+    websockets_per_person: int = _setting(
+        30,
+        "Live connections (notes, live events) one person may have open at once, on all "
+        "instances together; one more is refused with 429 until one closes. 0: no limit.",
+    )
+    websockets_per_meeting: int = _setting(
+        60,
+        "Live connections (notes, live events) open at once to one meeting, on all instances "
+        "together; one more is refused with 429 until one closes. 0: no limit.",
+    )
     # --- Call platforms (sidecar/platforms/): each one's own settings are in its package -------
     platforms: str = _setting(
         "all",

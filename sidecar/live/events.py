@@ -13,8 +13,8 @@ import json
 
 from aiohttp import WSMsgType, web
 
-from sidecar.keys import LIVE_EVENTS, REPOS, SETTINGS, WEBSOCKETS
-from sidecar.limits import message_bucket
+from sidecar.keys import LIVE_EVENTS, REPOS, SETTINGS, SOCKET_BUDGET, WEBSOCKETS
+from sidecar.limits import hold_socket, message_bucket
 from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
@@ -22,7 +22,9 @@ from sidecar.web.socket_auth import authorize_meeting_socket
 async def events_socket(request: web.Request) -> web.StreamResponse:
     identity, meeting = await authorize_meeting_socket(request)
     ws = web.WebSocketResponse(compress=False, heartbeat=25, max_msg_size=1024)
-    await ws.prepare(request)
+    budget, settings = request.app[SOCKET_BUDGET], request.app[SETTINGS]
+    held = await hold_socket(budget, settings, identity.person_id, meeting.id)  # 429 when full
+    await held.prepare(ws, request)
     hub = request.app[LIVE_EVENTS]
     request.app[WEBSOCKETS].add(
         ws,
@@ -47,6 +49,7 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove(meeting.id, ws)
         request.app[WEBSOCKETS].discard(ws)
+        await held.release()
         await attendance.seen_on_leaving(request.app[REPOS], meeting, identity.person_id)
     return ws
 

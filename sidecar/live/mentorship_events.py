@@ -12,8 +12,8 @@ import json
 
 from aiohttp import WSMsgType, web
 
-from sidecar.keys import LIVE_EVENTS, SETTINGS, WEBSOCKETS
-from sidecar.limits import message_bucket
+from sidecar.keys import LIVE_EVENTS, SETTINGS, SOCKET_BUDGET, WEBSOCKETS
+from sidecar.limits import hold_socket, message_bucket
 from sidecar.web.socket_auth import authorize_mentorship_socket
 
 
@@ -21,7 +21,9 @@ async def mentorship_events_socket(request: web.Request) -> web.StreamResponse:
     identity, mentorship = await authorize_mentorship_socket(request)
 
     ws = web.WebSocketResponse(compress=False, heartbeat=25, max_msg_size=1024)
-    await ws.prepare(request)
+    budget, settings = request.app[SOCKET_BUDGET], request.app[SETTINGS]
+    held = await hold_socket(budget, settings, identity.person_id)  # per person: 429 when full
+    await held.prepare(ws, request)
     hub = request.app[LIVE_EVENTS]
     # Registered with its mentorship, so erasing it or revoking the session closes this too.
     request.app[WEBSOCKETS].add(
@@ -45,6 +47,7 @@ async def mentorship_events_socket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove_mentorship(mentorship.id, ws)
         request.app[WEBSOCKETS].discard(ws)
+        await held.release()
     return ws
 
 

@@ -16,8 +16,8 @@ from aiohttp import WSMsgType, web
 from sidecar.db.database import DATABASE_ERRORS
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import Meeting
-from sidecar.keys import NOTE_ROOMS, REPOS, SETTINGS, WEBSOCKETS
-from sidecar.limits import message_bucket
+from sidecar.keys import NOTE_ROOMS, REPOS, SETTINGS, SOCKET_BUDGET, WEBSOCKETS
+from sidecar.limits import hold_socket, message_bucket
 from sidecar.notes import aiohttp_gate
 from sidecar.notes.direct import NotesWebSocket
 from sidecar.notes.fanout import LocalFanout
@@ -52,7 +52,9 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
         compress=False,
         max_msg_size=settings.notes_max_message_bytes,
     )
-    await ws.prepare(request)
+    # Open sockets per person and meeting, on every instance: 429 before the upgrade when full.
+    held = await hold_socket(app[SOCKET_BUDGET], settings, identity.person_id, meeting_id)
+    await held.prepare(ws, request)
     app[WEBSOCKETS].add(
         ws,
         kind="notes",
@@ -120,6 +122,7 @@ async def notes_socket(request: web.Request) -> web.StreamResponse:
     finally:
         ws.take_directly(None)
         app[WEBSOCKETS].discard(ws)
+        await held.release()
         if room is not None:
             await rooms.leave(room, conn)
             await _seen_on_leaving(app, meeting_id, identity.person_id)
