@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +65,15 @@ def stop(process: subprocess.Popen[str]) -> str:
     return stderr
 
 
-async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path) -> None:
+async def test_demo_prints_working_panel_links_and_stops_cleanly(
+    tmp_path: Path, database_env: str | None
+) -> None:
+    """The demo on the suite's backend: SQLite in the data folder, or the PostgreSQL run's
+    database (MENTOR_SIDECAR_DATABASE_URL, which the child inherits). How fast it starts is a
+    benchmark's business, not this test's."""
     port = free_port()
-    started = time.monotonic()
     process, seed = start_demo(tmp_path, port)
     try:
-        assert time.monotonic() - started < 15
         assert set(seed) == {"mentorship_id", "meeting_id", "mentor", "mentee"}
         mentor, mentee = seed["mentor"], seed["mentee"]
         assert mentor["timezone"] != mentee["timezone"]
@@ -91,7 +93,8 @@ async def test_demo_prints_working_panel_links_and_stops_cleanly(tmp_path: Path)
     finally:
         stderr = stop(process)
     assert "database closed" in stderr
-    assert (tmp_path / "sidecar.sqlite3").exists()
+    # Where the data went: the SQLite file only when no database URL was given.
+    assert (tmp_path / "sidecar.sqlite3").exists() is (database_env is None)
     expected_loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     assert f"event loop: {expected_loop}" in stderr, "uvloop is the default where installed"
 
@@ -125,6 +128,7 @@ def test_bad_setting_in_the_environment_is_a_clear_error(
     assert name in result.stderr
 
 
+@pytest.mark.usefixtures("database_env")  # on PostgreSQL in its run
 def test_the_access_log_holds_no_token_nor_code(tmp_path: Path) -> None:
     """y-websocket sends the token in the query string; codes travel in paths."""
     process, seed = start_demo(tmp_path, free_port())

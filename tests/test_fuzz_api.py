@@ -52,7 +52,8 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+def service(tmp_path: Path, database_env: str | None) -> Iterator[Service]:
+    # database_env: the demo process runs on PostgreSQL in the suite's PostgreSQL run.
     port = free_port()
     # Quotas off: the fuzzer should reach the handlers, not the sign-up limit (tested elsewhere).
     process, seed = start_demo(
