@@ -169,9 +169,9 @@ async def test_meeting_ended_ends_the_linked_live_meeting_once_however_often_zoo
 ) -> None:
     await link(client, pair)
     live = await make_live(client, pair)
-    started = time.monotonic()
+    # Zoom wants the answer within three seconds: the event is stored and answered "accepted",
+    # and the end runs in the worker afterwards (not timed here: timing belongs in bench/).
     response = await post_event(client, meeting_ended(NUMBER, "instance-1=="))
-    assert time.monotonic() - started < 3, "Zoom wants the answer within three seconds"
     assert response.status == 200 and (await response.json())["status"] == "accepted"
     # Zoom re-sends the same event (new timestamp, same payload), and sends meeting.ended again
     # with a later end time: one row, then a second event that finds the meeting ended.
