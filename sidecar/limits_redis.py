@@ -121,6 +121,7 @@ class Reachability:
 
     def __init__(self, what: str, clock: Clock = time.monotonic) -> None:
         self.what = what
+        self.retry_seconds = RETRY_SECONDS
         self._clock = clock
         self.down_since: float | None = None
         self._next_try = 0.0
@@ -146,7 +147,7 @@ class Reachability:
 
     def failed(self, exc: BaseException) -> None:
         now = self._clock()
-        self._next_try = now + RETRY_SECONDS
+        self._next_try = now + self.retry_seconds
         if self.down_since is None:
             self.down_since = now
             log.warning(
@@ -186,9 +187,12 @@ class RedisSocketBudget:
     """`SocketBudget` on Redis, with a lease per instance; the local counts are the truth of
     this instance's own sockets (written back to Redis after an outage)."""
 
-    def __init__(self, client: Redis, instance_id: str | None = None) -> None:
+    def __init__(
+        self, client: Redis, instance_id: str | None = None, lease_seconds: int = LEASE_SECONDS
+    ) -> None:
         self.client = client
         self.instance_id = instance_id or uuid.uuid4().hex
+        self.lease_seconds = lease_seconds
         self.local = LocalSocketBudget()
         self.reachability = Reachability("websocket budgets")
         self._acquire: Any = client.register_script(ACQUIRE_SOCKET)
@@ -197,12 +201,34 @@ class RedisSocketBudget:
         self._stale = True  # Redis does not hold this instance's counts yet (no lease yet)
         self._written: set[str] = set()  # counters whose Redis hash may hold a field of ours
         self._renewer: asyncio.Task[None] | None = None
+        self.releasing = 0  # releases on their way to Redis
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._counting: set[asyncio.Future[SocketCounter | None]] = set()
 
     @staticmethod
     def _key(counter: str) -> str:
         return PREFIX + "sockets:" + counter
 
     async def acquire(self, counters: Sequence[SocketCounter]) -> SocketCounter | None:
+        # Shielded: a handler cancelled meanwhile (its client gone) must not leave a count in
+        # Redis that nothing gives back; what the cancelled call counted is given back.
+        counting = asyncio.ensure_future(self._acquire_now(counters))
+        self._counting.add(counting)
+        counting.add_done_callback(self._counting.discard)
+        try:
+            return await asyncio.shield(counting)
+        except asyncio.CancelledError:
+            counting.add_done_callback(lambda done: self._give_back_if_counted(done, counters))
+            raise
+
+    def _give_back_if_counted(
+        self, done: asyncio.Future[SocketCounter | None], counters: Sequence[SocketCounter]
+    ) -> None:
+        if not done.cancelled() and done.exception() is None and done.result() is None:
+            self._tasks.add(task := asyncio.ensure_future(self.release(counters)))
+            task.add_done_callback(self._tasks.discard)
+
+    async def _acquire_now(self, counters: Sequence[SocketCounter]) -> SocketCounter | None:
         if self.reachability.worth_trying():
             try:
                 if self._stale:
@@ -228,10 +254,19 @@ class RedisSocketBudget:
         return await self.local.acquire(counters)
 
     async def release(self, counters: Sequence[SocketCounter]) -> None:
-        self.local.remove(counters)
+        self.local.remove(counters)  # first: a write-back meanwhile leaves this socket out
         if not self.reachability.worth_trying():
             self._stale = True
             return
+        # Shielded: a handler cancelled while giving its socket back (its client went away)
+        # still gives it back in Redis.
+        self.releasing += 1
+        releasing = asyncio.ensure_future(self._release_in_redis(counters))
+        self._tasks.add(releasing)  # held here until done: the loop keeps only weak references
+        releasing.add_done_callback(self._tasks.discard)
+        await asyncio.shield(releasing)
+
+    async def _release_in_redis(self, counters: Sequence[SocketCounter]) -> None:
         try:
             if self._stale:
                 await self._write_back()  # the counts as they are now, this one given back
@@ -243,6 +278,8 @@ class RedisSocketBudget:
             self._lost(exc)
         else:
             self.reachability.answered()
+        finally:
+            self.releasing -= 1
 
     def _lost(self, exc: BaseException) -> None:
         self.reachability.failed(exc)
@@ -253,7 +290,7 @@ class RedisSocketBudget:
         when Redis lost them): each counter's field of ours set, or removed when at zero."""
         counts = dict(self.local.counts)
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._lease_key, "1", ex=LEASE_SECONDS)
+            pipe.set(self._lease_key, "1", ex=self.lease_seconds)
             for key in self._written | set(counts):
                 if counts.get(key, 0) > 0:
                     pipe.hset(self._key(key), self.instance_id, counts[key])
@@ -270,7 +307,9 @@ class RedisSocketBudget:
         try:
             if self._stale:
                 await self._write_back()
-            elif await self.client.set(self._lease_key, "1", ex=LEASE_SECONDS, get=True) is None:
+            elif (
+                await self.client.set(self._lease_key, "1", ex=self.lease_seconds, get=True) is None
+            ):
                 log.warning("this instance's Redis lease had gone: its socket counts written again")
                 await self._write_back()
         except REDIS_ERRORS as exc:
@@ -284,7 +323,7 @@ class RedisSocketBudget:
     async def _renew_forever(self) -> None:
         while True:
             await self.renew()
-            await asyncio.sleep(LEASE_SECONDS / 3)  # a period, not a synchronisation
+            await asyncio.sleep(self.lease_seconds / 3)  # a period, not a synchronisation
 
     async def stop(self) -> None:
         """Stop renewing and give the lease up: the others stop counting our sockets at once."""
