@@ -116,7 +116,8 @@ class Settings(SettingsGroup):
         "",
         "Redis for several instances behind one address (`redis://[:PASSWORD@]HOST:PORT/DB`, "
         "`rediss://` for TLS): live notes, presence and panel events reach the people on the "
-        "other instances through it. Empty: one instance, all of it in process. Needs "
+        "other instances through it, and quotas and websocket budgets count for all of them. "
+        "Empty: one instance, all of it in process. Needs "
         "PostgreSQL in `MENTOR_SIDECAR_DATABASE_URL` (the instances share one database).",
     )
     redis_resync_seconds: float = _setting(
