@@ -40,6 +40,7 @@ from sidecar.mail.transport import transport_for
 from sidecar.meeting_lifecycle import idle_context
 from sidecar.notes import endpoint as notes_endpoint
 from sidecar.platforms.loader import activate
+from sidecar.relay import relay_context
 from sidecar.settings import Settings, SettingsGroup
 from sidecar.signin_requests import signin_mailer_context
 from sidecar.web import calendar_feed, health, pages
@@ -74,7 +75,8 @@ def create_app(
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_shared_limits)
-    app.cleanup_ctx.append(_notes)  # after the database: it stores into it
+    app.cleanup_ctx.append(relay_context)  # Redis between instances (none without its URL)
+    app.cleanup_ctx.append(_notes)  # after the database: it stores into it; after the relay
     app.cleanup_ctx.append(_outbox)
     app.cleanup_ctx.append(_reminders)  # after the outbox: it enqueues into it
     app.cleanup_ctx.append(signin_mailer_context)  # after the outbox too: it enqueues links

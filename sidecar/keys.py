@@ -17,6 +17,7 @@ from sidecar.settings import Settings
 
 if TYPE_CHECKING:  # the keys' types are only needed by mypy
     from sidecar.platforms.loader import ActivePlatform
+    from sidecar.relay.redis_relay import RedisRelay
     from sidecar.signin_requests import SigninMailer  # (it imports this module)
     from sidecar.web.open_sockets import OpenSockets  # (it imports this module)
 
@@ -33,6 +34,9 @@ LIVE_EVENTS = web.AppKey("live_events", MeetingEvents)
 OUTBOX = web.AppKey("outbox", Outbox)
 # The live-notes documents in memory (sidecar.notes).
 NOTE_ROOMS = web.AppKey("note_rooms", Rooms)
+# With MENTOR_SIDECAR_REDIS_URL only: notes, presence and panel events between instances
+# (sidecar.relay); its `instance_id` names this process.
+REDIS_RELAY: web.AppKey[RedisRelay] = web.AppKey("redis_relay")
 # Quotas of HTTP actions (sidecar.limits): sign-ups, invites, uploads.
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 # Open websockets per person and per meeting (sidecar.limits; shared through Redis when set).

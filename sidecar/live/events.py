@@ -37,6 +37,8 @@ async def events_socket(request: web.Request) -> web.StreamResponse:
     hub.add(meeting.id, meeting.mentorship_id, ws)
     await attendance.seen(request.app[REPOS], meeting, identity.person_id)
     try:
+        # Hello once the other instances' events reach this one too (at once with one instance).
+        await hub.subscribed(meeting.id, meeting.mentorship_id)
         await ws.send_str(json.dumps({"type": "hello"}))
         allowance = message_bucket(request.app[SETTINGS])
         async for message in ws:

@@ -35,6 +35,7 @@ async def mentorship_events_socket(request: web.Request) -> web.StreamResponse:
     )
     hub.add_mentorship(mentorship.id, ws)
     try:
+        await hub.subscribed(None, mentorship.id)  # the other instances' events reach it too
         await ws.send_str(json.dumps({"type": "hello"}))
         allowance = message_bucket(request.app[SETTINGS])
         async for message in ws:

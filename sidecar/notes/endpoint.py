@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 from sidecar.db.database import DATABASE_ERRORS
 from sidecar.domain.errors import NotFound
 from sidecar.domain.models import Meeting
-from sidecar.keys import NOTE_ROOMS, REPOS, SETTINGS, SOCKET_BUDGET, WEBSOCKETS
+from sidecar.keys import NOTE_ROOMS, REDIS_RELAY, REPOS, SETTINGS, SOCKET_BUDGET, WEBSOCKETS
 from sidecar.limits import hold_socket, message_bucket
 from sidecar.notes import aiohttp_gate
 from sidecar.notes.direct import NotesWebSocket
@@ -24,6 +24,7 @@ from sidecar.notes.fanout import LocalFanout
 from sidecar.notes.protocol import ProtocolError, is_update_frame
 from sidecar.notes.room import Connection, DocumentTooLarge, RoomLimits, Rooms, StorageFailed
 from sidecar.notes.store import RunningNotesStore
+from sidecar.relay.notes import NotesRelay
 from sidecar.summary import attendance
 from sidecar.web.socket_auth import authorize_meeting_socket
 
@@ -160,7 +161,11 @@ async def running_notes(app: web.Application, store: RunningNotesStore) -> Async
         compact_every=settings.notes_compact_every,
         idle_seconds=settings.notes_room_idle_seconds,
     )
-    app[NOTE_ROOMS] = Rooms(store, LocalFanout(raw_writes=fast), limits)
+    relay = app.get(REDIS_RELAY)
+    remote = None if relay is None else NotesRelay(relay)  # several instances: through Redis
+    rooms = app[NOTE_ROOMS] = Rooms(store, LocalFanout(raw_writes=fast, remote=remote), limits)
+    if remote is not None:
+        remote.attach(rooms)
     try:
         yield
     finally:

@@ -1,7 +1,10 @@
-"""Delivery of live messages to the people in a meeting.
+"""Delivery of live messages to the people in a meeting, here and on the other instances.
 
-One process delivers to its own sockets. When several instances serve one meeting, a Redis
-implementation of `Fanout` will publish to the other instances too; rooms only see this interface.
+`LocalFanout` delivers to this process's own sockets. When several instances serve one meeting
+(`MENTOR_SIDECAR_REDIS_URL`), its `remote` is a `MeetingRelay` (sidecar/relay/notes.py) that
+publishes each meeting's committed messages to the other instances and hands theirs to the
+room; without Redis `remote` is None and the local path is exactly what it was. Rooms only see
+this interface, not the transport.
 
 `send` writes at once, without a coroutine per socket: each recipient's frames are framed
 (RFC 6455, unmasked binary, as a server sends them) and handed to its transport in one write.
@@ -35,7 +38,26 @@ _LEN3 = struct.Struct("!BBQ").pack
 _BINARY_FIN = 0x82
 
 
+class MeetingRelay(Protocol):
+    """The other instances serving the same meetings (per meeting: a room knows no transport)."""
+
+    def publish(self, meeting_id: str, frames: Sequence[bytes]) -> None:
+        """Hand committed update frames or awareness frames to the others; never waits."""
+        ...
+
+    async def watch(self, meeting_id: str) -> None:
+        """Receive the meeting's messages from the others (the room is about to load)."""
+        ...
+
+    def unwatch(self, meeting_id: str) -> None:
+        """The room left memory: stop receiving them."""
+        ...
+
+
 class Fanout(Protocol):
+    # None in-process; the Redis relay with several instances.
+    remote: MeetingRelay | None
+
     async def deliver(self, recipients: Iterable[web.WebSocketResponse], frame: bytes) -> None: ...
 
     def send(self, recipient: web.WebSocketResponse, frames: Sequence[bytes]) -> None: ...
@@ -63,8 +85,9 @@ def _transport(ws: web.WebSocketResponse) -> Any:
 
 
 class LocalFanout:
-    def __init__(self, *, raw_writes: bool = True) -> None:
+    def __init__(self, *, raw_writes: bool = True, remote: MeetingRelay | None = None) -> None:
         self.raw_writes = raw_writes
+        self.remote = remote
         self._closing: set[asyncio.Task[None]] = set()
         # The public path: frames waiting for each socket, and their size.
         self._queued: dict[web.WebSocketResponse, deque[bytes]] = {}

@@ -3,6 +3,12 @@
 A room loads every stored update before it answers anyone, stores each incoming update before it
 relays it, compacts its stored updates as they accumulate, and leaves memory a while after the
 last person leaves.
+
+With several instances (`Fanout.remote`, sidecar/relay/notes.py) a committed update is published
+to the other instances, then relayed here; what another instance published is applied to this
+room's document (it is stored already) and relayed to the sockets here; awareness the same way.
+After a Redis loss, and while Redis is down, `Rooms.resync` reads each room's notes again from
+the database and sends the people here what the room lacked.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pycrdt import Doc, Text, get_state, get_update, merge_updates
 from sidecar.notes import protocol
 from sidecar.notes.awareness import AwarenessRegistry
 from sidecar.notes.fanout import Fanout
-from sidecar.notes.protocol import EMPTY_UPDATE, ProtocolError, SyncStep
+from sidecar.notes.protocol import EMPTY_UPDATE, ProtocolError, SyncStep, is_update_frame
 from sidecar.notes.store import NotesStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,9 @@ MAX_UNAPPLIED = 256
 # an idle open meeting then holds its document only, not hundreds of small update objects.
 APPLY_WHEN_IDLE_SECONDS = 2.0
 
+
+# Who announced the presence of a person connected to another instance.
+REMOTE = object()
 
 # The rooms with updates in each pending commit, relayed together once it is done.
 _RELAY_AFTER: dict[asyncio.Future[None], list[Room]] = {}
@@ -189,6 +198,9 @@ class Room:
                     await self.wait_stored(wait)
         elif isinstance(message, protocol.AwarenessMessage):
             self.awareness.apply(message.update, conn)
+            remote = self.fanout.remote
+            if remote is not None:  # presence is not stored: nothing to commit first
+                remote.publish(self.meeting_id, (frame,))
             # Everyone, sender included: the echo keeps the client's 30 s liveness check happy.
             await self.fanout.deliver([c.ws for c in self.connections], frame)
         else:
@@ -259,6 +271,9 @@ class Room:
                     self._failing = asyncio.ensure_future(self.on_storage_failed(self))
                 return
             self._unapplied += [update for _, _, update in relays]
+            remote = self.fanout.remote
+            if remote is not None:  # committed, so the other instances may show it too
+                remote.publish(self.meeting_id, [frame for _, frame, _ in relays])
             connections = self.connections
             if len(relays) == 1:
                 sender, frame, _ = relays[0]
@@ -270,12 +285,59 @@ class Room:
                     frames = [frame for sender, frame, _ in relays if sender is not c]
                     if frames:
                         self.fanout.send(c.ws, frames)
+        self._apply_later()
+
+    def _apply_later(self) -> None:
+        """Apply committed updates now if many have gathered, else once typing pauses."""
         if len(self._unapplied) >= MAX_UNAPPLIED:
             self.current()
         elif self._unapplied and self._apply_when_idle is None:
             self._apply_when_idle = asyncio.get_running_loop().call_later(
                 APPLY_WHEN_IDLE_SECONDS, self._apply_if_idle, self._received
             )
+
+    def take_remote(self, frames: list[bytes]) -> None:
+        """Committed updates and presence from another instance: into this room's document (not
+        stored again) and its awareness, and on to the sockets here."""
+        relay: list[bytes] = []
+        for frame in frames:
+            try:
+                if is_update_frame(frame):
+                    update = protocol.sync_payload(frame)
+                    self._unapplied.append(update)
+                    self.stored_bytes += len(update)
+                    self._received += 1
+                else:
+                    message = protocol.parse(frame)
+                    if not isinstance(message, protocol.AwarenessMessage):
+                        continue
+                    self.awareness.apply(message.update, REMOTE)
+            except ProtocolError:
+                log.warning("a message from another instance for %s was malformed", self.meeting_id)
+                continue
+            relay.append(frame)
+        if relay:
+            for c in self.connections:
+                self.fanout.send(c.ws, relay)
+            self._apply_later()
+
+    async def resync(self) -> None:
+        """Read the stored notes again and send the people here what this room lacked (what
+        other instances stored while their messages could not reach this one)."""
+        stored = await self.store.load(self.meeting_id)
+        if not stored.updates:
+            return
+        merged = stored.updates[0] if len(stored.updates) == 1 else merge_updates(*stored.updates)
+        state = self._state()
+        missing = get_update(merged, state)
+        # An update always carries its delete set: the room's own, alone, means nothing is new.
+        if missing == EMPTY_UPDATE or missing == self._missing(state):
+            return
+        self._unapplied.append(missing)
+        frame = protocol.sync_update(missing)
+        for c in self.connections:
+            self.fanout.send(c.ws, (frame,))
+        self._apply_later()
 
     def _apply_if_idle(self, received_before: int) -> None:
         """Apply what is unapplied if no update came since the check was set, else check later."""
@@ -339,6 +401,8 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         self._unloading: set[asyncio.Task[None]] = set()
+        # Other instances' messages for rooms being loaded, applied once loaded.
+        self._early: dict[str, list[list[bytes]]] = {}
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -353,14 +417,61 @@ class Rooms:
             async with lock:
                 room = self._rooms.get(meeting_id)
                 if room is None:
-                    room = await self._load(meeting_id, first_text)
-                    self._rooms[meeting_id] = room
+                    room = await self._load_watched(meeting_id, first_text)
             self._loading.pop(meeting_id, None)
         if room.idle_timer is not None:
             room.idle_timer.cancel()
             room.idle_timer = None
         room.connections.add(conn)
         return room
+
+    async def _load_watched(self, meeting_id: str, first_text: Callable[[], str]) -> Room:
+        """Load a room, subscribed first to what other instances publish for it: whatever
+        they commit after the load began reaches it (meanwhile kept in `_early`)."""
+        remote = self.fanout.remote
+        if remote is None:
+            room = await self._load(meeting_id, first_text)
+            self._rooms[meeting_id] = room
+            return room
+        self._early[meeting_id] = []
+        try:
+            await remote.watch(meeting_id)
+            room = await self._load(meeting_id, first_text)
+        except BaseException:
+            del self._early[meeting_id]
+            remote.unwatch(meeting_id)
+            raise
+        self._rooms[meeting_id] = room
+        for frames in self._early.pop(meeting_id):
+            room.take_remote(frames)
+        return room
+
+    def _forget(self, room: Room) -> None:
+        """The room leaves `_rooms` (and stops hearing other instances, in the same step)."""
+        del self._rooms[room.meeting_id]
+        remote = self.fanout.remote
+        if remote is not None:
+            remote.unwatch(room.meeting_id)
+
+    def take_remote(self, meeting_id: str, frames: list[bytes]) -> None:
+        """Another instance's messages for a meeting (sidecar/relay/notes.py)."""
+        room = self._rooms.get(meeting_id)
+        if room is not None:
+            room.take_remote(frames)
+        else:
+            early = self._early.get(meeting_id)
+            if early is not None:
+                early.append(frames)
+
+    async def resync(self) -> None:
+        """Every room in memory reads its notes again (after a Redis loss, and while down)."""
+        for room in list(self._rooms.values()):
+            if self._rooms.get(room.meeting_id) is not room:
+                continue
+            try:
+                await room.resync()
+            except Exception as exc:  # the next resync tries again
+                log.warning("resyncing the notes of %s failed: %s", room.meeting_id, exc)
 
     async def drop(self, room: Room, code: int, reason: bytes) -> None:
         """Forget a room whose memory cannot be trusted and close its sockets.
@@ -369,7 +480,7 @@ class Rooms:
         re-sends whatever storage lacks, so an update that failed to store is not lost.
         """
         if self._rooms.get(room.meeting_id) is room:
-            del self._rooms[room.meeting_id]
+            self._forget(room)
         for conn in list(room.connections):
             await conn.ws.close(code=code, message=reason)
 
@@ -377,7 +488,11 @@ class Rooms:
         room.connections.discard(conn)
         gone = room.awareness.leave(conn)
         if gone is not None:
-            await self.fanout.deliver([c.ws for c in room.connections], protocol.awareness(gone))
+            frame = protocol.awareness(gone)
+            remote = self.fanout.remote
+            if remote is not None:
+                remote.publish(room.meeting_id, (frame,))
+            await self.fanout.deliver([c.ws for c in room.connections], frame)
         if not room.connections and self._rooms.get(room.meeting_id) is room:
             loop = asyncio.get_running_loop()
             room.idle_timer = loop.call_later(self.limits.idle_seconds, self._unload_later, room)
@@ -390,7 +505,7 @@ class Rooms:
     async def _unload(self, room: Room) -> None:
         if room.connections or self._rooms.get(room.meeting_id) is not room:
             return
-        del self._rooms[room.meeting_id]
+        self._forget(room)
         await room.close()
         log.debug("notes of %s left memory", room.meeting_id)
 
