@@ -93,6 +93,22 @@ end
 return 0
 """
 
+# KEYS[1] this instance's lease, KEYS[2..] counters; ARGV[1] this instance, ARGV[2] the lease's
+# TTL, ARGV[3] the counters' TTL, ARGV[4..] this instance's count on each (0: none).
+WRITE_BACK = """
+redis.call('SET', KEYS[1], '1', 'EX', tonumber(ARGV[2]))
+for i = 2, #KEYS do
+  local count = tonumber(ARGV[i + 2])
+  if count > 0 then
+    redis.call('HSET', KEYS[i], ARGV[1], count)
+    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[3]))
+  else
+    redis.call('HDEL', KEYS[i], ARGV[1])
+  end
+end
+return 0
+"""
+
 # KEYS the counters; ARGV[1] this instance.
 RELEASE_SOCKET = """
 for _, key in ipairs(KEYS) do
@@ -197,6 +213,7 @@ class RedisSocketBudget:
         self.reachability = Reachability("websocket budgets")
         self._acquire: Any = client.register_script(ACQUIRE_SOCKET)
         self._release: Any = client.register_script(RELEASE_SOCKET)
+        self._write: Any = client.register_script(WRITE_BACK)
         self._lease_key = PREFIX + "instance:" + self.instance_id
         self._stale = True  # Redis does not hold this instance's counts yet (no lease yet)
         self._written: set[str] = set()  # counters whose Redis hash may hold a field of ours
@@ -289,15 +306,16 @@ class RedisSocketBudget:
         """Renew the lease and write this instance's counts as they are (after an outage, or
         when Redis lost them): each counter's field of ours set, or removed when at zero."""
         counts = dict(self.local.counts)
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._lease_key, "1", ex=self.lease_seconds)
-            for key in self._written | set(counts):
-                if counts.get(key, 0) > 0:
-                    pipe.hset(self._key(key), self.instance_id, counts[key])
-                    pipe.expire(self._key(key), COUNTS_TTL_SECONDS)
-                else:
-                    pipe.hdel(self._key(key), self.instance_id)
-            await pipe.execute()
+        keys = sorted(self._written | set(counts))
+        await self._write(
+            keys=[self._lease_key, *(self._key(key) for key in keys)],
+            args=[
+                self.instance_id,
+                self.lease_seconds,
+                COUNTS_TTL_SECONDS,
+                *(counts.get(key, 0) for key in keys),
+            ],
+        )
         self._written = set(counts)
         self._stale = False
 
