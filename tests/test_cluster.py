@@ -19,6 +19,7 @@ web/node_modules.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 from collections import Counter
@@ -48,6 +49,9 @@ MISSING_NPM = [n for n in ("yjs", "y-websocket", "ws") if not (WEB / "node_modul
 
 
 def _why_skip() -> str | None:
+    if os.environ.get("MENTOR_SIDECAR_TEST_DATABASE") == "postgresql":
+        # These run on a PostgreSQL cluster of their own in either run of scripts/test.
+        return "test_cluster runs on PostgreSQL in the SQLite run already: once is enough"
     missing = cluster_missing()
     if missing:
         return missing
