@@ -27,9 +27,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from sidecar.limits import Clock, LocalRateLimiter, LocalSocketBudget, SocketCounter
 
@@ -126,7 +127,10 @@ def redis_client(url: str) -> Redis:
         url,
         socket_timeout=TIMEOUT_SECONDS,
         socket_connect_timeout=TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
+        # One retry, only for a connection found closed (as all of them are after Redis
+        # restarted): a timeout is not tried again, so a request waits at most TIMEOUT_SECONDS.
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        retry_on_error=[RedisConnectionError],
         health_check_interval=0,
     )
     return client

@@ -103,6 +103,15 @@ async def test_signin_requests_over_two_instances_stop_at_the_count_of_one(
     per_address = await refused_at([alone], each, one_address)
     assert per_address == LIMITS["signin_requests_per_hour"] + 1
     assert await refused_at([a, b], each, one_address) == per_address
+    # 4 an hour: the next request in about a quarter of an hour, on either instance.
+    for client in (a, b):
+        refused = await client.post(
+            "/api/v1/signin-requests",
+            json={"email": "x@example.org"},
+            headers={"X-Forwarded-For": "198.51.100.1"},
+        )
+        assert refused.status == 429
+        assert 800 <= int(refused.headers["Retry-After"]) <= 900
 
     def one_inbox(n: int) -> str:
         return "Target@example.org" if n % 2 else "target@EXAMPLE.org"
@@ -307,3 +316,24 @@ async def test_with_redis_stopped_each_instance_counts_alone_then_shares_again(
     assert len(back) == 4, [r.getMessage() for r in back]
     for ws in (*last, sockets[5]):
         await ws.close()
+
+
+async def test_counts_are_written_again_when_redis_restarts_empty(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    counters = [("meeting:m1", 2)]
+    here = RedisSocketBudget(redis_client(redis_url))
+    there = RedisSocketBudget(redis_client(redis_url))
+    try:
+        await here.renew()  # its lease, as the running app renews it
+        assert await here.acquire(counters) is None
+        redis_server.stop()
+        redis_server.start()  # empty; nothing was asked meanwhile, so nothing failed here
+        assert await there.acquire(counters) is None  # Redis forgot here's socket...
+        await there.release(counters)
+        await here.renew()  # ...until here's next renewal finds its lease gone
+        assert await there.acquire(counters) is None
+        assert await there.acquire(counters) == counters[0]  # here's one and there's one
+    finally:
+        for budget in (here, there):
+            await budget.client.aclose()
