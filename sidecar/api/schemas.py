@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -108,12 +108,14 @@ def _holds_nul(value: Any) -> bool:
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # Input that is stored refuses NUL; a model whose text is never stored may take it.
+    refuses_nul: ClassVar[bool] = True
 
     @field_validator("*")
     @classmethod
     def _no_nul_character(cls, value: Any) -> Any:
         """No one types a NUL character, and PostgreSQL refuses it in any text column."""
-        if _holds_nul(value):
+        if cls.refuses_nul and _holds_nul(value):
             raise PydanticCustomError("nul_character", "must not contain the NUL character")
         return value
 
@@ -671,6 +673,7 @@ class SummaryDraft(Output):
 
 
 class SearchQuery(Input):
+    refuses_nul = False  # nothing of it is stored: the search cuts words out of it
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
