@@ -11,6 +11,8 @@
 //   node loadgen.mjs CONFIG.json
 //
 // CONFIG: {"base": "ws://127.0.0.1:PORT/ws/notes", "protocol": "y-websocket" | "hocuspocus",
+//          "bases": [baseA, baseB] (optional, y-websocket: each meeting's first client on
+//          baseA, its second on baseB: bench/cluster_bench.py's two instances),
 //          "rate": 5, "meetings": [{"room": "...", "tokens": ["a", "b"] | null}], "batch": 25,
 //          "connectTimeoutMs": 60000, "maxSeconds": 180, "seed": 1, "resultPath": "result.json",
 //          "holdOpen": false, "idleOnly": false}
@@ -98,7 +100,8 @@ class Client {
       })
       this.provider.on('synced', ({ state: isSynced }) => { if (isSynced) this.synced = true })
     } else {
-      this.provider = new WebsocketProvider(config.base, meeting.room, this.doc, {
+      const base = config.bases ? config.bases[index] : config.base
+      this.provider = new WebsocketProvider(base, meeting.room, this.doc, {
         WebSocketPolyfill: WebSocket,
         disableBc: true,
         params: token ? { token } : {},
