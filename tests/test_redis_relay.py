@@ -25,6 +25,7 @@ from sidecar.settings import Settings
 from tests.notes_client import NotesClient
 from tests.redis_server import RedisServer
 from tests.test_notes_node_client import (
+    HEADING,
     MISSING,
     NODE,
     NodeDriver,
@@ -292,3 +293,38 @@ async def test_an_update_whose_commit_fails_is_not_published(
     seen = (await node.call("state", client="mentee"))["text"]
     assert refused not in seen
     assert refused not in await rest_notes(two.b, two.demo.mentee.token, two.demo.meeting_id)
+
+
+async def test_a_new_meeting_opened_on_both_instances_at_once_has_one_heading(
+    two: Instances, node: NodeDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = two.demo
+    # Both rooms load the empty notes at the same time: each instance writes the heading. Each
+    # first load waits until the other one has read storage too.
+    loaded = {server: asyncio.Event() for server in (two.a, two.b)}
+    for server in (two.a, two.b):
+        store = server.app[NOTE_ROOMS].store
+        real_load = store.load
+
+        async def load_together(
+            meeting_id: str, real_load: Any = real_load, server: TestServer = server
+        ) -> Any:
+            stored = await real_load(meeting_id)
+            if not loaded[server].is_set():
+                loaded[server].set()
+                await asyncio.gather(*(event.wait() for event in loaded.values()))
+            return stored
+
+        monkeypatch.setattr(store, "load", load_together)
+    # The Node driver runs one command at a time: the join on B is a Python client's.
+    python = NotesClient(f"{ws_base(two.b)}/{demo.meeting_id}?token={demo.mentee.token}")
+    join_a = two.connect(node, "mentor", two.a, "mentor")
+    await asyncio.wait_for(asyncio.gather(join_a, python.connect()), 60)
+    await python.close()
+    await two.connect(node, "mentee", two.b, "mentee")
+    words = "\nfirst words"
+    await node.call("type", jobs=[{"client": "mentee", "at": "end", "text": words}])
+    await node.call("waitFor", client="mentor", contains=[words], within=40)
+    text = (await node.call("converge", clients=["mentor", "mentee"], within=40))["text"]
+    assert len(HEADING.findall(text)) == 1, f"the heading was written twice:\n{text}"
+    assert await rest_notes(two.b, demo.mentor.token, demo.meeting_id) == text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -73,6 +74,13 @@ class RoomLimits:
     max_document_bytes: int
     compact_every: int
     idle_seconds: float
+
+
+def heading_client_id(meeting_id: str) -> int:
+    """The service's Yjs client id for a meeting's heading: above 2**32, where no Yjs client's
+    random (32-bit) id falls, and the same on every instance."""
+    digest = hashlib.sha256(meeting_id.encode()).digest()
+    return 2**32 + int.from_bytes(digest[:4], "big")
 
 
 def read_text(doc: Doc[Text]) -> str:
@@ -515,7 +523,9 @@ class Rooms:
         size, count = stored.size, len(stored.updates)
         if not stored.updates:
             # A new meeting's notes start with its title and date, written once by the service.
-            doc: Doc[Text] = Doc()
+            # Its Yjs client id follows from the meeting, so two instances opening a new meeting
+            # at once write the same update, which Yjs applies once: one heading, not two.
+            doc: Doc[Text] = Doc(client_id=heading_client_id(meeting_id))
             text = doc.get(TEXT_NAME, type=Text)
             with doc.transaction():
                 text.insert(0, first_text())
