@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, REDIS_RELAY
+from sidecar.notes import room as room_module
 from sidecar.settings import Settings
 from tests.notes_client import NotesClient
 from tests.redis_server import RedisServer
@@ -328,3 +329,20 @@ async def test_a_new_meeting_opened_on_both_instances_at_once_has_one_heading(
     text = (await node.call("converge", clients=["mentor", "mentee"], within=40))["text"]
     assert len(HEADING.findall(text)) == 1, f"the heading was written twice:\n{text}"
     assert await rest_notes(two.b, demo.mentor.token, demo.meeting_id) == text
+
+
+async def test_people_of_an_instance_gone_silent_are_not_shown_to_a_newcomer(
+    two: Instances, node: NodeDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await two.connect(node, "mentor", two.a, "mentor")
+    await two.connect(node, "mentee", two.b, "mentee")
+    await node.call("waitPeers", client="mentee", names=["Helena Costa"], within=40)
+    # A goes silent as a killed instance would: it can no longer say that Helena left.
+    await two.a.app[REDIS_RELAY].stop()
+    await node.call("destroy", client="mentor")
+    # Clients drop a peer silent for 30 s; here "silent" starts at once.
+    monkeypatch.setattr(room_module, "REMOTE_PRESENCE_TIMEOUT_SECONDS", -1.0)
+    await two.connect(node, "late", two.b, "mentor")
+    await node.call("waitPeers", client="late", names=["Arjun Mehta"], within=40)
+    peers = (await node.call("state", client="late"))["peers"]
+    assert "Helena Costa" not in peers, peers

@@ -45,6 +45,10 @@ class AwarenessRegistry:
                 self._entries[entry.client_id] = entry
                 self._owner[entry.client_id] = connection
 
+    def owner(self, client_id: int) -> object | None:
+        """The connection (or marker) that announced this client id, if it is present."""
+        return self._owner.get(client_id)
+
     def snapshot(self) -> bytes | None:
         """Everyone present, as one awareness update (None when nobody is)."""
         return encode_awareness(list(self._entries.values())) if self._entries else None

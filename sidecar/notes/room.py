@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ APPLY_WHEN_IDLE_SECONDS = 2.0
 
 # Who announced the presence of a person connected to another instance.
 REMOTE = object()
+# y-websocket's "who is present?" message (type 3), asked of the other instances.
+QUERY_AWARENESS = b"\x03"
+# y-protocols clients drop a peer not renewed for 30 s (they renew every 15 s).
+REMOTE_PRESENCE_TIMEOUT_SECONDS = 30.0
 
 # The rooms with updates in each pending commit, relayed together once it is done.
 _RELAY_AFTER: dict[asyncio.Future[None], list[Room]] = {}
@@ -124,6 +129,9 @@ class Room:
     _received: int = 0  # updates taken so far (tells the idle check whether typing went on)
     _apply_when_idle: asyncio.TimerHandle | None = None
     _stored: bytes = b""  # while `doc` is None: every committed update, merged into one
+    # People present through other instances: client id -> (clock, when last heard). Nobody
+    # here sees their socket close if their instance dies, so they are forgotten once silent.
+    _remote_presence: dict[int, tuple[int, float]] | None = None
 
     def text(self) -> str:
         return read_text(self.current())
@@ -166,6 +174,8 @@ class Room:
 
     async def welcome(self, conn: Connection) -> None:
         await conn.ws.send_bytes(protocol.sync_step1(self._state()))
+        if self._remote_presence:
+            self._forget_silent_remote_presence()
         present = self.awareness.snapshot()
         if present is not None:
             await conn.ws.send_bytes(protocol.awareness(present))
@@ -317,9 +327,13 @@ class Room:
                     self._received += 1
                 else:
                     message = protocol.parse(frame)
+                    if isinstance(message, protocol.QueryAwareness):
+                        self._tell_presence()  # a room opening elsewhere asks who is here
+                        continue
                     if not isinstance(message, protocol.AwarenessMessage):
                         continue
                     self.awareness.apply(message.update, REMOTE)
+                    self._heard_remote_presence(message.update)
             except ProtocolError:
                 log.warning("a message from another instance for %s was malformed", self.meeting_id)
                 continue
@@ -328,6 +342,43 @@ class Room:
             for c in self.connections:
                 self.fanout.send(c.ws, relay)
             self._apply_later()
+
+    def _tell_presence(self) -> None:
+        remote = self.fanout.remote
+        present = self.awareness.snapshot()
+        if remote is not None and present is not None:
+            remote.publish(self.meeting_id, (protocol.awareness(present),))
+
+    def _heard_remote_presence(self, update: bytes) -> None:
+        heard = self._remote_presence
+        if heard is None:
+            heard = self._remote_presence = {}
+        now = time.monotonic()
+        for entry in protocol.parse_awareness(update):
+            if entry.state_json == "null":
+                heard.pop(entry.client_id, None)
+            else:
+                heard[entry.client_id] = (entry.clock, now)
+
+    def _forget_silent_remote_presence(self) -> None:
+        """Drop people of other instances not heard for longer than clients wait (their
+        instance died or lost Redis), so a newcomer here is not shown them."""
+        heard = self._remote_presence
+        assert heard is not None
+        silent_since = time.monotonic() - REMOTE_PRESENCE_TIMEOUT_SECONDS
+        silent = [(cid, clock) for cid, (clock, at) in heard.items() if at < silent_since]
+        for cid, _ in silent:
+            del heard[cid]
+        # Only people still present through another instance (not one who reconnected here).
+        owner = self.awareness.owner
+        gone = [
+            protocol.AwarenessEntry(cid, clock, "null")
+            for cid, clock in silent
+            if owner(cid) is REMOTE
+        ]
+        if gone:
+            with contextlib.suppress(ProtocolError):
+                self.awareness.apply(protocol.encode_awareness(gone), REMOTE)
 
     async def resync(self) -> None:
         """Read the stored notes again and send the people here what this room lacked (what
@@ -444,6 +495,8 @@ class Rooms:
         self._early[meeting_id] = []
         try:
             await remote.watch(meeting_id)
+            # Who is present through the other instances: they answer with their presence.
+            remote.publish(meeting_id, (QUERY_AWARENESS,))
             room = await self._load(meeting_id, first_text)
         except BaseException:
             del self._early[meeting_id]
@@ -472,10 +525,14 @@ class Rooms:
                 early.append(frames)
 
     async def resync(self) -> None:
-        """Every room in memory reads its notes again (after a Redis loss, and while down)."""
+        """Every room in memory reads its notes again (after a Redis loss, and while down), and
+        asks the other instances who is present (dropped while Redis is down)."""
+        remote = self.fanout.remote
         for room in list(self._rooms.values()):
             if self._rooms.get(room.meeting_id) is not room:
                 continue
+            if remote is not None:
+                remote.publish(room.meeting_id, (QUERY_AWARENESS,))
             try:
                 await room.resync()
             except Exception as exc:  # the next resync tries again

@@ -193,9 +193,9 @@ class RedisRelay:
                     confirmed.set_result(None)
                 if first_round and not pending:
                     first_round = False
-                    self._back(pubsub)
+                    self._back(pubsub, wanted)
 
-    def _back(self, pubsub: PubSub) -> None:
+    def _back(self, pubsub: PubSub, wanted: list[bytes]) -> None:
         """Every channel is subscribed again: relay live, and resync what was missed meanwhile."""
         for channel in self._handlers:
             confirmed = self._confirmed.get(channel)
@@ -207,6 +207,11 @@ class RedisRelay:
         late = [c for c in self._handlers if c not in pubsub.channels]
         if late:
             self._spawn(pubsub.subscribe(*late))
+        # ...and one given up meanwhile is not needed any more.
+        own = wanted[0]
+        gone = [c for c in pubsub.channels if c not in self._handlers and c != own]
+        for channel in gone:
+            self._spawn(self._unsubscribe(pubsub, channel))
         self._up = True
         self._next_resync = 0.0  # a later outage resyncs at once
         if self._outage_logged:
