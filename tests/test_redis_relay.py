@@ -22,7 +22,7 @@ from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, REDIS_RELAY
 from sidecar.notes import room as room_module
-from sidecar.settings import Settings
+from sidecar.settings import Settings, SettingsError
 from tests.notes_client import NotesClient
 from tests.redis_server import RedisServer
 from tests.test_notes_node_client import (
@@ -346,3 +346,25 @@ async def test_people_of_an_instance_gone_silent_are_not_shown_to_a_newcomer(
     await node.call("waitPeers", client="late", names=["Arjun Mehta"], within=40)
     peers = (await node.call("state", client="late"))["peers"]
     assert "Helena Costa" not in peers, peers
+
+
+def test_redis_without_a_shared_database_is_refused_in_words() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"MENTOR_SIDECAR_REDIS_URL": "redis://:secret@127.0.0.1:6379/0"})
+    words = str(refused.value)
+    assert "MENTOR_SIDECAR_REDIS_URL" in words and "shared database" in words
+    assert "secret" not in words
+    with pytest.raises(SettingsError):
+        Settings.from_env(
+            {
+                "MENTOR_SIDECAR_REDIS_URL": "redis://127.0.0.1:6379/0",
+                "MENTOR_SIDECAR_DATABASE_URL": "sqlite:///tmp/one.sqlite3",
+            }
+        )
+    both = Settings.from_env(
+        {
+            "MENTOR_SIDECAR_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "MENTOR_SIDECAR_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/sidecar",
+        }
+    )
+    assert both.redis_url == "redis://127.0.0.1:6379/0"
