@@ -368,3 +368,34 @@ def test_redis_without_a_shared_database_is_refused_in_words() -> None:
         }
     )
     assert both.redis_url == "redis://127.0.0.1:6379/0"
+
+
+async def test_messages_one_instance_failed_to_publish_reach_the_other_through_the_store(
+    two: Instances, node: NodeDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await two.connect(node, "mentor", two.a, "mentor")
+    await two.connect(node, "mentee", two.b, "mentee")
+    relay = two.a.app[REDIS_RELAY]
+    real_send = relay._send
+    lost = "LOST-ON-THE-WAY"
+
+    async def failing_send(publisher: Any, batch: list[tuple[bytes, bytes]]) -> None:
+        if any(lost.encode() in data for _, data in batch):
+            raise ConnectionError("connection reset")  # A's publishing connection alone fails
+        await real_send(publisher, batch)
+
+    monkeypatch.setattr(relay, "_send", failing_send)
+    url = f"{ws_base(two.a)}/{two.demo.meeting_id}?token={two.demo.mentor.token}"
+    python = await NotesClient(url).connect()
+    try:
+        await asyncio.wait_for(python.synced.wait(), 30)
+        await python.insert(len(str(python).encode()), lost)
+        await node.call("waitFor", client="mentor", contains=[lost], within=40)  # A relayed it
+        # The next message A publishes tells B to read the store: it finds the lost words.
+        later = "\npublished later"
+        await node.call("type", jobs=[{"client": "mentor", "at": "end", "text": later}])
+        await node.call("waitFor", client="mentee", contains=[lost, later], within=40)
+        text = (await node.call("converge", clients=["mentor", "mentee"], within=40))["text"]
+        assert_contiguous(text, lost, later)
+    finally:
+        await python.close()

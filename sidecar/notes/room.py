@@ -48,6 +48,9 @@ APPLY_WHEN_IDLE_SECONDS = 2.0
 REMOTE = object()
 # y-websocket's "who is present?" message (type 3), asked of the other instances.
 QUERY_AWARENESS = b"\x03"
+# A sync step 1 published to the other instances: "read the store again" (this instance may have
+# stored updates it could not publish).
+RESYNC_SIGNAL = protocol.sync_step1(b"\x00")
 # y-protocols clients drop a peer not renewed for 30 s (they renew every 15 s).
 REMOTE_PRESENCE_TIMEOUT_SECONDS = 30.0
 
@@ -132,6 +135,7 @@ class Room:
     # People present through other instances: client id -> (clock, when last heard). Nobody
     # here sees their socket close if their instance dies, so they are forgotten once silent.
     _remote_presence: dict[int, tuple[int, float]] | None = None
+    _resyncing: asyncio.Task[None] | None = None  # asked by another instance
 
     def text(self) -> str:
         return read_text(self.current())
@@ -330,6 +334,12 @@ class Room:
                     if isinstance(message, protocol.QueryAwareness):
                         self._tell_presence()  # a room opening elsewhere asks who is here
                         continue
+                    if isinstance(message, protocol.SyncMessage):
+                        # Another instance lost messages to Redis: what it stored meanwhile
+                        # reached no one, so read the store.
+                        if message.step == SyncStep.STEP1:
+                            self._resync_soon()
+                        continue
                     if not isinstance(message, protocol.AwarenessMessage):
                         continue
                     self.awareness.apply(message.update, REMOTE)
@@ -342,6 +352,16 @@ class Room:
             for c in self.connections:
                 self.fanout.send(c.ws, relay)
             self._apply_later()
+
+    def _resync_soon(self) -> None:
+        if self._resyncing is None or self._resyncing.done():
+            self._resyncing = asyncio.ensure_future(self._resync_logged())
+
+    async def _resync_logged(self) -> None:
+        try:
+            await self.resync()
+        except Exception as exc:  # the next loss or signal tries again
+            log.warning("resyncing the notes of %s failed: %s", self.meeting_id, exc)
 
     def _tell_presence(self) -> None:
         remote = self.fanout.remote
@@ -531,8 +551,8 @@ class Rooms:
         for room in list(self._rooms.values()):
             if self._rooms.get(room.meeting_id) is not room:
                 continue
-            if remote is not None:
-                remote.publish(room.meeting_id, (QUERY_AWARENESS,))
+            if remote is not None:  # and to read the store, for what this one failed to publish
+                remote.publish(room.meeting_id, (QUERY_AWARENESS, RESYNC_SIGNAL))
             try:
                 await room.resync()
             except Exception as exc:  # the next resync tries again

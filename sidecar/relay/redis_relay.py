@@ -64,6 +64,7 @@ class RedisRelay:
         self._up = False  # the subscriber is connected and its channels are subscribed
         self._outage_logged = False
         self._next_resync = 0.0  # while down: when the rooms next read the database again
+        self._dropped = False  # messages were dropped while the subscriber was up
         self._publisher: Redis | None = None
         self._subscriber: Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -80,7 +81,10 @@ class RedisRelay:
 
     def publish(self, channel: bytes, body: bytes) -> None:
         """Queue a message for the other instances; never waits (dropped while Redis is down)."""
-        if not self._up or len(self._queue) >= MAX_QUEUED:
+        if not self._up:
+            return  # the rooms resync and tell the others to, once Redis is back
+        if len(self._queue) >= MAX_QUEUED:
+            self._dropped = True
             return
         self._queue.append((channel, self._me + body))
         self._wake.set()
@@ -271,6 +275,9 @@ class RedisRelay:
             for attempt in (1, 2):
                 try:
                     await self._send(publisher, batch)
+                    if self._dropped:  # the others missed some: they read the store again
+                        self._dropped = False
+                        self._spawn(self._resync_all())
                     break
                 except asyncio.CancelledError:
                     raise
@@ -282,6 +289,7 @@ class RedisRelay:
                     # Dropped: those updates are in the database, and the subscribers of a Redis
                     # that went away resync from it. Said once per outage, by the subscriber.
                     log.debug("publishing %d messages to Redis failed: %s", len(batch), exc)
+                    self._dropped = True
 
     @staticmethod
     async def _send(publisher: Redis, batch: list[tuple[bytes, bytes]]) -> None:
