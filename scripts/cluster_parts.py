@@ -181,7 +181,7 @@ class Redis:
         command = [program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                    "--appendonly", "no", "--dir", str(self.folder), "--daemonize", "no",
                    "--logfile", str(self.folder / "redis.log")]  # fmt: skip
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
         until(self._answers, what=f"redis-server on port {self.port}")
 
     def stop(self) -> None:
@@ -236,6 +236,7 @@ class Instance:
             stdout=subprocess.PIPE if demo else self._log,
             stderr=self._log,
             text=True,
+            start_new_session=True,  # Ctrl+C reaches scripts/cluster, which stops it in turn
         )
         if demo:
             assert self.process.stdout is not None
@@ -322,6 +323,7 @@ class HAProxy:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
+            start_new_session=True,
         )
         self.wait_for(lambda states: all(s.status == "UP" for s in states.values()), "UP")
 
