@@ -117,9 +117,6 @@ class SqliteNotesStore:
             self._flush()
         return batch.done
 
-    async def append(self, meeting_id: str, update: bytes, author: str | None) -> None:
-        await self.submit(meeting_id, update, author)
-
     async def compact(self, meeting_id: str) -> int:
         """Merge a meeting's stored updates into one row, in a coming commit; the size stored.
 
