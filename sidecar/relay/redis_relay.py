@@ -127,6 +127,8 @@ class RedisRelay:
         ]
 
     async def stop(self) -> None:
+        self._up = False  # what is published from now on goes nowhere, and is not queued
+        self._queue.clear()
         for task in self._tasks:
             task.cancel()
         for task in [*self._tasks, *self._background]:
