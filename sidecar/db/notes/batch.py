@@ -1,15 +1,17 @@
-"""What both notes stores share: the batch waiting for the next commit, and the merge that
-compaction replaces a meeting's rows with."""
+"""What both notes stores share: the batch waiting for the next commit, the queue that fills it
+(`CommitQueue`), and the merge that compaction replaces a meeting's rows with."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 
 from pycrdt import merge_updates
 
 from sidecar.domain.ids import now_iso
+from sidecar.notes.store import CommitPacing
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +74,68 @@ def merged(meeting_id: str, updates: Sequence[bytes]) -> bytes | None:
     except Exception:
         log.exception("merging the notes of %s failed; the updates stay", meeting_id)
         return None
+
+
+class CommitQueue:
+    """The submitting side of a group-committing notes store: updates and compactions wait in
+    one `PendingCommit`, whose commit (`_flush`, the backend's) is scheduled after the pacing's
+    window. A backend says when a commit may be scheduled now (`_may_schedule`) and when a
+    full batch may be committed at once (`_may_flush_now`)."""
+
+    def __init__(
+        self, commit_window_seconds: float, max_batch: int, clock: Callable[[], float]
+    ) -> None:
+        self._clock = clock
+        self.pacing = CommitPacing(commit_window_seconds, clock=clock)
+        self._max_batch = max_batch
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._batch: PendingCommit | None = None
+        self._scheduled: asyncio.Handle | None = None
+        self._last_commit = 0.0
+        self._compactions: deque[tuple[str, asyncio.Future[int]]] = deque()
+
+    def _running(self) -> bool:
+        raise NotImplementedError
+
+    def _may_schedule(self) -> bool:
+        return True
+
+    def _may_flush_now(self) -> bool:
+        return True
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+    def _pending(self) -> PendingCommit:
+        loop = self._loop
+        if loop is None or not self._running():
+            raise RuntimeError("notes store is not running")
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = PendingCommit(loop)
+        if self._scheduled is None and self._may_schedule():
+            wait = self._last_commit + self.pacing.window() - self._clock()
+            if wait > 0:
+                self._scheduled = loop.call_later(wait, self._flush)
+            else:
+                self._scheduled = loop.call_soon(self._flush)
+        return batch
+
+    def submit(self, meeting_id: str, update: bytes, author: str | None) -> asyncio.Future[None]:
+        batch = self._pending()
+        batch.rows.append((meeting_id, update, author, batch.created_at))
+        if len(batch.rows) >= self._max_batch and self._may_flush_now():
+            self._flush()
+        return batch.done
+
+    async def compact(self, meeting_id: str) -> int:
+        """Merge a meeting's stored updates into one row, in a coming commit; the size stored.
+
+        It runs at the end of that commit, after the commit's own rows, so it merges everything
+        stored so far (a commit window holds several keystrokes of the meeting). A commit takes
+        at most `MAX_COMPACTIONS_PER_COMMIT`.
+        """
+        batch = self._pending()
+        size: asyncio.Future[int] = batch.done.get_loop().create_future()
+        self._compactions.append((meeting_id, size))
+        return await size

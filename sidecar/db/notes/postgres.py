@@ -19,13 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sidecar.db.database import Database
-from sidecar.db.notes.batch import MAX_COMPACTIONS_PER_COMMIT, PendingCommit, Row, merged
-from sidecar.notes.store import DEFAULT_COMMIT_WINDOW_SECONDS, CommitPacing, StoredNotes
+from sidecar.db.notes.batch import (
+    MAX_COMPACTIONS_PER_COMMIT,
+    CommitQueue,
+    PendingCommit,
+    Row,
+    merged,
+)
+from sidecar.notes.store import DEFAULT_COMMIT_WINDOW_SECONDS, StoredNotes
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +52,7 @@ _INSERT_SNAPSHOT = (
 )
 
 
-class PostgresNotesStore:
+class PostgresNotesStore(CommitQueue):
     def __init__(
         self,
         db: Database,
@@ -59,23 +64,16 @@ class PostgresNotesStore:
         commit_window_seconds: float = DEFAULT_COMMIT_WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(commit_window_seconds, max_batch, clock)
         self._db = db
         self._connect = connect
-        self._clock = clock
-        self.pacing = CommitPacing(commit_window_seconds, clock=clock)
         # A commit that waits this long for a lock held elsewhere fails (PostgreSQL's
         # lock_timeout), or this long for anything (a server gone quiet): its rooms are dropped
         # and their clients resync, as after SQLite's busy timeout.
         self._lock_timeout_ms = lock_timeout_ms
         self._timeout = statement_timeout_seconds
-        self._max_batch = max_batch
         self._conn: Connection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._batch: PendingCommit | None = None
-        self._scheduled: asyncio.Handle | None = None
         self._committing: asyncio.Task[None] | None = None
-        self._last_commit = 0.0
-        self._compactions: deque[tuple[str, asyncio.Future[int]]] = deque()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -110,38 +108,13 @@ class PostgresNotesStore:
             except Exception:  # a server already gone: nothing is left to commit
                 conn.terminate()
 
-    def _pending(self) -> PendingCommit:
-        if self._conn is None or self._loop is None:
-            raise RuntimeError("notes store is not running")
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = PendingCommit(self._loop)
-        if self._scheduled is None and self._committing is None:
-            wait = self._last_commit + self.pacing.window() - self._clock()
-            if wait > 0:
-                self._scheduled = self._loop.call_later(wait, self._flush)
-            else:
-                self._scheduled = self._loop.call_soon(self._flush)
-        return batch
+    def _running(self) -> bool:
+        return self._conn is not None
 
-    def submit(self, meeting_id: str, update: bytes, author: str | None) -> asyncio.Future[None]:
-        batch = self._pending()
-        batch.rows.append((meeting_id, update, author, batch.created_at))
-        if len(batch.rows) >= self._max_batch and self._committing is None:
-            self._flush()
-        return batch.done
+    def _may_schedule(self) -> bool:
+        return self._committing is None  # a commit on the wire schedules the next one
 
-    async def compact(self, meeting_id: str) -> int:
-        """Merge a meeting's stored updates into one row, in a coming commit; the size stored.
-
-        As on SQLite: at the end of that commit, after its own rows, at most
-        `MAX_COMPACTIONS_PER_COMMIT` per commit.
-        """
-        self._pending()
-        assert self._loop is not None
-        size: asyncio.Future[int] = self._loop.create_future()
-        self._compactions.append((meeting_id, size))
-        return await size
+    _may_flush_now = _may_schedule
 
     def _flush(self) -> None:
         if self._scheduled is not None:

@@ -15,13 +15,17 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sidecar.db.notes.batch import MAX_COMPACTIONS_PER_COMMIT, PendingCommit, merged
-from sidecar.notes.store import DEFAULT_COMMIT_WINDOW_SECONDS, CommitPacing, StoredNotes
+from sidecar.db.notes.batch import (
+    MAX_COMPACTIONS_PER_COMMIT,
+    CommitQueue,
+    PendingCommit,
+    merged,
+)
+from sidecar.notes.store import DEFAULT_COMMIT_WINDOW_SECONDS, StoredNotes
 
 log = logging.getLogger(__name__)
 # While another connection holds SQLite's write lock, retry the commit this often.
@@ -36,7 +40,7 @@ CHECKPOINT_EVERY_ROWS = 4000
 _INSERT = "INSERT INTO note_updates (meeting_id, data, created_by, created_at) VALUES (?, ?, ?, ?)"
 
 
-class SqliteNotesStore:
+class SqliteNotesStore(CommitQueue):
     def __init__(
         self,
         path: Path,
@@ -46,16 +50,10 @@ class SqliteNotesStore:
         commit_window_seconds: float = DEFAULT_COMMIT_WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(commit_window_seconds, max_batch, clock)
         self._path = path
-        self._clock = clock
-        self.pacing = CommitPacing(commit_window_seconds, clock=clock)
         self._busy_timeout = busy_timeout_ms / 1000
-        self._max_batch = max_batch
         self._conn: sqlite3.Connection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._batch: PendingCommit | None = None
-        self._scheduled: asyncio.Handle | None = None
-        self._last_commit = 0.0
         self._locked_since: float | None = None
         # Checkpoints run on a thread of their own, with their own connection: they write the
         # database file and fsync it, which must not hold up the event loop.
@@ -64,7 +62,6 @@ class SqliteNotesStore:
         self._checkpointing: asyncio.Future[None] | None = None
         self._commits_since_checkpoint = 0
         self._rows_since_checkpoint = 0
-        self._compactions: deque[tuple[str, asyncio.Future[int]]] = deque()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -96,39 +93,11 @@ class SqliteNotesStore:
         await loop.run_in_executor(self._checkpointer, self._close_checkpointer)
         self._checkpointer.shutdown(wait=True)
 
-    def _pending(self) -> PendingCommit:
-        if self._conn is None or self._loop is None:
-            raise RuntimeError("notes store is not running")
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = PendingCommit(self._loop)
-        if self._scheduled is None:
-            wait = self._last_commit + self.pacing.window() - self._clock()
-            if wait > 0:
-                self._scheduled = self._loop.call_later(wait, self._flush)
-            else:
-                self._scheduled = self._loop.call_soon(self._flush)
-        return batch
+    def _running(self) -> bool:
+        return self._conn is not None
 
-    def submit(self, meeting_id: str, update: bytes, author: str | None) -> asyncio.Future[None]:
-        batch = self._pending()
-        batch.rows.append((meeting_id, update, author, batch.created_at))
-        if len(batch.rows) >= self._max_batch and self._locked_since is None:
-            self._flush()
-        return batch.done
-
-    async def compact(self, meeting_id: str) -> int:
-        """Merge a meeting's stored updates into one row, in a coming commit; the size stored.
-
-        It runs at the end of that commit, after the commit's own rows, so it merges everything
-        stored so far (a commit window holds several keystrokes of the meeting). A commit takes
-        at most `MAX_COMPACTIONS_PER_COMMIT`.
-        """
-        self._pending()
-        assert self._loop is not None
-        size: asyncio.Future[int] = self._loop.create_future()
-        self._compactions.append((meeting_id, size))
-        return await size
+    def _may_flush_now(self) -> bool:
+        return self._locked_since is None  # a locked commit is being retried on its own clock
 
     def _flush(self) -> None:
         if self._scheduled is not None:
