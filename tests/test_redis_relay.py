@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from sidecar.app import create_app
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.keys import LIVE_EVENTS, NOTE_ROOMS, REDIS_RELAY
 from sidecar.notes import room as room_module
+from sidecar.relay import redis_relay
 from sidecar.settings import Settings, SettingsError
 from tests.notes_client import NotesClient
 from tests.redis_server import RedisServer
@@ -399,3 +401,31 @@ async def test_messages_one_instance_failed_to_publish_reach_the_other_through_t
         assert_contiguous(text, lost, later)
     finally:
         await python.close()
+
+
+async def test_a_redis_that_hangs_is_noticed_and_nothing_is_lost(
+    two: Instances, node: NodeDriver, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopped (SIGSTOP) Redis sends no error: the relay's PING goes unanswered instead."""
+    monkeypatch.setattr(redis_relay, "HEALTH_SECONDS", 0.3)
+    await two.connect(node, "mentor", two.a, "mentor")
+    await two.connect(node, "mentee", two.b, "mentee")
+    process = redis_server._process
+    assert process is not None
+    process.send_signal(signal.SIGSTOP)
+    try:
+        for server in (two.a, two.b):
+            relay = server.app[REDIS_RELAY]
+            await eventually(lambda relay=relay: not relay.connected, what="the hang noticed")
+        words = "\ntyped while Redis hangs"
+        await node.call("type", jobs=[{"client": "mentor", "at": "end", "text": words}])
+        # The periodic resync (2 s here) brings them to the other instance meanwhile.
+        await node.call("waitFor", client="mentee", contains=[words], within=40)
+    finally:
+        process.send_signal(signal.SIGCONT)
+    for server in (two.a, two.b):
+        relay = server.app[REDIS_RELAY]
+        await eventually(lambda relay=relay: relay.connected, what="the relay back")
+    after = "\nafter the hang"
+    await node.call("type", jobs=[{"client": "mentee", "at": "end", "text": after}])
+    await node.call("waitFor", client="mentor", contains=[after], within=40)

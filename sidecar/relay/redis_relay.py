@@ -38,6 +38,8 @@ CONFIRM_SECONDS = 2.0
 # While Redis is down, the subscriber tries to connect again this often (or every
 # resync_seconds, if shorter).
 RECONNECT_SECONDS = 0.5
+# The subscriber connection is PINGed this often; no answer within as long counts as a loss.
+HEALTH_SECONDS = 5.0
 # Messages waiting for the publishing connection; past this they are dropped (and resynced).
 MAX_QUEUED = 50_000
 _FAILURES = (RedisError, OSError, asyncio.IncompleteReadError, EOFError)
@@ -65,6 +67,7 @@ class RedisRelay:
         self._outage_logged = False
         self._next_resync = 0.0  # while down: when the rooms next read the database again
         self._dropped = False  # messages were dropped while the subscriber was up
+        self._pong: asyncio.Future[None] | None = None
         self._publisher: Redis | None = None
         self._subscriber: Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -146,6 +149,9 @@ class RedisRelay:
             self.url,
             retry=Retry(NoBackoff(), 0),
             socket_connect_timeout=CONFIRM_SECONDS,
+            # Commands and the handshake of a new connection; the subscriber's wait for
+            # messages is not bounded by it (get_message(timeout=None)).
+            socket_timeout=CONFIRM_SECONDS,
             health_check_interval=0,
         )
 
@@ -170,6 +176,37 @@ class RedisRelay:
             await asyncio.sleep(min(RECONNECT_SECONDS, self.resync_seconds))
 
     async def _read(self) -> None:
+        """Read until the connection fails, or Redis stops answering PING (a hung server or a
+        silent network: no error would ever come)."""
+        reader = asyncio.ensure_future(self._read_messages())
+        watchdog = asyncio.ensure_future(self._watch_health())
+        try:
+            done, _ = await asyncio.wait((reader, watchdog), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, watchdog):
+                task.cancel()
+            for task in (reader, watchdog):
+                with contextlib.suppress(asyncio.CancelledError, *_FAILURES):
+                    await task
+        for task in done:
+            task.result()  # the failure that ended it
+        raise ConnectionError("Redis did not answer PING")
+
+    async def _watch_health(self) -> None:
+        """Return when a PING on the subscriber connection went unanswered for HEALTH_SECONDS."""
+        while True:
+            await asyncio.sleep(HEALTH_SECONDS)
+            pubsub = self._pubsub
+            if pubsub is None or not self._up:
+                continue
+            pong = self._pong = asyncio.get_running_loop().create_future()
+            await pubsub.ping()
+            try:
+                await asyncio.wait_for(pong, HEALTH_SECONDS)
+            except TimeoutError:
+                return
+
+    async def _read_messages(self) -> None:
         """Connect, subscribe to everything watched, resync once subscribed, then read on."""
         assert self._subscriber is not None
         pubsub = self._pubsub = self._subscriber.pubsub()
@@ -192,6 +229,9 @@ class RedisRelay:
                         handler(data[INSTANCE_ID_BYTES:])
                     except Exception:
                         log.exception("a message from another instance could not be handled")
+            elif kind == "pong":
+                if self._pong is not None and not self._pong.done():
+                    self._pong.set_result(None)
             elif kind == "subscribe" or kind == b"subscribe":
                 pending.discard(channel)
                 confirmed = self._confirmed.get(channel)
