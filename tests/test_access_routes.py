@@ -47,6 +47,7 @@ PUBLIC = {
     "GET /favicon.ico": "empty",
     "GET /static": "the panel's script and styles",
     "GET /static/platforms/jitsi": "the Jitsi platform's page scripts (its FrontEnd folder)",
+    "GET /static/platforms/zoom": "the Zoom platform's page scripts (its FrontEnd folder)",
     "GET /healthz": "liveness; no data",
     "GET /readyz": "readiness; no data",
     "GET /api/v1/openapi.json": "the API's description",
@@ -195,6 +196,7 @@ async def test_public_routes_leak_nothing(client: Client, pair: Pair, route: str
     path = {
         "/static": "/static/panel.css",
         "/static/platforms/jitsi": "/static/platforms/jitsi/panel.js",
+        "/static/platforms/zoom": "/static/platforms/zoom/profile.js",
         "/invite/{code}": "/invite/nope",
     }.get(path, path)
     path = path.replace("{code}", "not-a-code")

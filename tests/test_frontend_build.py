@@ -18,22 +18,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 STATIC = ROOT / "sidecar" / "static"
+ZOOM_STATIC = ROOT / "zoom_app" / "static"  # bundled by web/build.mjs too
 TEMPLATE = ROOT / "sidecar" / "templates" / "page.html"
 ENTRY = "panel.js"  # the one script a page names; the rest are chunks it imports
 
 KB = 1024
 LIGHT_PAGE_LIMIT = 40 * KB
 PANEL_LIMIT = 150 * KB
-# The chunk of each page's module (esbuild names an entry chunk after its file, see build.mjs).
+# The chunk of each page's module (esbuild names an entry chunk after its file, see build.mjs),
+# or a platform's page script by its path under /static/ (served()).
 LIGHT_PAGES = {
     "home": ("home-",),
     "invite": ("invite-",),
-    "profile": ("profile-", "profile-card-"),  # the Zoom card follows the profile
+    # Zoom's card follows the profile: its own script, loaded by platforms.js
+    "profile": ("profile-", "platforms-", "platforms/zoom/profile.js"),
     "agreement": ("agreement-",),
     "signed-out": ("signed-out-",),
-    "zoom (outside Zoom)": ("pages-",),
+    "zoom (outside Zoom)": ("platforms-", "platforms/zoom/pages.js"),
 }
 ZOOM_SDK = "sdk.es-"
+ZOOM_PAGES = "platforms/zoom/pages.js"  # zoom_app/static/pages.js, built from static_src/
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(
@@ -79,11 +83,14 @@ def build_into(outdir: Path) -> None:
 @needs_node
 @needs_node_modules
 def test_shipped_assets_equal_a_fresh_build(tmp_path: Path) -> None:
-    build_into(tmp_path)
-    fresh, ships = files_under(tmp_path), shipped()
+    build_into(tmp_path)  # the core's files, and the platforms' bundles in platforms/<name>/
+    fresh = {n: b for n, b in files_under(tmp_path).items() if not n.startswith("platforms/")}
+    ships = shipped()
     assert sorted(fresh) == sorted(ships), "sidecar/static/ is stale: run `npm run build` in web/"
     for name, data in fresh.items():
         assert data == ships[name], f"sidecar/static/{name} is stale: run `npm run build` in web/"
+    zoom, zoom_ships = files_under(tmp_path / "platforms" / "zoom"), files_under(ZOOM_STATIC)
+    assert zoom == zoom_ships, "zoom_app/static/ is stale: run `npm run build` in web/"
 
 
 @needs_node
@@ -153,8 +160,20 @@ _STATIC_IMPORT = re.compile(r'(?:\bimport|\bexport)\s*(?:[\w$*{}\s,]*?\bfrom\s*)
 _DYNAMIC_IMPORT = re.compile(r'\bimport\("(\.{1,2}/[^"]+)"\)')
 
 
+def served() -> dict[str, bytes]:
+    """The core's files and the platforms' (under platforms/<name>/), by their path in /static/."""
+    from sidecar.platforms.loader import installed_platforms
+
+    files = dict(shipped())
+    for name, platform in installed_platforms().items():
+        if platform.front_end is not None:
+            for path, data in files_under(platform.front_end.static_dir).items():
+                files[f"platforms/{name}/{path}"] = data
+    return files
+
+
 def imports(name: str, pattern: re.Pattern[str]) -> set[str]:
-    text = shipped()[name].decode("utf-8")
+    text = served()[name].decode("utf-8")
     folder = posixpath.dirname(name)
     return {posixpath.normpath(posixpath.join(folder, path)) for path in pattern.findall(text)}
 
@@ -179,19 +198,20 @@ def chunk(prefix: str) -> str:
 
 
 def gzip_size(names: set[str]) -> int:
-    return sum(len(shipped()[f"{name}.gz"]) for name in names)
+    files = served()
+    return sum(len(files.get(f"{name}.gz", files[name])) for name in names)
 
 
 def page_scripts(*prefixes: str) -> set[str]:
-    return loaded_with(ENTRY, *(chunk(prefix) for prefix in prefixes))
+    return loaded_with(ENTRY, *(p if p.startswith("platforms/") else chunk(p) for p in prefixes))
 
 
 @pytest.mark.parametrize("page", sorted(LIGHT_PAGES))
 def test_a_light_page_downloads_at_most_40_kb_gzip_of_script(page: str) -> None:
     scripts = page_scripts(*LIGHT_PAGES[page])
     assert gzip_size(scripts) <= LIGHT_PAGE_LIMIT, (page, gzip_size(scripts), sorted(scripts))
-    assert not any(n.startswith(f"chunks/{ZOOM_SDK}") for n in scripts)
-    assert "CodeMirror" not in " ".join(shipped()[n].decode("utf-8") for n in scripts), page
+    assert not any(n.rsplit("/", 1)[-1].startswith(ZOOM_SDK) for n in scripts)
+    assert "CodeMirror" not in " ".join(served()[n].decode("utf-8") for n in scripts), page
 
 
 def test_the_meeting_panel_downloads_at_most_150_kb_gzip_of_script() -> None:
@@ -200,12 +220,18 @@ def test_the_meeting_panel_downloads_at_most_150_kb_gzip_of_script() -> None:
 
 
 def test_the_zoom_sdk_is_only_imported_on_demand_by_the_zoom_pages() -> None:
-    sdk = chunk(ZOOM_SDK)
-    for name in (n for n in assets() if n.endswith(".js")):
+    """Zoom's own bundle (zoom_app/static), not the core's: its pages' script imports the SDK's
+    chunk on demand (inside Zoom only), nothing else does."""
+    scripts = [n for n in served() if n.endswith(".js")]
+    [sdk] = [n for n in scripts if n.startswith(f"platforms/zoom/chunks/{ZOOM_SDK}")]
+    for name in scripts:
         assert sdk not in imports(name, _STATIC_IMPORT), f"{name} imports the Zoom SDK"
         if sdk in imports(name, _DYNAMIC_IMPORT):
-            assert name == chunk("pages-"), f"{name} may load the Zoom SDK"
-    assert sdk in imports(chunk("pages-"), _DYNAMIC_IMPORT)
+            assert name == ZOOM_PAGES, f"{name} may load the Zoom SDK"
+    assert sdk in imports(ZOOM_PAGES, _DYNAMIC_IMPORT)
+    for name in assets():  # the core's bundle: no Zoom page, route or SDK
+        text = shipped()[name].decode("utf-8")
+        assert "/zoom/" not in text and "appssdk" not in text.lower(), name
 
 
 def test_the_jitsi_call_page_is_jitsis_own_script_not_the_cores() -> None:

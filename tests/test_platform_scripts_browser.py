@@ -89,8 +89,9 @@ async def test_a_third_platforms_panel_script_is_served_and_runs_in_the_panel(
         fetched.clear()
         await page.goto(str(fake_server.make_url("/me")))
         await wait_until_ready(page)
-        assert await page.get_attribute("body", "data-platform-scripts") == ""
-        assert not [f for f in fetched if "/static/platforms/" in f[0]], fetched
+        # (Other platforms' scripts may be there: Zoom adds its card to the profile.)
+        assert SCRIPT not in (await page.get_attribute("body", "data-platform-scripts") or "")
+        assert not [f for f in fetched if SCRIPT in f[0]], fetched
         await context.close()
     # No CSP violation, no error: the core's strict policy allows its own origin's scripts.
     assert console.unexpected() == []

@@ -9,7 +9,10 @@ What stands in for what:
   URL, sealed per Zoom's documented layout (tests/test_zoom_support.seal_context).
 - FakeZoom stands in for Zoom's token endpoint and /v2/users/me (in-client OAuth).
 Not simulated (needs a real Zoom client): the capability checks, real error codes, the webview.
-Screenshots: /tmp/zoom-pick.png, /tmp/zoom-panel.png, /tmp/zoom-link.png.
+Zoom's browser code is its own (zoom_app/static, the platform's FrontEnd, served under
+/static/platforms/zoom/): its pages and the profile page's Zoom card.
+Screenshots: /tmp/zoom-pick.png, /tmp/zoom-panel.png, /tmp/zoom-link.png, and the profile's
+card, the link and problem pages at 400x800 and 1280x800 in /tmp/shots/zoom-front/.
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from aiohttp.test_utils import TestServer
 
 from sidecar.demo import DemoSeed, seed_demo
 from sidecar.keys import DATABASE, REPOS
-from tests.browser_support import ConsoleWatch, new_context, requires_chromium, screenshot
+from tests.browser_support import (
+    ConsoleWatch,
+    new_context,
+    requires_chromium,
+    screenshot,
+    wait_until_ready,
+)
 from tests.conftest import ClientFactory
 from tests.platform_settings import app_of, needs
 from tests.smtp_server import SmtpServer
@@ -34,6 +43,8 @@ from zoom_app.state import ZOOM
 
 pytestmark = [requires_chromium, needs("zoom")]
 NUMBER = "85746065432"
+SHOTS = Path("/tmp/shots/zoom-front")
+ZOOM_SCRIPTS = "/static/platforms/zoom/"  # zoom_app/static, served through its FrontEnd
 
 HOST_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Zoom (stand-in)</title></head>
@@ -259,3 +270,72 @@ async def test_outside_zoom_the_home_url_leads_a_signed_in_person_home(
     await page.wait_for_url(str(zoom_server.make_url("/")))
     await page.wait_for_selector("body[data-state=ready]")
     assert not console.unexpected(), console.unexpected()
+
+
+def fetched_urls(page: Any) -> list[str]:
+    """Every URL the page fetches from now on, without its query."""
+    urls: list[str] = []
+    page.on("response", lambda response: urls.append(response.url.split("?", 1)[0]))
+    return urls
+
+
+async def test_the_profile_pages_zoom_card_is_zooms_own_script(
+    browser: Any, zoom_server: TestServer, console: ConsoleWatch
+) -> None:
+    """/me loads zoom_app/static/profile.js (the core's bundle has no Zoom code), whose card
+    connects Zoom or gives a link code for linking from inside Zoom."""
+    demo: DemoSeed = await seed_demo(zoom_server.app)
+    for width in (400, 1280):
+        context = await new_context(browser, width=width, height=800)
+        page = console.watch(await context.new_page())
+        fetched = fetched_urls(page)
+        code = await zoom_server.app[REPOS].tokens.create_signin_link(
+            demo.mentor.id, timedelta(hours=1)
+        )
+        await page.goto(str(zoom_server.make_url(f"/signin/{code}?next=/me")))
+        await wait_until_ready(page)
+        card = page.locator("section#zoom")
+        await card.get_by_role("heading", name="Zoom").wait_for()
+        connect = card.get_by_role("link", name="Connect Zoom")
+        assert (await connect.get_attribute("href") or "").endswith("/zoom/install")
+        await card.get_by_role("button", name="Get a link code for Zoom").click()
+        link_code = await card.locator(".zoom-code-value").inner_text()
+        await screenshot(page, SHOTS, f"profile-{width}.png")
+        assert await zoom_server.app[ZOOM].store.redeem_link_code(link_code) == demo.mentor.id
+        ours = [u for u in fetched if ZOOM_SCRIPTS in u]
+        assert any(u.endswith("/platforms/zoom/profile.js") for u in ours), fetched
+        assert not any("/sdk.es-" in u for u in fetched), "the profile page loaded the Zoom SDK"
+        await context.close()
+    assert not console.unexpected(), console.unexpected()
+
+
+async def test_the_link_and_problem_pages_outside_zoom(
+    browser: Any, zoom_server: TestServer, console: ConsoleWatch
+) -> None:
+    """Drawn by Zoom's pages.js: the link page for a plain browser with no session, the problem
+    page for a Zoom context that could not be verified; neither loads the SDK outside Zoom."""
+    home = str(zoom_server.make_url("/zoom/home"))
+    for width in (400, 1280):
+        context = await new_context(browser, width=width, height=800)
+        page = console.watch(await context.new_page())
+        fetched = fetched_urls(page)
+        await page.goto(home)
+        await wait_until_ready(page)
+        await page.locator("#zoom-link h1", has_text="Link your Zoom account").wait_for()
+        assert await page.locator("#zoom-link-form").count() == 0  # no Zoom client: no form
+        await screenshot(page, SHOTS, f"zoom-link-{width}.png")
+
+        async def tampered(route: Any) -> None:
+            headers = {**route.request.headers, "x-zoom-app-context": "not-a-context"}
+            await route.continue_(headers=headers)
+
+        await page.route(home, tampered)
+        await page.goto(home)
+        await wait_until_ready(page)
+        await page.locator(".notice--error h1", has_text="could not be verified").wait_for()
+        await screenshot(page, SHOTS, f"zoom-problem-{width}.png")
+        assert any(u.endswith("/platforms/zoom/pages.js") for u in fetched), fetched
+        assert not any("/sdk.es-" in u for u in fetched), "the Zoom SDK loaded outside Zoom"
+        await context.close()
+    # The refused context is answered 401 (Chromium logs it).
+    assert not console.unexpected((401, "/zoom/home")), console.unexpected((401, "/zoom/home"))

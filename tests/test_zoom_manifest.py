@@ -19,8 +19,8 @@ def manifest() -> dict[str, Any]:
 
 
 def panel_capabilities() -> list[str]:
-    """The CAPABILITIES array that web/src/zoom/sdk.js passes to zoomSdk.config()."""
-    source = (ROOT / "web" / "src" / "zoom" / "sdk.js").read_text(encoding="utf-8")
+    """The CAPABILITIES array that zoom_app/static_src/sdk.js passes to zoomSdk.config()."""
+    source = (ROOT / "zoom_app" / "static_src" / "sdk.js").read_text(encoding="utf-8")
     block = re.search(r"export const CAPABILITIES = \[(.*?)\];", source, re.S)
     assert block is not None
     return re.findall(r'"(\w+)"', block.group(1))

@@ -16,7 +16,15 @@ from sidecar.api.auth import SESSION_COOKIE, identify
 from sidecar.web.pages import render
 from sidecar.web.security import widen_csp
 from zoom_app.crypto import ContextError, decrypt_context
-from zoom_app.web import CONTEXT_COOKIE, problem, set_signed_cookie, start_session, zoom
+from zoom_app.web import (
+    CONTEXT_COOKIE,
+    HOME_PAGE,
+    LINK_PAGE,
+    problem,
+    set_signed_cookie,
+    start_session,
+    zoom,
+)
 
 log = logging.getLogger(__name__)
 CONTEXT_HEADER = "x-zoom-app-context"
@@ -33,8 +41,8 @@ async def home(request: web.Request) -> web.StreamResponse:
     if header is None:
         identity = await identify(request)
         if identity is None:
-            return render(request, "zoom-link", title="Link your Zoom account")
-        return render(request, "zoom", title=TITLE)
+            return render(request, LINK_PAGE, title="Link your Zoom account")
+        return render(request, HOME_PAGE, title=TITLE)
     try:
         context = decrypt_context(header, state.settings.zoom_client_secret)
     except ContextError as exc:
@@ -43,12 +51,12 @@ async def home(request: web.Request) -> web.StreamResponse:
     person_id = await state.store.person_for_zoom_user(context.uid)
     seconds = max(60, min(3600, (context.exp - context.ts) // 1000 if context.ts else 300))
     if person_id is None:
-        response = render(request, "zoom-link", title="Link your Zoom account")
+        response = render(request, LINK_PAGE, title="Link your Zoom account")
         # An unknown Zoom user gets no session: a cookie left by someone else in this webview
         # must not show them that person's mentorships.
         response.del_cookie(SESSION_COOKIE, path="/")
     else:
-        response = render(request, "zoom", title=TITLE)
+        response = render(request, HOME_PAGE, title=TITLE)
         await start_session(request, response, person_id, in_zoom=True)
     set_signed_cookie(
         response,

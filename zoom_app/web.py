@@ -90,6 +90,13 @@ async def start_session(
     )
 
 
+# Its pages (body[data-page]), drawn by its own script, static/pages.js (front_end).
+HOME_PAGE = "zoom"  # a linked Zoom user: the mentorship's pick, then the panel
+LINK_PAGE = "zoom-link"  # an unknown Zoom user: how to link the account
+PROBLEM_PAGE = "zoom-problem"  # the title says what went wrong
+PAGES = (HOME_PAGE, LINK_PAGE, PROBLEM_PAGE)
+
+
 def problem(request: web.Request, status: int, title: str) -> web.Response:
     """A calm page saying what went wrong (the front-end shows the title as the message)."""
-    return render(request, "zoom-problem", title=title, status=status)
+    return render(request, PROBLEM_PAGE, title=title, status=status)

@@ -1,17 +1,17 @@
 // Entry point, the only script a page names. The service renders page.html with
-// body[data-page] (panel | agreement | profile | home | invite | signed-out | zoom…) and the ids
-// the page needs. Each page's code is its own chunk, imported here on demand, so a light page
-// never downloads the notes editor (CodeMirror, Yjs) or the Zoom SDK.
+// body[data-page] (panel | agreement | profile | home | invite | signed-out | a platform's page)
+// and the ids the page needs. Each page's code is its own chunk, imported here on demand, so a
+// light page never downloads the notes editor (CodeMirror, Yjs).
 //
 // Call platforms bring their own scripts (sidecar/platforms/hookspecs.py, FrontEnd): the
 // service lists the page's in body[data-platform-scripts]; they are imported here, may draw a
-// page of their own (`pages`, e.g. Jitsi's call page) and add to the meeting panel (`panel`).
+// page of their own (`pages`), add to the meeting panel (`panel`) or to another of the core's
+// pages once it drew itself (`after`, e.g. a card on the profile page).
 
 import { notice, retryButton } from "./components/layout.js";
 import { setChildren } from "./lib/dom.js";
 
 const signedOut = () => import("./pages/signed-out.js").then((m) => m.renderSignedOut);
-const zoom = (name) => () => import("./zoom/pages.js").then((m) => m[name]);
 
 /** Page name → a promise of its renderer. */
 const PAGES = {
@@ -25,15 +25,7 @@ const PAGES = {
   "after-signout": signedOut,
   "not-found": signedOut,
   signin: signedOut,
-  zoom: zoom("renderZoom"),
-  "zoom-link": zoom("renderZoomLink"),
-  "zoom-problem": zoom("renderZoomProblem"),
 };
-
-/** Zoom additions to other pages, after they rendered. */
-async function afterRender(page, root) {
-  if (page === "profile") await (await import("./zoom/profile-card.js")).mountZoomCard(root);
-}
 
 async function start() {
   const body = document.body;
@@ -56,8 +48,7 @@ async function start() {
     ]);
     const render = ownRender ?? platforms?.page(settings.page) ?? (await signedOut());
     const drawn = await render(root, settings);
-    if (ownRender && settings.page === "panel") await platforms?.addToPanel(root, settings, drawn);
-    await afterRender(settings.page, root);
+    if (ownRender) await platforms?.afterPage(settings.page, root, settings, drawn);
     body.dataset.state = "ready";
   } catch (error) {
     setChildren(

@@ -3,11 +3,14 @@
 // main.js hands them here. Each is an ES module that imports nothing of the core; it may export
 //   pages: {"<page name>": async (root, settings, core) => …}  draws that body[data-page]
 //   panel(root, {...settings, meeting}, core)                runs after the meeting panel drew
-// and gets `core` below (web/README.md, "Platform scripts").
+//   after: {"<page name>": async (root, settings, core) => …}  runs after the core's page of
+//                                                             that name drew itself (not panel)
+// and gets `core` below (web/README.md, "Platform scripts"; docs/panel-contract.md).
 
-import { notice } from "./components/layout.js";
+import { notice, retryButton, topBar } from "./components/layout.js";
 import { ApiError, request } from "./lib/api.js";
 import { h, setChildren, setText } from "./lib/dom.js";
+import { clearErrors, field, showErrors } from "./lib/forms.js";
 
 /** Import the modules; one that fails to load is left out (and said), the page goes on. */
 export async function loadPlatforms(urls) {
@@ -35,6 +38,11 @@ export async function loadPlatforms(urls) {
     setChildren,
     setText,
     notice,
+    retryButton,
+    topBar,
+    field,
+    clearErrors,
+    showErrors,
     /** The meeting panel into `root` (as on /meetings/{id}), every platform's `panel` after. */
     async renderPanel(root, settings) {
       const { renderPanel } = await import("./pages/panel.js");
@@ -45,7 +53,14 @@ export async function loadPlatforms(urls) {
   };
 
   return {
-    addToPanel,
+    /** After the core's own page `name` drew itself: the `panel` hooks, or `after[name]`. */
+    async afterPage(name, root, settings, drawn) {
+      if (name === "panel") return addToPanel(root, settings, drawn);
+      for (const module of modules) {
+        const extend = module.after?.[name];
+        if (typeof extend === "function") await extend(root, settings, core);
+      }
+    },
     /** A platform's renderer for this page name, if one draws it. */
     page(name) {
       const render = modules.map((m) => m.pages?.[name]).find((f) => typeof f === "function");

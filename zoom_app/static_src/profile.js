@@ -1,11 +1,12 @@
 // The "Zoom" card of the profile page: connect (browser OAuth), disconnect, and a one-time
-// link code for linking from inside the Zoom App. Added after the profile page has rendered.
+// link code for linking from inside the Zoom App. Added after the core's profile page drew
+// itself: a platform script (sidecar/platforms/hookspecs.py, FrontEnd) built into
+// zoom_app/static/profile.js, served at /static/platforms/zoom/profile.js on /me only. It
+// imports nothing of the core: what it needs comes as `core` (web/README.md, "Platform scripts").
 
-import { ApiError } from "../lib/api.js";
-import { h, setChildren } from "../lib/dom.js";
-import { createLinkCode, disconnectZoom, getMyZoom } from "./api.js";
+import { zoomApi } from "./api.js";
 
-function codeBox() {
+function codeBox({ h, setChildren }, { createLinkCode }) {
   const out = h("p", { class: "zoom-code", "aria-live": "polite" });
   const button = h(
     "button",
@@ -29,7 +30,10 @@ function codeBox() {
   return [button, out];
 }
 
-export async function mountZoomCard(root) {
+async function mountZoomCard(root, settings, core) {
+  const { h, setChildren, ApiError } = core;
+  const api = zoomApi(core.request);
+  const { disconnectZoom, getMyZoom } = api;
   let status;
   try {
     status = await getMyZoom();
@@ -61,10 +65,13 @@ export async function mountZoomCard(root) {
             "Disconnect Zoom",
           )
         : h("a", { class: "button button--primary", href: status.connect_url }, "Connect Zoom"),
-      status.linked ? null : codeBox(),
+      status.linked ? null : codeBox(core, api),
     );
   };
   draw();
   const footer = root.querySelector(":scope > footer, :scope > div:last-child");
   root.insertBefore(card, footer ?? null);
 }
+
+/** After the core's page of that name drew itself (web/src/platforms.js). */
+export const after = { profile: mountZoomCard };

@@ -4,19 +4,28 @@
 //   zoom-link     an unknown Zoom user: how to link their account (never anyone's data)
 //   zoom-problem  the Zoom context could not be verified, Zoom refused, ... (title says what)
 // Outside Zoom the SDK is never loaded and /zoom/home sends a signed-in person to their home.
+//
+// A platform script (sidecar/platforms/hookspecs.py, FrontEnd), built by web/build.mjs into
+// zoom_app/static/pages.js (the SDK in its own chunk beside it) and served by the core at
+// /static/platforms/zoom/pages.js on these pages only. It imports nothing of the core: the API
+// client, the DOM and form helpers and the meeting panel come as `core` (web/README.md,
+// "Platform scripts").
 
-import { notice, retryButton, topBar } from "../components/layout.js";
-import { ApiError } from "../lib/api.js";
-import { h, setChildren } from "../lib/dom.js";
-import { clearErrors, field, showErrors } from "../lib/forms.js";
-import {
-  finishInClientOAuth,
-  linkZoomMeeting,
-  startInClientOAuth,
-  zoomMeetingContext,
-  zoomMeetingEnded,
-} from "./api.js";
+import { zoomApi } from "./api.js";
 import { nextEvent, startZoom } from "./sdk.js";
+
+let core = null; // set by each page's renderer, before anything else runs
+let api = null;
+const h = (...args) => core.h(...args);
+const setChildren = (...args) => core.setChildren(...args);
+const notice = (...args) => core.notice(...args);
+const retryButton = () => core.retryButton();
+const topBar = (...args) => core.topBar(...args);
+
+function useCore(given) {
+  core = given;
+  api = zoomApi(given.request);
+}
 
 function zoomNotice(root, options) {
   root.classList.add("app--narrow", "app--zoom");
@@ -37,15 +46,14 @@ async function openPanel(root, settings, zoomSdk, meetingId) {
     if (event?.action !== "ended" || ending) return;
     ending = true;
     try {
-      await zoomMeetingEnded(meetingId);
+      await api.zoomMeetingEnded(meetingId);
       document.body.dataset.zoomEnded = "yes";
     } catch {
       ending = false; // the service was unreachable; the webhook or End meeting will end it
     }
   });
   // The panel's chunk (the notes editor) only once this Zoom meeting is tied to one of ours.
-  const { renderPanel } = await import("../pages/panel.js");
-  await renderPanel(root, { ...settings, meetingId, inCall: true }); // in the call: notes first
+  await core.renderPanel(root, { ...settings, meetingId, inCall: true }); // in the call: notes first
 }
 
 function mentorshipChoice(mentorship, onPick) {
@@ -102,7 +110,8 @@ function pickMentorship(root, context, meetingTopic, zoomName, onPicked) {
   );
 }
 
-export async function renderZoom(root, settings) {
+async function renderZoom(root, settings, given) {
+  useCore(given);
   const started = await startZoom();
   if (!started) {
     // A plain browser: the Zoom App's home is the person's own home page.
@@ -131,9 +140,9 @@ export async function renderZoom(root, settings) {
   };
   let context;
   try {
-    context = await zoomMeetingContext(zoomMeeting);
+    context = await api.zoomMeetingContext(zoomMeeting);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
+    if (error instanceof core.ApiError && error.status === 401) {
       window.location.replace("/zoom/home");
       return;
     }
@@ -161,7 +170,7 @@ export async function renderZoom(root, settings) {
     return;
   }
   pickMentorship(root, context, meeting?.meetingTopic, user?.screenName, async (mentorship) => {
-    const linked = await linkZoomMeeting(mentorship.id, zoomMeeting);
+    const linked = await api.linkZoomMeeting(mentorship.id, zoomMeeting);
     if (!linked.meeting_id) {
       zoomNotice(root, {
         title: "No meeting is planned",
@@ -176,7 +185,7 @@ export async function renderZoom(root, settings) {
 // --- an unknown Zoom user ---------------------------------------------------------------------
 
 function linkForm(sdk) {
-  const codeField = field({
+  const codeField = core.field({
     name: "link_code",
     label: "Link code",
     hint: "On your Mentor Sidecar profile page (in your browser), choose “Get a link code for Zoom”.",
@@ -196,26 +205,27 @@ function linkForm(sdk) {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    clearErrors(form);
+    core.clearErrors(form);
     button.disabled = true;
     try {
       const linkCode = form.elements.link_code.value.trim();
-      const { codeChallenge, state } = await startInClientOAuth();
+      const { codeChallenge, state } = await api.startInClientOAuth();
       const authorized = nextEvent(sdk, "onAuthorized");
       await sdk.authorize({ codeChallenge, state });
       const event = await authorized; // the code arrives as an event, not as authorize()'s result
-      if (event?.state !== state) throw new ApiError(400, "Zoom answered for another sign-in. Try again.");
-      const done = await finishInClientOAuth({ code: event.code, state, link_code: linkCode });
+      if (event?.state !== state) throw new core.ApiError(400, "Zoom answered for another sign-in. Try again.");
+      const done = await api.finishInClientOAuth({ code: event.code, state, link_code: linkCode });
       window.location.assign(done.next || "/zoom/home");
     } catch (error) {
-      showErrors(form, error instanceof ApiError ? error : new ApiError(0, error?.message ?? String(error)));
+      core.showErrors(form, error instanceof core.ApiError ? error : new core.ApiError(0, error?.message ?? String(error)));
       button.disabled = false;
     }
   });
   return form;
 }
 
-export async function renderZoomLink(root) {
+async function renderZoomLink(root, settings, given) {
+  useCore(given);
   const started = await startZoom();
   root.classList.add("app--narrow", "app--zoom");
   const steps = h(
@@ -243,10 +253,14 @@ export async function renderZoomLink(root) {
   );
 }
 
-export function renderZoomProblem(root) {
+async function renderZoomProblem(root, settings, given) {
+  useCore(given);
   zoomNotice(root, {
     title: document.title || "Something went wrong with Zoom",
     body: "Close Mentor Sidecar in Zoom and open it again. If this keeps happening, connect Zoom again from your profile.",
     tone: "error",
   });
 }
+
+/** The pages this script draws (web/src/platforms.js picks the one in body[data-page]). */
+export const pages = { zoom: renderZoom, "zoom-link": renderZoomLink, "zoom-problem": renderZoomProblem };
