@@ -522,3 +522,34 @@ async def test_sqlite_migrates_a_new_file_once_when_two_processes_start_together
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
         platform = conn.execute("SELECT COUNT(*) FROM platform_schema_version").fetchone()[0]
     assert versions == [m.version for m in MIGRATIONS] and platform == 1
+
+
+async def test_after_commit_runs_once_committed_and_never_after_a_rollback(
+    database: Database,
+) -> None:
+    """What a worker on another connection is woken by: the row is visible when it runs."""
+    await database.execute("CREATE TABLE woken (id INTEGER PRIMARY KEY)")
+    seen: list[object] = []
+
+    async def look() -> None:  # what the woken worker does: read on a connection of its own
+        seen.append(await database.fetch_value("SELECT COUNT(*) FROM woken"))
+
+    looks: list[asyncio.Task[None]] = []
+    database.after_commit(lambda: seen.append("outside"))
+    assert seen == ["outside"]  # outside a transaction: at once
+    seen.clear()
+    async with database.transaction():
+        await database.execute("INSERT INTO woken (id) VALUES (1)")
+        async with database.transaction():  # a nested one joins the outer commit
+            database.after_commit(lambda: looks.append(asyncio.ensure_future(look())))
+        assert looks == []
+    assert len(looks) == 1
+    await looks[0]
+    assert seen == [1]
+
+    with pytest.raises(RuntimeError):
+        async with database.transaction():
+            await database.execute("INSERT INTO woken (id) VALUES (2)")
+            database.after_commit(lambda: seen.append("rolled back"))
+            raise RuntimeError("abandon")
+    assert seen == [1]

@@ -241,3 +241,23 @@ async def test_a_stopping_worker_gives_back_what_it_had_not_tried(
         # The clock stands still: another worker gets the other two only if they were given back.
         assert await worker(service, clock).deliver_due() == 2
         assert len(smtp.inbox.messages) == 3
+
+
+async def test_mail_queued_inside_a_transaction_is_sent_once_committed_not_a_poll_later(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    """The summary is queued in the transaction that ends the meeting. On PostgreSQL the worker
+    reads on another connection: woken before the COMMIT, it would find nothing and sleep a
+    whole poll (an hour here). It is woken after the COMMIT instead."""
+    async with quiet_service(tmp_path, smtp) as service:
+        sender = worker(service)
+        sender.start()
+        try:
+            # Let it look once and go to sleep for the poll: its first round finds nothing.
+            await eventually(lambda: sender.rounds >= 1)
+            async with service.app[REPOS].transaction():
+                assert await sender.enqueue("test:in-a-transaction", message(), kind="test")
+                await asyncio.sleep(0)  # the worker's turn comes while still uncommitted
+            await eventually(lambda: len(smtp.inbox.messages) == 1)
+        finally:
+            await sender.stop()

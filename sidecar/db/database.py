@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Literal
 
@@ -47,6 +47,20 @@ class Database(ABC):
     def transaction(self) -> AbstractAsyncContextManager[Database]:
         """All statements inside commit together or not at all; a transaction opened inside
         another (the same task, or tasks it started) joins it."""
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once what this task wrote is committed: when the transaction it is in
+        commits (never after a rollback), or now, outside one. For waking a worker that reads on
+        another connection: on PostgreSQL it cannot see a row before its COMMIT."""
+        waiting = self._waiting_for_commit()
+        if waiting is None:
+            callback()
+        else:
+            waiting.append(callback)
+
+    @abstractmethod
+    def _waiting_for_commit(self) -> list[Callable[[], object]] | None:
+        """The callbacks of the transaction this task is in, or None outside one."""
 
     @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +48,7 @@ class _Held:
     conn: asyncpg.Connection
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     open: bool = True
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
 
 def rowcount(status: str) -> int:
@@ -81,6 +82,10 @@ class PostgresDatabase(Database):
     def describe(self) -> str:
         return f"{redacted(self.url)} (PostgreSQL)"
 
+    def _waiting_for_commit(self) -> list[Callable[[], object]] | None:
+        held = self._open_transaction()
+        return None if held is None else held.after_commit
+
     def _open_transaction(self) -> _Held | None:
         held = self._held.get()
         return held if held is not None and held.open else None
@@ -107,6 +112,8 @@ class PostgresDatabase(Database):
                             pass
             finally:
                 self._held.reset(token)
+        for callback in held.after_commit:  # reached only when the COMMIT went through
+            callback()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:

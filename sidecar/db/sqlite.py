@@ -50,6 +50,12 @@ class SqliteDatabase(Database):
         self._in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
             f"in_transaction_{id(self)}", default=False
         )
+        self._after_commit: contextvars.ContextVar[list[Callable[[], object]] | None] = (
+            contextvars.ContextVar(f"after_commit_{id(self)}", default=None)
+        )
+
+    def _waiting_for_commit(self) -> list[Callable[[], object]] | None:
+        return self._after_commit.get() if self._in_transaction.get() else None
 
     def describe(self) -> str:
         return f"{self.path} (SQLite, WAL)"
@@ -66,6 +72,8 @@ class SqliteDatabase(Database):
                 # transaction open without reaching the rollback below; it never committed.
                 await self._conn.rollback()
             token = self._in_transaction.set(True)
+            committed: list[Callable[[], object]] = []
+            callbacks = self._after_commit.set(committed)
             try:
                 try:
                     await self._while_busy(lambda: _settled(self._conn.execute("BEGIN IMMEDIATE")))
@@ -79,7 +87,10 @@ class SqliteDatabase(Database):
                     raise
                 await _settled(self._conn.commit())
             finally:
+                self._after_commit.reset(callbacks)
                 self._in_transaction.reset(token)
+        for callback in committed:
+            callback()
 
     @asynccontextmanager
     async def _statement(self) -> AsyncIterator[aiosqlite.Connection]:

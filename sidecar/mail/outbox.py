@@ -66,6 +66,7 @@ class Outbox:
         self._claim_timeout = timedelta(seconds=claim_timeout_seconds)
         self._clock = clock
         self._wake = asyncio.Event()
+        self.rounds = 0  # delivery rounds the worker has finished (for the log and the tests)
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -115,7 +116,9 @@ class Outbox:
             data=data,
             now=self._clock(),
         )
-        self._wake.set()
+        # Inside a transaction (the summary at a meeting's end), the worker could look before the
+        # COMMIT, find nothing on its own connection and wait a whole poll: wake it after.
+        self._store.after_commit(self._wake.set)
         return added
 
     async def _send(self, kind: str, recipient: str, data: bytes) -> None:
@@ -208,6 +211,7 @@ class Outbox:
                 pause = await self._seconds_until_due()
             except Exception:
                 log.exception("outbox delivery round failed")
+            self.rounds += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), pause)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sidecar.db.connection import Database
@@ -16,6 +16,10 @@ IS_MEMBER = "(m.mentor_id = :viewer OR m.mentee_id = :viewer)"
 class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """`callback` once what the caller wrote is committed (see Database.after_commit)."""
+        self.db.after_commit(callback)
 
     async def _update_row(
         self,
