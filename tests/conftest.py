@@ -27,6 +27,7 @@ from tests.postgres_cluster import why_not as postgres_unavailable
 
 if TYPE_CHECKING:
     from tests.smtp_server import SmtpServer
+    from tests.test_notes_node_client import NodeDriver
 
 # The real SMTP server fixture (`smtp`) and the real Redis fixtures (`redis_url`, `redis_server`,
 # `redis_env`) for every test.
@@ -99,6 +100,19 @@ def database_env(
     url = database_backend.created_now()
     monkeypatch.setenv("MENTOR_SIDECAR_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture
+async def node() -> AsyncIterator[NodeDriver]:
+    """The real npm Yjs clients (web/test-clients/yjs_sync.mjs) in one Node process; the tests
+    that use it skip without node (tests/test_notes_node_client.py says how)."""
+    from tests.test_notes_node_client import NodeDriver
+
+    driver = await NodeDriver.launch()
+    try:
+        yield driver
+    finally:
+        await driver.close()
 
 
 @pytest.fixture(params=["fast", "public"])

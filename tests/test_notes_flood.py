@@ -8,7 +8,7 @@ yjs_sync.mjs) doing what Yjs's own tests do: many separate small updates, as fas
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,15 +33,6 @@ needs_node = pytest.mark.skipif(
 )
 both_paths = pytest.mark.usefixtures("notes_path")  # aiohttp's fast path and the public one
 ServerFactory = Callable[..., Awaitable[TestServer]]
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[NodeDriver]:
-    driver = await NodeDriver.launch()
-    try:
-        yield driver
-    finally:
-        await driver.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,15 +74,6 @@ class NodeDriver(NodeProcess):
     def check(reply: dict[str, Any], cmd: str) -> dict[str, Any]:
         assert reply["ok"], f"{cmd}: {reply.get('error')}"
         return reply
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[NodeDriver]:
-    driver = await NodeDriver.launch()
-    try:
-        yield driver
-    finally:
-        await driver.close()
 
 
 def settings_for(tmp_path: Path) -> Settings:

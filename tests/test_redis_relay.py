@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +86,6 @@ async def _instances(
         relay = server.app[REDIS_RELAY]
         await eventually(lambda relay=relay: relay.connected, what="the relay subscribed")
     return Instances(a, b, await seed_demo(a.app))
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[NodeDriver]:
-    driver = await NodeDriver.launch()
-    try:
-        yield driver
-    finally:
-        await driver.close()
 
 
 @pytest.fixture
