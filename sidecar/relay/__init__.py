@@ -26,6 +26,9 @@ async def relay_context(app: web.Application) -> AsyncIterator[None]:
     await relay.start()
     app[REDIS_RELAY] = relay
     app[LIVE_EVENTS].attach_remote(EventsRelay(relay))
+    from sidecar.web.open_sockets import watch_closes  # (it imports this package)
+
+    await watch_closes(app, relay)  # a session revoked on another instance closes its sockets here
     try:
         yield
     finally:

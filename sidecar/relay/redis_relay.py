@@ -349,6 +349,11 @@ class RedisRelay:
         task.add_done_callback(self._background.discard)
 
 
+# Sockets closed on one instance (token revoked, mentorship erased...): every instance closes its
+# own (sidecar.web.open_sockets).
+CLOSES_CHANNEL = f"{PREFIX}closes".encode()
+
+
 def notes_channel(meeting_id: str) -> bytes:
     return f"{PREFIX}{meeting_id}:notes".encode()
 
