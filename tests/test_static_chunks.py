@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -12,6 +13,9 @@ from sidecar.web.pages import CHUNK_CACHE_CONTROL
 
 Client = TestClient[web.Request, web.Application]
 STATIC = Path(__file__).resolve().parents[1] / "sidecar" / "static"
+ZOOM_CHUNK = min(
+    p.name for p in (STATIC.parents[1] / "zoom_app" / "static" / "chunks").glob("*.js")
+)
 
 
 def a_chunk() -> str:
@@ -48,3 +52,14 @@ async def test_an_unknown_chunk_is_404_and_not_cached(client: Client) -> None:
     response = await client.get("/static/chunks/panel-NOSUCHHASH.js")
     assert response.status == 404
     assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+async def test_a_platforms_hashed_chunks_are_cached_for_good_too(client: Client) -> None:
+    """Zoom's build splits the SDK into hashed chunks of its own (/static/platforms/zoom/...)."""
+    if not (await client.get("/static/platforms/zoom/pages.js")).ok:
+        pytest.skip("the suite runs without Zoom (MENTOR_SIDECAR_PLATFORMS)")
+    response = await client.get(f"/static/platforms/zoom/chunks/{ZOOM_CHUNK}")
+    assert response.status == 200
+    assert response.headers["Cache-Control"] == CHUNK_CACHE_CONTROL
+    entry = await client.get("/static/platforms/zoom/pages.js")
+    assert "immutable" not in entry.headers.get("Cache-Control", "")

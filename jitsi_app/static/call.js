@@ -167,7 +167,7 @@ async function renderJitsi(root, settings, sidecar) {
   setPanel(readPanelPreference());
 
   // The panel and the call load side by side; neither waits for the other.
-  const panelReady = core.renderPanel(panelRoot, settings);
+  const panelReady = core.renderPanel(panelRoot, { ...settings, inCall: true });
 
   function showNotice(title, body, action = null, tone = "info") {
     setChildren(stage, h("div", { class: "call-notice" }, notice({ title, body, action, tone })));

@@ -199,8 +199,18 @@ CHUNKS_PATH = "/static/chunks/"
 CHUNK_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
+def is_hashed_chunk(path: str) -> bool:
+    """The core's chunks and a platform's (/static/platforms/<name>/chunks/...), built alike."""
+    if path.startswith(CHUNKS_PATH):
+        return True
+    if not path.startswith(PLATFORM_STATIC):
+        return False
+    _name, _, rest = path[len(PLATFORM_STATIC) :].partition("/")
+    return rest.startswith("chunks/")
+
+
 async def cache_hashed_chunks(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path.startswith(CHUNKS_PATH) and response.status == 200:
+    if response.status == 200 and is_hashed_chunk(request.path):
         response.headers["Cache-Control"] = CHUNK_CACHE_CONTROL
 
 

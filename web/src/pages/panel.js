@@ -119,6 +119,8 @@ export async function renderPanel(root, settings) {
     locale: displayLocale(person.locale),
     viewerZone: isValidTimeZone(person.timezone) ? person.timezone : browserTimeZone(),
     cspNonce: settings.cspNonce,
+    // Opened inside the call (a platform's own page says so: Zoom's side panel, Jitsi's call page).
+    inCall: settings.inCall === true,
     refetch: null,
   };
   document.title = `${data.meeting.title || "Meeting"} · Mentor Sidecar`;
@@ -231,7 +233,7 @@ export async function renderPanel(root, settings) {
   // Which part comes first: the agenda before the call, the notes during it, the summary after.
   let layout = "";
   let chosenInPhase = "";
-  const inCall = settings.page === "jitsi" || settings.inCall === true;
+  const inCall = ctx.inCall;
   function defaultTab() {
     if (layout === "after") return "wrapup";
     if (layout === "before" && tabs.isShown("agenda")) return "agenda";

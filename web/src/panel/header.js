@@ -112,7 +112,7 @@ export function meetingHeader(ctx) {
   };
 
   const joinLink =
-    meeting.join_url && meeting.platform !== "zoom"
+    meeting.join_url && !ctx.inCall // in the call already: no link to it
       ? h(
           "a",
           { class: "join-link", href: meeting.join_url, target: "_blank", rel: "noopener noreferrer" },
