@@ -23,6 +23,7 @@ from sidecar.demo import DemoSeed, seed_demo
 from sidecar.domain.errors import NotFound
 from sidecar.keys import NOTE_ROOMS, REDIS_RELAY, REPOS
 from sidecar.settings import Settings
+from sidecar.web import open_sockets
 from sidecar.web.open_sockets import close_person_sockets
 from tests.notes_client import NotesClient
 from tests.redis_server import RedisServer
@@ -178,3 +179,23 @@ async def test_while_redis_is_down_b_finds_a_revoked_token_in_the_database(
         assert await _close_code(events_a) == 4401
         assert await _close_code(events_b) == 4401
     redis_server.start()
+
+
+async def test_a_close_message_lost_with_redis_up_is_made_good_by_the_periodic_recheck(
+    postgres_url: str,
+    redis_url: str,
+    aiohttp_server: ServerFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(open_sockets, "RECHECK_SECONDS", 0.2)
+    two = await _two(aiohttp_server, tmp_path, postgres_url, redis_url, 2.0)
+    demo = two.demo
+    secret, token_id = await _device_token(two, demo.mentee.id)
+    async with aiohttp.ClientSession() as session:
+        revoked_b = await _events(session, two.b, demo.meeting_id, secret)
+        kept_b = await _events(session, two.b, demo.meeting_id, demo.mentee.token)
+        # Revoked in the database with no close message at all (as if its PUBLISH was lost).
+        await two.a.app[REPOS].tokens.revoke(demo.mentee.id, token_id)
+        assert await _close_code(revoked_b) == 4401
+        await _still_open(kept_b)

@@ -28,8 +28,10 @@ async def relay_context(app: web.Application) -> AsyncIterator[None]:
     app[LIVE_EVENTS].attach_remote(EventsRelay(relay))
     from sidecar.web.open_sockets import watch_closes  # (it imports this package)
 
-    await watch_closes(app, relay)  # a session revoked on another instance closes its sockets here
+    # A session revoked or a mentorship erased on another instance closes its sockets here.
+    stop_closes = await watch_closes(app, relay)
     try:
         yield
     finally:
+        await stop_closes()
         await relay.stop()

@@ -20,9 +20,10 @@ that long.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -150,9 +151,18 @@ async def close_all_sockets(app: web.Application) -> int:
 # --- several instances ----------------------------------------------------------------------
 
 
-async def watch_closes(app: web.Application, relay: RedisRelay) -> None:
+# Even with Redis up, every socket is re-checked this often: a close message can still be lost
+# without the receiving instance noticing any outage (only the sender's connection failed, or the
+# sender alone was cut off from Redis). One query per person and per meeting/mentorship open here.
+RECHECK_SECONDS = 60.0
+
+Stop = Callable[[], Awaitable[None]]
+
+
+async def watch_closes(app: web.Application, relay: RedisRelay) -> Stop:
     """Close this instance's sockets when another instance closes theirs (its own messages are
-    skipped by the relay: it closed locally already), and re-check them on every resync."""
+    skipped by the relay: it closed locally already), and re-check them on every resync and
+    every RECHECK_SECONDS. Returns what stops it."""
     closing: set[asyncio.Task[int]] = set()
 
     def received(body: bytes) -> None:
@@ -168,8 +178,26 @@ async def watch_closes(app: web.Application, relay: RedisRelay) -> None:
     async def recheck() -> None:
         await recheck_sockets(app)
 
+    async def recheck_periodically() -> None:
+        while True:
+            await asyncio.sleep(RECHECK_SECONDS)  # a pace, not a wait for something
+            try:
+                await recheck_sockets(app)
+            except Exception:
+                log.exception("re-checking the open sockets failed; trying again later")
+
+    async def stop() -> None:
+        tasks = [periodic, *closing]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
     relay.on_resync(recheck)
     await relay.watch(CLOSES_CHANNEL, received)
+    periodic = asyncio.create_task(recheck_periodically())
+    return stop
 
 
 async def _close_from_elsewhere(app: web.Application, whose: str, key: str) -> int:
