@@ -342,8 +342,13 @@ async def test_people_of_an_instance_gone_silent_are_not_shown_to_a_newcomer(
 
 
 def test_redis_without_a_shared_database_is_refused_in_words() -> None:
-    with pytest.raises(SettingsError) as refused:
-        Settings.from_env({"MENTOR_SIDECAR_REDIS_URL": "redis://:secret@127.0.0.1:6379/0"})
+    with pytest.raises(SettingsError) as refused:  # the default: the SQLite file of one process
+        Settings.from_env(
+            {
+                "MENTOR_SIDECAR_REDIS_URL": "redis://:secret@127.0.0.1:6379/0",
+                "MENTOR_SIDECAR_DATABASE_URL": "",
+            }
+        )
     words = str(refused.value)
     assert "MENTOR_SIDECAR_REDIS_URL" in words and "shared database" in words
     assert "secret" not in words
