@@ -165,12 +165,14 @@ async def open_sqlite(
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
     try:
+        # First: switching a new file to WAL takes its lock, which another process opening the
+        # same file may hold (migrating it); with a busy timeout this waits instead of failing.
+        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
         # Deleted rows are overwritten, not just unlinked: an erased mentorship stays erased.
         await conn.execute("PRAGMA secure_delete=ON")
-        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         applied = await apply_migrations(conn, migrations)
         by_platform = await apply_platform_migrations(conn, platform_migrations or {})
         # From here on `Database` retries in short slices itself (see BUSY_SLICE_MS).
