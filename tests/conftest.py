@@ -74,6 +74,22 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
+def tested_platforms_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Settings a test builds runs the platforms the suite runs with
+    (MENTOR_SIDECAR_PLATFORMS), unless it names its own: an app with Jitsi's pages but without
+    Jitsi's API endpoints (left out of the registry above) is no service anyone runs."""
+    if TESTED == "all":
+        return
+    settings_init = Settings.__init__
+
+    def init(self: Settings, *args: Any, **values: Any) -> None:
+        values.setdefault("platforms", TESTED)
+        settings_init(self, *args, **values)
+
+    monkeypatch.setattr(Settings, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
 def database_backend(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FreshDatabases | None]:

@@ -70,7 +70,8 @@ async def test_two_strangers_start_a_mentorship_without_an_administrator(client:
         json={
             "scheduled_start": "2026-12-01T15:00:00Z",
             "scheduled_end": "2026-12-01T15:45:00Z",
-            "platform": "jitsi",
+            "platform": "link",  # on every service, whichever platforms it runs
+            "join_url": "https://meet.example.org/kofi-and-ama",
         },
     )
     assert meeting.status == 201

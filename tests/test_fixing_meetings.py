@@ -28,6 +28,7 @@ from sidecar.meeting_lifecycle import end_idle_meetings
 from sidecar.settings import Settings
 from tests.conftest import Pair, add_meeting, make_pair
 from tests.notes_client import NotesClient
+from tests.platform_settings import needs
 from tests.smtp_server import SmtpServer
 from tests.waiting import eventually, outbox_empty
 
@@ -428,6 +429,7 @@ async def test_migration_13_keeps_every_meeting_and_its_rows(tmp_path: Path) -> 
         await conn.execute("UPDATE meetings SET status = 'cancelled'")
 
 
+@needs("zoom")
 async def test_platform_end_signals_leave_a_meeting_not_yet_live_alone(
     client: Client, pair: Pair
 ) -> None:

@@ -20,6 +20,7 @@ from sidecar.demo import DemoSeed, seed_demo
 from sidecar.platforms.loader import installed_platforms
 from tests.browser_support import ConsoleWatch, new_context, requires_chromium, wait_until_ready
 from tests.conftest import ClientFactory, add_meeting, make_pair
+from tests.platform_settings import needs
 from tests.test_jitsi_browser import jitsi_stand_in, jserver, signin_path  # noqa: F401
 from tests.test_zoom_browser import (  # noqa: F401 (fixtures)
     fake_zoom,
@@ -138,6 +139,7 @@ async def test_the_meeting_panel_downloads_at_most_150_kb_gzip(
     assert panel.gzip_bytes() <= PANEL_LIMIT, f"panel: {panel.report()}"
 
 
+@needs("zoom")
 async def test_the_zoom_sdk_loads_only_inside_zoom(
     browser: Any,
     aiohttp_server: ClientFactory,
@@ -185,6 +187,7 @@ async def test_the_zoom_sdk_loads_only_inside_zoom(
     await context.close()
 
 
+@needs("jitsi")
 async def test_the_jitsi_call_code_loads_only_on_the_call_page(
     browser: Any,
     jserver: TestServer,  # noqa: F811

@@ -74,7 +74,9 @@ async def list_meetings(call: Call[None]) -> MeetingList:
         "title": "Weekly check-in",
         "scheduled_start": "2026-12-01T15:00:00Z",
         "scheduled_end": "2026-12-01T15:45:00Z",
-        "platform": "jitsi",
+        # "link" is on every service; "zoom", "jitsi" or another only where that platform runs.
+        "platform": "link",
+        "join_url": "https://meet.example.org/weekly-check-in",
     },
     tags=TAGS,
     publishes="meeting",
