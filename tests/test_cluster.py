@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 import pytest
@@ -76,37 +76,36 @@ TOKEN = re.compile(r"[RE]\d+;")
 TYPING_RATE = 40  # tokens per second per person: well under a socket's budget, which is off
 
 
-class Typists(NodeProcess):
-    """web/test-clients/crash_typist.mjs: people typing unique tokens without pause."""
+class _Script(NodeProcess):
+    """A test client of web/test-clients/ as a subprocess, one JSON command per line."""
+
+    SCRIPT = ""
 
     @classmethod
-    async def launch(cls) -> Typists:
+    async def launch(cls) -> Self:
         assert NODE is not None
-        script = CLIENTS / "crash_typist.mjs"
+        script = CLIENTS / cls.SCRIPT
         return cls(await cls.spawn(NODE, script, cwd=WEB, stderr=asyncio.subprocess.DEVNULL))
 
     async def call(self, cmd: str, *, within: float = 60, **args: Any) -> dict[str, Any]:
         reply = await asyncio.wait_for(self.start(cmd, **args), within)
         assert reply["ok"], f"{cmd}: {reply.get('error')}"
         return reply
+
+
+class Typists(_Script):
+    """web/test-clients/crash_typist.mjs: people typing unique tokens without pause."""
+
+    SCRIPT = "crash_typist.mjs"
 
     async def clients(self) -> list[dict[str, Any]]:
         return list((await self.call("report"))["clients"])
 
 
-class Editors(NodeProcess):
+class Editors(_Script):
     """web/test-clients/yjs_sync.mjs: clients typing given text, and waiting for what they see."""
 
-    @classmethod
-    async def launch(cls) -> Editors:
-        assert NODE is not None
-        script = CLIENTS / "yjs_sync.mjs"
-        return cls(await cls.spawn(NODE, script, cwd=WEB, stderr=asyncio.subprocess.DEVNULL))
-
-    async def call(self, cmd: str, *, within: float = 60, **args: Any) -> dict[str, Any]:
-        reply = await asyncio.wait_for(self.start(cmd, **args), within)
-        assert reply["ok"], f"{cmd}: {reply.get('error')}"
-        return reply
+    SCRIPT = "yjs_sync.mjs"
 
 
 @pytest.fixture
