@@ -208,6 +208,8 @@ class Instance:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
     demo_seed: dict[str, Any] | None = None
+    # The module run with `python -m` (bench/cluster_bench.py runs a variant of the service).
+    module: str = "sidecar"
     _log: IO[str] | None = None
 
     @property
@@ -223,7 +225,7 @@ class Instance:
         demo pair (once per database) and keeping its JSON line in `demo_seed`."""
         (self.folder / "data").mkdir(parents=True, exist_ok=True)
         data = str(self.folder / "data")
-        command = [sys.executable, "-m", "sidecar", "demo" if demo else "serve", "--host",
+        command = [sys.executable, "-m", self.module, "demo" if demo else "serve", "--host",
                    "127.0.0.1", "--port", str(self.port), "--data-dir", data]  # fmt: skip
         if demo:
             command.append("--json")
