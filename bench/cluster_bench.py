@@ -4,6 +4,7 @@
     python bench/cluster_bench.py               # levels up to 600 meetings (README, "Several
                                                 # instances"; 20-30 minutes)
     python bench/cluster_bench.py --levels 100,300 --seconds 20
+    python bench/cluster_bench.py --designs streams --modes 2 --levels 10 --seconds 5
 
 The pieces are scripts/cluster's (scripts/cluster_parts.py): a PostgreSQL cluster with its
 durable defaults (fsync and synchronous commits on), Debian's redis-server, and instances of
@@ -21,6 +22,19 @@ For each it prints keystroke-to-peer p50/p99 (for two instances: the cross-insta
 whether the level is held (p99 <= 50 ms, nothing lost), and CPU per relayed edit of each
 instance, of Redis and of PostgreSQL (the cluster's processes), in microseconds. The load
 generators share the machine: see bench/README.md for what that does to the figures.
+
+Each mode runs for each design of `--designs` (default both, taking turns going first):
+
+- "pubsub": ours (`python -m sidecar serve`): each update committed to PostgreSQL, then
+  published on the meeting's Redis channel, relayed by every instance subscribed to it;
+- "streams": y-redis's way, as a prototype on our rooms (bench/streams_relay/, `python -m
+  streams_relay serve`, plus its worker process, `python -m streams_relay worker`): each update
+  appended to the meeting's Redis stream (relayed once Redis acknowledged it), read by every
+  instance with the meeting open (XREAD BLOCK), moved to PostgreSQL by the worker later.
+
+For both it also prints Redis's memory per meeting at the end of the window (INFO memory
+`used_memory`, less what Redis used once the instances were up, before any meeting opened), and
+at the end the ratios streams / pubsub of each figure.
 """
 
 from __future__ import annotations
@@ -50,17 +64,78 @@ from notes_bench import Bench, cpu_seconds, host_ticks  # noqa: E402
 
 SEEDED = "bench_seeded"
 MODES = {"1 instance": 1, "2 instances": 2}
+DESIGNS = ("pubsub", "streams")
+# The module each design's instances run (from bench/ for the streams prototype).
+DESIGN_MODULE = {"pubsub": "sidecar", "streams": "streams_relay"}
+PARTS = ("a", "b", "worker", "redis", "postgres")
 
 
 @dataclass
 class ClusterRun:
     mode: str
     result: RunResult
-    cpu_s: dict[str, float] = field(default_factory=dict)  # per process: a, b, redis, postgres
+    design: str = "pubsub"
+    cpu_s: dict[str, float] = field(default_factory=dict)  # per process: a, b, worker, redis...
+    redis_bytes: int = 0  # used_memory at the end of the window, less the fresh server's
+    stream_entries: int = 0  # entries in the meetings' streams then (streams design)
+    stored_meetings: int = 0  # meetings with notes in PostgreSQL then
+    stream_bytes: int = 0  # MEMORY USAGE of those streams, summed
 
     def us_per_edit(self, part: str) -> float:
         received = self.result.received
         return self.cpu_s[part] / received * 1e6 if received and part in self.cpu_s else math.nan
+
+    def total_us_per_edit(self) -> float:
+        received = self.result.received
+        return sum(self.cpu_s.values()) / received * 1e6 if received else math.nan
+
+    @property
+    def redis_kib_per_meeting(self) -> float:
+        meetings = self.result.meetings
+        return self.redis_bytes / 1024 / meetings if meetings and self.redis_bytes else math.nan
+
+    def bytes_per_entry(self) -> float:
+        """What the streams hold per entry (their MEMORY USAGE / their entries)."""
+        entries = self.stream_entries
+        return self.stream_bytes / entries if entries and self.stream_bytes else math.nan
+
+    def steady_kib_per_meeting(self, edits_per_second: float = 10.0) -> float:
+        """Streams: Redis per meeting once each stream holds all y-redis keeps (its minimum
+        lifetime, plus a debounce before the worker trims again), the entries still missing at
+        the window's end counted at `bytes_per_entry`; the window is shorter than that."""
+        meetings = self.result.meetings
+        per_entry = self.bytes_per_entry()
+        if not self.stream_entries or not meetings or not math.isfinite(per_entry):
+            return math.nan
+        from streams_relay import MIN_MESSAGE_LIFETIME_MS, TASK_DEBOUNCE_MS
+
+        kept = edits_per_second * (MIN_MESSAGE_LIFETIME_MS + TASK_DEBOUNCE_MS) / 1000 * meetings
+        missing = max(0.0, kept - self.stream_entries)
+        return (self.redis_bytes + missing * per_entry) / 1024 / meetings
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "design": self.design,
+            "mode": self.mode,
+            "meetings": self.result.meetings,
+            "p50_ms": self.result.p50_ms,
+            "p99_ms": self.result.p99_ms,
+            "sent": self.result.sent,
+            "received": self.result.received,
+            "lost": self.result.lost,
+            "held": self.result.holds,
+            "host_busy": self.result.host_busy,
+            "us_per_edit": {part: self.us_per_edit(part) for part in self.cpu_s},
+            "total_us_per_edit": self.total_us_per_edit(),
+            "redis_bytes": self.redis_bytes,
+            "redis_kib_per_meeting": self.redis_kib_per_meeting,
+            "stream_entries": self.stream_entries,
+            "stored_meetings": self.stored_meetings,
+            "bytes_per_entry": self.bytes_per_entry(),
+            "steady_kib_per_meeting": self.steady_kib_per_meeting(),
+            "server_errors": self.result.server_errors,
+            "error": self.result.error,
+        }
 
 
 class ClusterBench:
@@ -98,9 +173,9 @@ class ClusterBench:
             configs.append(path)
         return configs
 
-    async def run(self, mode: str, count: int) -> ClusterRun:
+    async def run(self, design: str, mode: str, count: int) -> ClusterRun:
         self.runs += 1
-        run_dir = self.work / f"run-{self.runs:02d}-{MODES[mode]}-{count}"
+        run_dir = self.work / f"run-{self.runs:02d}-{design}-{MODES[mode]}-{count}"
         run_dir.mkdir()
         database = f"run_{self.runs:02d}"
         self.postgres.cluster.execute(
@@ -109,17 +184,33 @@ class ClusterBench:
         redis = Redis(run_dir / "redis")
         instances: list[Instance] = []
         loadgens: list[asyncio.subprocess.Process] = []
-        run = ClusterRun(mode, RunResult(server=mode, meetings=count, loadgens=0))
+        worker: asyncio.subprocess.Process | None = None
+        run = ClusterRun(mode, RunResult(server=mode, meetings=count, loadgens=0), design)
         try:
             await asyncio.to_thread(redis.start)
             env = {
                 "MENTOR_SIDECAR_DATABASE_URL": self.postgres.cluster.url(database),
                 "MENTOR_SIDECAR_REDIS_URL": redis.url,
             }
+            if design == "streams":  # the prototype's package is in bench/
+                path = os.environ.get("PYTHONPATH")
+                paths = [str(BENCH_DIR), str(REPO_DIR), *([path] if path else [])]
+                env["PYTHONPATH"] = os.pathsep.join(paths)
             for name in "ab"[: MODES[mode]]:
-                instance = Instance(name, run_dir / f"instance-{name}", dict(env))
+                folder = run_dir / f"instance-{name}"
+                instance = Instance(name, folder, dict(env), module=DESIGN_MODULE[design])
                 instances.append(instance)
                 await asyncio.to_thread(instance.start)
+            if design == "streams":  # after the first instance has migrated the database
+                with (run_dir / "worker.log").open("wb") as worker_log:
+                    worker = await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "streams_relay", "worker",
+                        cwd=REPO_DIR, env={**os.environ, **env},
+                        stdin=asyncio.subprocess.DEVNULL, stdout=worker_log, stderr=worker_log,
+                    )  # fmt: skip
+                await wait_for_worker(worker, run_dir / "worker.log")
+            # Redis before any meeting opens (its clients connected): what meetings add is theirs.
+            redis_base = await redis_used_memory(redis.url)
             urls = [i.origin.replace("http://", "ws://") + "/ws/notes" for i in instances]
             bases = [urls[0], urls[-1]]  # one instance: both people on it
             configs = self.loadgen_configs(bases, count, run_dir)
@@ -138,7 +229,9 @@ class ClusterBench:
                             limit=64 * 1024 * 1024,
                         )
                     )
-                await self.measure(run, instances, redis, loadgens, count)
+                await self.measure(
+                    database, run, instances, redis, worker, loadgens, count, redis_base
+                )
         except Exception as exc:  # a level that breaks is reported, not fatal to the benchmark
             run.result.error = f"{type(exc).__name__}: {exc}"[:300]
         finally:
@@ -146,6 +239,8 @@ class ClusterBench:
                 await notes_bench.stop_process(p, 2)
             for instance in instances:
                 await asyncio.to_thread(instance.stop)
+            if worker is not None:
+                await notes_bench.stop_process(worker, 10)
             await asyncio.to_thread(redis.stop)
             self.postgres.cluster.drop(database)
         run.result.server_errors = sum(
@@ -153,15 +248,24 @@ class ClusterBench:
             for instance in instances
             for line in instance.log_tail(10**9).splitlines()
         )
+        worker_log_path = run_dir / "worker.log"
+        if worker_log_path.exists():
+            run.result.server_errors += sum(
+                line.startswith("Traceback") or " ERROR " in line
+                for line in worker_log_path.read_text(errors="replace").splitlines()
+            )
         return run
 
     async def measure(
         self,
+        database: str,
         run: ClusterRun,
         instances: list[Instance],
         redis: Redis,
+        worker: asyncio.subprocess.Process | None,
         loadgens: list[asyncio.subprocess.Process],
         count: int,
+        redis_base: int,
     ) -> None:
         readies = await asyncio.wait_for(
             asyncio.gather(*(Bench.read_line(p, "READY") for p in loadgens)), 60 + count * 0.05
@@ -180,6 +284,8 @@ class ClusterBench:
         results = asyncio.gather(*(Bench.read_line(p, "RESULT") for p in loadgens))
 
         pids = {i.name: i.process.pid for i in instances if i.process is not None}
+        if worker is not None:
+            pids["worker"] = worker.pid
         if redis.process is not None:
             pids["redis"] = redis.process.pid
         if self.postgres.pid is not None:
@@ -192,34 +298,127 @@ class ClusterBench:
         cpu0, host0, t0 = cpu(), host_ticks(), time.monotonic()
         await asyncio.sleep(max(0.0, measure_to / 1000 - time.time()))
         cpu1, host1, t1 = cpu(), host_ticks(), time.monotonic()
+        run.redis_bytes = max(0, await redis_used_memory(redis.url) - redis_base)
+        run.stream_entries, run.stream_bytes = await stream_entries(redis.url)
+        run.stored_meetings = await stored_meetings(self.postgres.cluster.url(database))
         outcomes = await asyncio.wait_for(results, self.args.drain + 30)
         run.cpu_s = {part: cpu1[part] - cpu0[part] for part in pids}
-        servers = sum(v for part, v in run.cpu_s.items() if part in "ab")
+        servers = sum(v for part, v in run.cpu_s.items() if part in ("a", "b"))
         Bench.summarise(run.result, outcomes, servers, t1 - t0, host0, host1)
+
+
+async def wait_for_worker(worker: asyncio.subprocess.Process, log: Path) -> None:
+    """Until the worker says it runs (it logs its settings once connected to Redis)."""
+
+    def text() -> str:
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    deadline = time.monotonic() + 60
+    while "debounce" not in text():
+        if worker.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the streams worker did not start: {text()[-500:]}")
+        await asyncio.sleep(0.1)
+
+
+async def stored_meetings(url: str) -> int:
+    """Meetings whose notes PostgreSQL holds (the streams design's worker writes them late)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(DISTINCT meeting_id) FROM note_updates"))
+    finally:
+        await conn.close()
+
+
+async def redis_used_memory(url: str) -> int:
+    """INFO memory's used_memory: what Redis holds (data, clients' buffers, its own)."""
+    from redis.asyncio import Redis as RedisClient
+
+    client = RedisClient.from_url(url)
+    try:
+        return int((await client.info("memory"))["used_memory"])
+    finally:
+        await client.aclose()
+
+
+async def stream_entries(url: str) -> tuple[int, int]:
+    """Entries held in the meetings' streams (the streams design's `y:*`, its worker queue not
+    counted), and their memory (MEMORY USAGE, every entry counted); 0 for pub/sub."""
+    from redis.asyncio import Redis as RedisClient
+
+    client = RedisClient.from_url(url)
+    try:
+        pipe = client.pipeline(transaction=False)
+        keys = [k async for k in client.scan_iter(match="y:*", count=1000, _type="stream")]
+        keys = [k for k in keys if k != b"y:worker"]
+        if not keys:
+            return 0, 0
+        for key in keys:
+            pipe.xlen(key)
+            pipe.memory_usage(key, samples=0)
+        replies = await pipe.execute()
+        return sum(replies[0::2]), sum(int(r or 0) for r in replies[1::2])
+    finally:
+        await client.aclose()
 
 
 def line_for(run: ClusterRun) -> str:
     r = run.result
-    parts = ", ".join(
-        f"{part} {fmt(run.us_per_edit(part))}"
-        for part in ("a", "b", "redis", "postgres")
-        if part in run.cpu_s
-    )
+    parts = ", ".join(f"{part} {fmt(run.us_per_edit(part))}" for part in PARTS if part in run.cpu_s)
     held = "held" if r.holds else "NOT held"
-    return (
-        f"{run.mode:11} {r.meetings:5} meetings: p50 {fmt(r.p50_ms, 2)} ms, p99 "
-        f"{fmt(r.p99_ms, 2)} ms, lost {r.lost}/{r.sent}, {held}; CPU us/edit: {parts};"
-        f" host {100 * r.host_busy:.0f}% busy" + (f"; error: {r.error}" if r.error else "")
+    entries = (
+        f" ({run.stream_entries} stream entries, {fmt(run.bytes_per_entry(), 0)} B each; once "
+        f"full, about {fmt(run.steady_kib_per_meeting(), 1)} KiB/meeting)"
+        if run.stream_entries
+        else ""
     )
+    return (
+        f"{run.design:7} {run.mode:11} {r.meetings:5} meetings: p50 {fmt(r.p50_ms, 2)} ms, p99 "
+        f"{fmt(r.p99_ms, 2)} ms, lost {r.lost}/{r.sent}, {held}; CPU us/edit: {parts}"
+        f" (all {fmt(run.total_us_per_edit())}); Redis {fmt(run.redis_kib_per_meeting, 2)} "
+        f"KiB/meeting{entries}; notes of {run.stored_meetings}/{r.meetings} meetings in "
+        f"PostgreSQL; host {100 * r.host_busy:.0f}% busy"
+        + (f"; error: {r.error}" if r.error else "")
+    )
+
+
+def ratio(a: float, b: float) -> str:
+    return fmt(a / b, 2) if b and math.isfinite(a) and math.isfinite(b) else "-"
 
 
 def summary(runs: list[ClusterRun]) -> list[str]:
     lines = ["", "meetings held at p99 <= 50 ms with nothing lost:"]
-    for mode in MODES:
-        mine = [r for r in runs if r.mode == mode]
-        held = [r.result.meetings for r in mine if r.result.holds]
-        lines.append(f"  {mode:11} {max(held) if held else 0} (levels run: "
-                     f"{', '.join(str(r.result.meetings) for r in mine)})")  # fmt: skip
+    for design in dict.fromkeys(r.design for r in runs):
+        for mode in MODES:
+            mine = [r for r in runs if r.mode == mode and r.design == design]
+            if not mine:
+                continue
+            held = [r.result.meetings for r in mine if r.result.holds]
+            lines.append(f"  {design:7} {mode:11} {max(held) if held else 0} (levels run: "
+                         f"{', '.join(str(r.result.meetings) for r in mine)})")  # fmt: skip
+    pairs = [
+        (s, p)
+        for s in runs
+        if s.design == "streams"
+        for p in runs
+        if p.design == "pubsub" and p.mode == s.mode and p.result.meetings == s.result.meetings
+    ]
+    if pairs:
+        lines += ["", "streams / pubsub (below 1: streams does better):"]
+    for s, p in pairs:
+        cpu = ", ".join(
+            f"{part} {ratio(s.us_per_edit(part), p.us_per_edit(part))}"
+            for part in ("a", "b", "redis", "postgres")
+            if part in s.cpu_s and part in p.cpu_s
+        )
+        lines.append(
+            f"  {s.mode:11} {s.result.meetings:5} meetings: p50 "
+            f"{ratio(s.result.p50_ms, p.result.p50_ms)}, p99 "
+            f"{ratio(s.result.p99_ms, p.result.p99_ms)}; CPU per edit {cpu}, all parts "
+            f"{ratio(s.total_us_per_edit(), p.total_us_per_edit())} (the worker's included); "
+            f"Redis memory {ratio(s.redis_kib_per_meeting, p.redis_kib_per_meeting)}"
+        )
     return lines
 
 
@@ -234,7 +433,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--per-loadgen", type=int, default=100, help="meetings per Node process")
     parser.add_argument("--max-loadgens", type=int, default=8, help="most Node processes")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
+    parser.add_argument(
+        "--designs", default=",".join(DESIGNS), help="pubsub (ours), streams (y-redis's); both"
+    )
+    parser.add_argument("--modes", default="1,2", help="instances: 1, 2 or both (1,2)")
+    parser.add_argument("--json", type=Path, help="write every run's figures to this file")
     args = parser.parse_args(argv)
+    args.designs = [d for d in DESIGNS if d in args.designs.split(",")]
+    if not args.designs:
+        parser.error(f"--designs: one or more of {', '.join(DESIGNS)}")
+    wanted = {int(m) for m in args.modes.split(",")}
+    args.modes = [mode for mode, n in MODES.items() if n in wanted]
+    if not args.modes:
+        parser.error("--modes: 1, 2 or 1,2")
     levels = args.levels or ("10,40" if args.quick else "50,100,200,300,400,500,600")
     args.levels = sorted({int(v) for v in levels.split(",")})
     args.seconds = args.seconds or (5.0 if args.quick else 20.0)
@@ -257,12 +468,22 @@ async def main_async(args: argparse.Namespace) -> int:
         await asyncio.to_thread(postgres.cluster.start)
         bench = ClusterBench(args, work, postgres)
         await bench.seed(max(args.levels))
+        turn = 0
         for level in args.levels:
-            for mode in MODES:
-                run = await bench.run(mode, level)
-                runs.append(run)
-                print(line_for(run), flush=True)
+            for mode in args.modes:
+                # The designs take turns going first (a warmer machine favours neither).
+                designs = (
+                    args.designs[turn % len(args.designs) :]
+                    + args.designs[: turn % len(args.designs)]
+                )
+                turn += 1
+                for design in designs:
+                    run = await bench.run(design, mode, level)
+                    runs.append(run)
+                    print(line_for(run), flush=True)
         print("\n".join(summary(runs)))
+        if args.json is not None:
+            args.json.write_text(json.dumps([r.record() for r in runs], indent=1))
         return 1 if any(r.result.error for r in runs) else 0
     finally:
         postgres.stop()
