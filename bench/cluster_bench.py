@@ -23,16 +23,21 @@ whether the level is held (p99 <= 50 ms, nothing lost), and CPU per relayed edit
 instance, of Redis and of PostgreSQL (the cluster's processes), in microseconds. The load
 generators share the machine: see bench/README.md for what that does to the figures.
 
-Each mode runs for each design of `--designs` (default both, taking turns going first):
+Each mode runs for each design of `--designs` (default pubsub,streams, taking turns going
+first):
 
 - "pubsub": ours (`python -m sidecar serve`): each update committed to PostgreSQL, then
   published on the meeting's Redis channel, relayed by every instance subscribed to it;
 - "streams": y-redis's way, as a prototype on our rooms (bench/streams_relay/, `python -m
   streams_relay serve`, plus its worker process, `python -m streams_relay worker`): each update
   appended to the meeting's Redis stream (relayed once Redis acknowledged it), read by every
-  instance with the meeting open (XREAD BLOCK), moved to PostgreSQL by the worker later.
+  instance with the meeting open (XREAD BLOCK), moved to PostgreSQL by the worker later;
+- "streams-aof": the same with Redis's append-only file on and `appendfsync always` (each write
+  on disk before Redis answers: durable before it is relayed, as our commit is). The other two
+  run Redis without persistence, as our layout does (y-redis's compose file runs Redis's
+  defaults: RDB snapshots, no AOF).
 
-For both it also prints Redis's memory per meeting at the end of the window (INFO memory
+For each it also prints Redis's memory per meeting at the end of the window (INFO memory
 `used_memory`, less what Redis used once the instances were up, before any meeting opened), and
 at the end the ratios streams / pubsub of each figure.
 """
@@ -64,9 +69,10 @@ from notes_bench import Bench, cpu_seconds, host_ticks  # noqa: E402
 
 SEEDED = "bench_seeded"
 MODES = {"1 instance": 1, "2 instances": 2}
-DESIGNS = ("pubsub", "streams")
+DESIGNS = ("pubsub", "streams", "streams-aof")
+DEFAULT_DESIGNS = "pubsub,streams"
 # The module each design's instances run (from bench/ for the streams prototype).
-DESIGN_MODULE = {"pubsub": "sidecar", "streams": "streams_relay"}
+DESIGN_MODULE = {"pubsub": "sidecar", "streams": "streams_relay", "streams-aof": "streams_relay"}
 PARTS = ("a", "b", "worker", "redis", "postgres")
 
 
@@ -188,11 +194,13 @@ class ClusterBench:
         run = ClusterRun(mode, RunResult(server=mode, meetings=count, loadgens=0), design)
         try:
             await asyncio.to_thread(redis.start)
+            if design == "streams-aof":
+                await append_only(redis.url)
             env = {
                 "MENTOR_SIDECAR_DATABASE_URL": self.postgres.cluster.url(database),
                 "MENTOR_SIDECAR_REDIS_URL": redis.url,
             }
-            if design == "streams":  # the prototype's package is in bench/
+            if design != "pubsub":  # the prototype's package is in bench/
                 path = os.environ.get("PYTHONPATH")
                 paths = [str(BENCH_DIR), str(REPO_DIR), *([path] if path else [])]
                 env["PYTHONPATH"] = os.pathsep.join(paths)
@@ -201,7 +209,7 @@ class ClusterBench:
                 instance = Instance(name, folder, dict(env), module=DESIGN_MODULE[design])
                 instances.append(instance)
                 await asyncio.to_thread(instance.start)
-            if design == "streams":  # after the first instance has migrated the database
+            if design != "pubsub":  # after the first instance has migrated the database
                 with (run_dir / "worker.log").open("wb") as worker_log:
                     worker = await asyncio.create_subprocess_exec(
                         sys.executable, "-m", "streams_relay", "worker",
@@ -331,6 +339,26 @@ async def stored_meetings(url: str) -> int:
         await conn.close()
 
 
+async def append_only(url: str) -> None:
+    """Turn Redis's append-only file on, fsynced before every answer, and wait until it is."""
+    from redis.asyncio import Redis as RedisClient
+
+    client = RedisClient.from_url(url)
+    try:
+        await client.config_set("appendfsync", "always")
+        await client.config_set("appendonly", "yes")
+        deadline = time.monotonic() + 30
+        while True:
+            info = await client.info("persistence")
+            if info.get("aof_enabled") == 1 and not info.get("aof_rewrite_in_progress"):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis did not turn its AOF on: {info}")
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+
+
 async def redis_used_memory(url: str) -> int:
     """INFO memory's used_memory: what Redis holds (data, clients' buffers, its own)."""
     from redis.asyncio import Redis as RedisClient
@@ -400,20 +428,21 @@ def summary(runs: list[ClusterRun]) -> list[str]:
     pairs = [
         (s, p)
         for s in runs
-        if s.design == "streams"
+        if s.design != "pubsub"
         for p in runs
         if p.design == "pubsub" and p.mode == s.mode and p.result.meetings == s.result.meetings
     ]
     if pairs:
         lines += ["", "streams / pubsub (below 1: streams does better):"]
     for s, p in pairs:
+        name = f"{s.design}:" if s.design != "streams" else ""
         cpu = ", ".join(
             f"{part} {ratio(s.us_per_edit(part), p.us_per_edit(part))}"
             for part in ("a", "b", "redis", "postgres")
             if part in s.cpu_s and part in p.cpu_s
         )
         lines.append(
-            f"  {s.mode:11} {s.result.meetings:5} meetings: p50 "
+            f"  {name}{s.mode:11} {s.result.meetings:5} meetings: p50 "
             f"{ratio(s.result.p50_ms, p.result.p50_ms)}, p99 "
             f"{ratio(s.result.p99_ms, p.result.p99_ms)}; CPU per edit {cpu}, all parts "
             f"{ratio(s.total_us_per_edit(), p.total_us_per_edit())} (the worker's included); "
@@ -434,7 +463,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-loadgens", type=int, default=8, help="most Node processes")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
     parser.add_argument(
-        "--designs", default=",".join(DESIGNS), help="pubsub (ours), streams (y-redis's); both"
+        "--designs",
+        default=DEFAULT_DESIGNS,
+        help="pubsub (ours), streams (y-redis's), streams-aof (with appendfsync always); "
+        f"{DEFAULT_DESIGNS}",
     )
     parser.add_argument("--modes", default="1,2", help="instances: 1, 2 or both (1,2)")
     parser.add_argument("--json", type=Path, help="write every run's figures to this file")
