@@ -10,9 +10,11 @@ picks the one of the service's database.
 How long commits are apart adapts to the load (`CommitPacing`): a few pairs typing are each
 committed at once (on the loop's next turn, together with whatever arrived in the same turn or
 while a commit ran), so a lone pair sees every keystroke without waiting; only under real load
-are commits up to the commit window apart, so each holds more. A commit costs about as much for
-one row as for three, so at thousands of edits per second a 10 ms window halves the server's CPU
-per edit, for about 5 ms more latency on average (bench/README.md).
+are commits up to the commit window apart, so each holds more (and SQLite's store then sleeps
+out the window instead of waking for each keystroke: `sidecar.db.notes.batch.CommitQueue`). A
+commit costs about as much for one row as for three, so at thousands of edits per second a 10 ms
+window halves the server's CPU per edit, for about 5 ms more latency on average
+(bench/README.md).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from typing import Protocol
 # Under full load, commits are this far apart (each then holds more updates); the service passes
 # `notes_commit_window_ms`. See `CommitPacing` for how the wait follows the load.
 DEFAULT_COMMIT_WINDOW_SECONDS = 0.010
-# Updates a second below which each commit starts at once (a few dozen pairs typing), and from
-# which commits are the whole window apart (200 meetings of two people typing 5 edits a second).
-COMMIT_AT_ONCE_BELOW_RATE = 200.0
-FULL_WINDOW_FROM_RATE = 2000.0
+# Updates a second below which each commit starts at once (up to 40 pairs typing 5 edits a
+# second each, or one pair typing in bursts: about 330), and from which commits are the whole
+# window apart (80 meetings typing). At 100 meetings (1,000 updates a second) the whole window
+# costs a third less CPU per edit than half of it (bench/README.md, run G).
+COMMIT_AT_ONCE_BELOW_RATE = 400.0
+FULL_WINDOW_FROM_RATE = 800.0
 # How far back the rate looks: the time constant of its exponential moving average, in seconds.
 RATE_TIME_CONSTANT_SECONDS = 1.0
 

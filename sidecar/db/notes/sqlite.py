@@ -41,6 +41,8 @@ _INSERT = "INSERT INTO note_updates (meeting_id, data, created_by, created_at) V
 
 
 class SqliteNotesStore(CommitQueue):
+    coalesce_reads = True  # its commits run on the loop's thread: see CommitQueue
+
     def __init__(
         self,
         path: Path,
