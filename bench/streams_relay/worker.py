@@ -6,6 +6,15 @@ deleted with its task; otherwise the stream's updates and the meeting's stored r
 into one snapshot row (replacing the rows, in one transaction) if the stream held anything new,
 then the stream is trimmed to `MIN_MESSAGE_LIFETIME_MS` before its last entry and the task is
 queued again (so the stream is compacted again a debounce later). With no task due it waits 1 s.
+
+One difference: y-redis waits that second after every empty `XAUTOCLAIM` reply. On Redis 7 the
+task entries a round deleted (`XDEL`) are purged from the group's list by the next `XAUTOCLAIM`,
+which counts them against its COUNT, so the reply after every round of 5 is empty although tasks
+are due (seen on Redis 7.0.15: 5 compactions a second, then a 1 s wait, over and over): one such
+worker compacts about 5 streams a second and, at its 10 s debounce, falls behind past about 50
+open documents (the 15 s benchmark windows at 200 and 400 meetings had persisted 55-60
+meetings). This worker claims again at once when a reply purged deleted tasks
+(`STREAMS_WORKER_AS_Y_REDIS=1`: wait as y-redis does).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 import uuid
 from typing import Any
 
@@ -36,6 +46,8 @@ from streams_relay import (
 from streams_relay.store import ensure_worker_group
 
 log = logging.getLogger("streams_relay.worker")
+
+AS_Y_REDIS = os.environ.get("STREAMS_WORKER_AS_Y_REDIS") == "1"
 
 DELETE_IF_EMPTY = """
 if redis.call("XLEN", KEYS[1]) == 0 then
@@ -59,6 +71,9 @@ class Worker:
         self.consumer = uuid.uuid4().hex.encode()
         self.compacted = 0
         self.persisted = 0
+        self.rounds = 0
+        self.idle_rounds = 0  # no task due
+        self.busy_s = 0.0  # in rounds that had tasks
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -77,21 +92,36 @@ class Worker:
             )
             while not self._stopping.is_set():
                 try:
-                    tasks = await self._claim(client)
+                    started = time.monotonic()
+                    self.rounds += 1
+                    tasks, purged = await self._claim(client)
+                    if not tasks and purged and not AS_Y_REDIS:
+                        continue  # the COUNT went on purged entries: tasks may be due
                     if not tasks:
+                        self.idle_rounds += 1
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._stopping.wait(), 1.0)
                         continue
                     await asyncio.gather(*(self._compact(client, pool, *t) for t in tasks))
+                    self.busy_s += time.monotonic() - started
                 except Exception:
                     log.exception("a worker round failed; trying again")
                     await asyncio.sleep(1.0)
         finally:
-            log.info("worker done: %d compactions, %d persisted", self.compacted, self.persisted)
+            log.info(
+                "worker done: %d compactions, %d persisted; %d rounds, %d with no task due, "
+                "%.1f s in the others",
+                self.compacted,
+                self.persisted,
+                self.rounds,
+                self.idle_rounds,
+                self.busy_s,
+            )
             await pool.close()
             await client.aclose()
 
-    async def _claim(self, client: Redis) -> list[tuple[bytes, bytes]]:
+    async def _claim(self, client: Redis) -> tuple[list[tuple[bytes, bytes]], int]:
+        """Tasks due, and how many deleted ones the reply purged."""
         reply: Any = await client.xautoclaim(
             WORKER_STREAM,
             WORKER_GROUP,
@@ -101,11 +131,13 @@ class Worker:
             count=CLAIM_COUNT,
         )
         claimed = reply[1] if len(reply) > 1 else []
-        return [
+        purged = len(reply[2]) if len(reply) > 2 else 0
+        tasks = [
             (bytes(task_id), bytes(fields[b"compact"]))
             for task_id, fields in claimed
             if fields and b"compact" in fields
         ]
+        return tasks, purged
 
     async def _compact(self, client: Redis, pool: Any, task_id: bytes, stream: bytes) -> None:
         if await client.xlen(stream) == 0:
