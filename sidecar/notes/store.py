@@ -20,23 +20,21 @@ window halves the server's CPU per edit, for about 5 ms more latency on average
 from __future__ import annotations
 
 import asyncio
-import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 # Under full load, commits are this far apart (each then holds more updates); the service passes
 # `notes_commit_window_ms`. See `CommitPacing` for how the wait follows the load.
 DEFAULT_COMMIT_WINDOW_SECONDS = 0.010
-# Updates a second below which each commit starts at once (up to 40 pairs typing 5 edits a
-# second each, or one pair typing in bursts: about 330), and from which commits are the whole
-# window apart (80 meetings typing). At 100 meetings (1,000 updates a second) the whole window
-# costs a third less CPU per edit than half of it (bench/README.md, run G).
-COMMIT_AT_ONCE_BELOW_RATE = 400.0
-FULL_WINDOW_FROM_RATE = 800.0
-# How far back the rate looks: the time constant of its exponential moving average, in seconds.
-RATE_TIME_CONSTANT_SECONDS = 1.0
+# Meetings typing below which each commit starts at once (a few pairs, however fast each types),
+# and from which commits are the whole window apart (run G in bench/README.md: at 50 meetings
+# a 2.5 ms window cost 2.5 times the CPU per edit of the whole one).
+COMMIT_AT_ONCE_BELOW_MEETINGS = 10
+FULL_WINDOW_FROM_MEETINGS = 40
+# Meetings are counted per bucket of this many seconds.
+BUCKET_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,58 +68,74 @@ class RunningNotesStore(NotesStore, Protocol):
 
 
 class CommitPacing:
-    """How long the next commit waits after the last one, from the recent rate of updates.
+    """How long the next commit waits after the last one, from how many meetings are typing.
 
-    The rate is an exponentially weighted moving average of updates per second: each commit
-    adds its rows / `time_constant`, and the sum decays by e^(-elapsed / time_constant), so a
-    steady r updates a second reads r, and a short burst from one pair (a few hundred updates
-    in half a second) moves it little. The wait is
+    The load is the number of meetings with an update committed within the last second or so
+    (counted per one-second bucket: the larger of the current bucket and the one before). A
+    meeting is two people, so this is what grows with real load, while one pair typing in a
+    burst (a thousand updates a second for a moment, as Yjs's own tests do) stays one meeting.
+    The wait is
 
-        0                                       below `at_once_below` updates a second,
-        max_window * (rate - low) / (full - low) in between,
-        max_window                              from `full_from` up.
+        0                                        below `at_once_below` meetings,
+        max_window * (n - low) / (full - low)    in between,
+        max_window                               from `full_from` up.
 
     At 0 a commit runs on the loop's next turn, with everything that arrived in the same turn
     (or while the previous commit ran): a lone pair is never held back, and a burst is still
-    batched. Only real load (thousands of updates a second) pays the whole window, where it
-    saves the most CPU per edit.
+    batched. Only real load pays the window, where it saves the most CPU per edit: each meeting
+    typing 10 edits a second, 50 meetings make 500 a second, and a commit every 10 ms then holds
+    five of them instead of one (run G in bench/README.md: 157 against 63 us per edit).
     """
 
-    __slots__ = ("_clock", "_rate", "_stamp", "at_once_below", "full_from", "max_window", "tau")
+    __slots__ = (
+        "_bucket_start",
+        "_clock",
+        "_previous",
+        "_seen",
+        "at_once_below",
+        "full_from",
+        "max_window",
+    )
 
     def __init__(
         self,
         max_window: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        at_once_below: float = COMMIT_AT_ONCE_BELOW_RATE,
-        full_from: float = FULL_WINDOW_FROM_RATE,
-        time_constant: float = RATE_TIME_CONSTANT_SECONDS,
+        at_once_below: int = COMMIT_AT_ONCE_BELOW_MEETINGS,
+        full_from: int = FULL_WINDOW_FROM_MEETINGS,
     ) -> None:
         self.max_window = max_window
         self.at_once_below = at_once_below
-        self.full_from = max(full_from, at_once_below)
-        self.tau = time_constant
+        self.full_from = max(full_from, at_once_below + 1)
         self._clock = clock
-        self._rate = 0.0
-        self._stamp = clock()
+        self._seen: set[str] = set()  # meetings committed in the current bucket
+        self._previous = 0  # how many in the bucket before it
+        self._bucket_start = clock()
 
-    def rate(self) -> float:
-        """Updates a second lately (decayed to now)."""
-        return self._rate * math.exp(-(self._clock() - self._stamp) / self.tau)
+    def _rotate(self, now: float) -> None:
+        elapsed = now - self._bucket_start
+        if elapsed >= BUCKET_SECONDS:
+            self._previous = len(self._seen) if elapsed < 2 * BUCKET_SECONDS else 0
+            self._seen = set()
+            self._bucket_start = now
 
-    def record(self, updates: int) -> None:
-        """A commit held this many updates."""
-        now = self._clock()
-        decayed = self._rate * math.exp(-(now - self._stamp) / self.tau)
-        self._rate = decayed + updates / self.tau
-        self._stamp = now
+    def meetings(self) -> int:
+        """Meetings typing lately."""
+        self._rotate(self._clock())
+        return max(len(self._seen), self._previous)
+
+    def record(self, meeting_ids: Iterable[str]) -> None:
+        """A commit held updates of these meetings (repeats allowed)."""
+        self._rotate(self._clock())
+        self._seen.update(meeting_ids)
 
     def window(self) -> float:
         """Seconds the next commit waits after the last one ended."""
-        rate = self.rate()
-        if rate < self.at_once_below or self.max_window <= 0:
+        typing = self.meetings()
+        if typing < self.at_once_below or self.max_window <= 0:
             return 0.0
-        if rate >= self.full_from:
+        if typing >= self.full_from:
             return self.max_window
-        return self.max_window * (rate - self.at_once_below) / (self.full_from - self.at_once_below)
+        low, full = self.at_once_below, self.full_from
+        return self.max_window * (typing - low) / (full - low)

@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 # rooms that started together and compact together do not hold up the loop at once.
 MAX_COMPACTIONS_PER_COMMIT = 2
 
+# Meetings typing from which a store that coalesces reads goes back to a timer (see
+# CommitQueue): by then a window holds enough keystrokes that the wake-ups matter less, and
+# reading them all after the sleep lengthened each cycle (run G in bench/README.md: p99 40 ms
+# at 500 meetings and 63 at 600, against 34 and 50 with the timer on a slower day, run F).
+COALESCE_BELOW_MEETINGS = 400
+
 # (meeting id, update, author, created at): one row of note_updates.
 Row = tuple[str, bytes, str | None, str]
 
@@ -91,7 +97,8 @@ class CommitQueue:
     wakes once per commit instead (a third less CPU per edit at 1,000 updates a second, the same
     latency: bench/README.md). The loop is then busy or asleep for at most the commit window
     (`MENTOR_SIDECAR_NOTES_COMMIT_WINDOW_MS`) at a time, so anything else it serves waits at most
-    as long; below `CommitPacing.at_once_below` the window is 0 and nothing sleeps.
+    as long; below `CommitPacing.at_once_below` meetings the window is 0 and nothing sleeps, and
+    from `COALESCE_BELOW_MEETINGS` up the wait is a timer again.
     """
 
     coalesce_reads = False
@@ -136,7 +143,7 @@ class CommitQueue:
             wait = self._last_commit + self.pacing.window() - self._clock()
             if wait <= 0:
                 self._scheduled = loop.call_soon(self._flush)
-            elif self.coalesce_reads:
+            elif self.coalesce_reads and self.pacing.meetings() < COALESCE_BELOW_MEETINGS:
                 self._scheduled = loop.call_soon(self._sleep_then_flush)
             else:
                 self._scheduled = loop.call_later(wait, self._flush)

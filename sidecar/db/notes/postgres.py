@@ -136,7 +136,7 @@ class PostgresNotesStore(CommitQueue):
         except Exception as exc:
             batch.failed(exc)
         else:
-            self.pacing.record(len(batch.rows))
+            self.pacing.record([row[0] for row in batch.rows])
             batch.committed(sizes)
         finally:
             self._last_commit = self._clock()

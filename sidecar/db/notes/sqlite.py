@@ -124,7 +124,7 @@ class SqliteNotesStore(CommitQueue):
         else:
             self._batch = None
             self._locked_since = None
-            self.pacing.record(len(batch.rows))
+            self.pacing.record([row[0] for row in batch.rows])
             batch.committed(sizes)
             self._commits_since_checkpoint += 1
             self._rows_since_checkpoint += len(batch.rows)
