@@ -4,8 +4,11 @@ WORKDIR /src/web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web/ ./
-COPY sidecar/templates/ /src/sidecar/templates/
-RUN mkdir -p /src/sidecar/static && npm run build
+# The build also bundles each platform's page scripts into its own package (web/build.mjs):
+# Zoom's from zoom_app/static_src, and gzip twins of Jitsi's scripts served as written.
+COPY zoom_app/static_src/ /src/zoom_app/static_src/
+COPY jitsi_app/static/ /src/jitsi_app/static/
+RUN mkdir -p /src/sidecar/static /src/zoom_app/static && npm run build
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -19,6 +22,8 @@ COPY sidecar/ sidecar/
 COPY zoom_app/ zoom_app/
 COPY jitsi_app/ jitsi_app/
 COPY --from=frontend /src/sidecar/static/ sidecar/static/
+COPY --from=frontend /src/zoom_app/static/ zoom_app/static/
+COPY --from=frontend /src/jitsi_app/static/ jitsi_app/static/
 RUN pip install --no-cache-dir . && rm -rf /app/sidecar /app/zoom_app /app/jitsi_app
 USER sidecar
 VOLUME ["/data"]
