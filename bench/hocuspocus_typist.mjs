@@ -12,7 +12,7 @@
 // 2,500 ms as y-websocket's, so both harness runs give the clients the same time to come back).
 
 import { createInterface } from "node:readline";
-import WebSocket from "ws";
+import { HocuspocusWebSocket } from "./hocuspocus_websocket.mjs";
 import * as Y from "yjs";
 import { HocuspocusProvider } from "@hocuspocus/provider";
 
@@ -35,7 +35,7 @@ function provider(url, room, doc, maxBackoffMs) {
     url,
     name: room,
     document: doc,
-    WebSocketPolyfill: WebSocket,
+    WebSocketPolyfill: HocuspocusWebSocket,
     maxDelay: maxBackoffMs ?? 2500,
   });
 }

@@ -34,6 +34,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks'
 import WebSocket from 'ws'
+import { HocuspocusWebSocket } from './hocuspocus_websocket.mjs'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { HocuspocusProvider } from '@hocuspocus/provider'
@@ -95,7 +96,7 @@ class Client {
         url: config.base,
         name: meeting.room,
         document: this.doc,
-        WebSocketPolyfill: WebSocket,
+        WebSocketPolyfill: HocuspocusWebSocket,
         maxDelay: 1000
       })
       this.provider.on('synced', ({ state: isSynced }) => { if (isSynced) this.synced = true })
