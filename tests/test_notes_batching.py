@@ -14,6 +14,7 @@ from pycrdt import Doc, Text
 
 from sidecar.db.notes import notes_store_for
 from sidecar.db.notes import sqlite as sqlite_store
+from sidecar.db.notes.batch import COALESCE_BELOW_MEETINGS
 from sidecar.db.notes.sqlite import SqliteNotesStore
 from sidecar.keys import DATABASE, NOTE_ROOMS, SETTINGS
 from sidecar.notes import protocol
@@ -333,6 +334,27 @@ async def test_the_store_commits_at_once_when_idle_and_batches_under_load(start:
             assert isinstance(store._scheduled, asyncio.TimerHandle), "waits for the window"
             await committed
             assert slept == []
+    finally:
+        await store.stop()
+
+
+async def test_from_400_meetings_the_wait_is_a_timer_again(start: Start) -> None:
+    """Coalesced reads lengthened each cycle at 500-600 meetings (run G1: p99 40 and 63 ms), so
+    from `COALESCE_BELOW_MEETINGS` up the store waits on a timer and the loop goes on reading."""
+    service = await start()
+    clock = FakeClock()
+    store = notes_store_for(
+        service.app[DATABASE], commit_window_seconds=0.010, busy_timeout_ms=5000, clock=clock
+    )
+    await store.start()
+    try:
+        meeting = service.seed.meeting_id
+        _, updates = typed_updates(2)
+        steady(store.pacing, clock, COALESCE_BELOW_MEETINGS, 5)
+        await store.submit(meeting, updates[0], None)
+        committed = store.submit(meeting, updates[1], None)
+        assert isinstance(store._scheduled, asyncio.TimerHandle), "waits on a timer"
+        await committed
     finally:
         await store.stop()
 

@@ -12,7 +12,11 @@ from collections.abc import Callable, Sequence
 from pycrdt import merge_updates
 
 from sidecar.domain.ids import now_iso
-from sidecar.notes.store import CommitPacing
+from sidecar.notes.store import (
+    COMMIT_AT_ONCE_BELOW_MEETINGS,
+    FULL_WINDOW_FROM_MEETINGS,
+    CommitPacing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +106,10 @@ class CommitQueue:
     """
 
     coalesce_reads = False
+    # Meetings typing below which commits start at once, and from which they wait the whole
+    # window (`CommitPacing`); a backend may set its own.
+    at_once_below_meetings = COMMIT_AT_ONCE_BELOW_MEETINGS
+    full_window_from_meetings = FULL_WINDOW_FROM_MEETINGS
 
     def __init__(
         self,
@@ -112,7 +120,12 @@ class CommitQueue:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self.pacing = CommitPacing(commit_window_seconds, clock=clock)
+        self.pacing = CommitPacing(
+            commit_window_seconds,
+            clock=clock,
+            at_once_below=self.at_once_below_meetings,
+            full_from=self.full_window_from_meetings,
+        )
         self._max_batch = max_batch
         self._loop: asyncio.AbstractEventLoop | None = None
         self._batch: PendingCommit | None = None
