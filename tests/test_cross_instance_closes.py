@@ -106,6 +106,17 @@ async def _device_token(two: Two, person_id: str) -> tuple[str, str]:
     return secret, info.id
 
 
+async def _revoke_on_a(
+    session: aiohttp.ClientSession, two: Two, token_id: str, bearer: str
+) -> None:
+    """The person revokes one of their tokens through instance A's API."""
+    async with session.delete(
+        two.a.make_url(f"/api/v1/me/tokens/{token_id}"),
+        headers={"Authorization": f"Bearer {bearer}"},
+    ) as revoked:
+        assert revoked.status == 200, await revoked.text()
+
+
 async def test_revoking_a_token_on_a_closes_its_sockets_on_b_with_4401(two: Two) -> None:
     demo = two.demo
     secret, token_id = await _device_token(two, demo.mentee.id)
@@ -114,11 +125,7 @@ async def test_revoking_a_token_on_a_closes_its_sockets_on_b_with_4401(two: Two)
         events_b = await _events(session, two.b, demo.meeting_id, secret)
         other_b = await _events(session, two.b, demo.meeting_id, demo.mentee.token)
 
-        async with session.delete(
-            two.a.make_url(f"/api/v1/me/tokens/{token_id}"),
-            headers={"Authorization": f"Bearer {demo.mentee.token}"},
-        ) as revoked:
-            assert revoked.status == 200, await revoked.text()
+        await _revoke_on_a(session, two, token_id, demo.mentee.token)
 
         assert await _close_code(events_b) == 4401
         await notes_b.wait_closed(WAIT)
@@ -169,11 +176,7 @@ async def test_while_redis_is_down_b_finds_a_revoked_token_in_the_database(
             relay = server.app[REDIS_RELAY]
             await eventually(lambda relay=relay: not relay.connected, what="Redis noticed gone")
 
-        async with session.delete(
-            two.a.make_url(f"/api/v1/me/tokens/{token_id}"),
-            headers={"Authorization": f"Bearer {demo.mentee.token}"},
-        ) as revoked:
-            assert revoked.status == 200, await revoked.text()
+        await _revoke_on_a(session, two, token_id, demo.mentee.token)
 
         # A closes at once; B, which heard nothing, at its next re-check against the database.
         assert await _close_code(events_a) == 4401

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -307,14 +309,24 @@ def test_a_lone_pair_bursting_is_still_committed_at_once() -> None:
     assert pacing.window() == 0
 
 
-async def test_the_store_commits_at_once_when_idle_and_batches_under_load(start: Start) -> None:
-    service = await start()
+@contextlib.asynccontextmanager
+async def store_on_a_fake_clock(service: Service) -> AsyncIterator[tuple[Any, FakeClock]]:
+    """The service's notes store, started on its own, its pacing read from a clock the test
+    moves (a 10 ms window)."""
     clock = FakeClock()
     store = notes_store_for(
         service.app[DATABASE], commit_window_seconds=0.010, busy_timeout_ms=5000, clock=clock
     )
     await store.start()
     try:
+        yield store, clock
+    finally:
+        await store.stop()
+
+
+async def test_the_store_commits_at_once_when_idle_and_batches_under_load(start: Start) -> None:
+    service = await start()
+    async with store_on_a_fake_clock(service) as (store, clock):
         meeting = service.seed.meeting_id
         _, updates = typed_updates(4)
         await store.submit(meeting, updates[0], None)
@@ -334,20 +346,13 @@ async def test_the_store_commits_at_once_when_idle_and_batches_under_load(start:
             assert isinstance(store._scheduled, asyncio.TimerHandle), "waits for the window"
             await committed
             assert slept == []
-    finally:
-        await store.stop()
 
 
 async def test_from_400_meetings_the_wait_is_a_timer_again(start: Start) -> None:
     """Coalesced reads lengthened each cycle at 500-600 meetings (run G1: p99 40 and 63 ms), so
     from `COALESCE_BELOW_MEETINGS` up the store waits on a timer and the loop goes on reading."""
     service = await start()
-    clock = FakeClock()
-    store = notes_store_for(
-        service.app[DATABASE], commit_window_seconds=0.010, busy_timeout_ms=5000, clock=clock
-    )
-    await store.start()
-    try:
+    async with store_on_a_fake_clock(service) as (store, clock):
         meeting = service.seed.meeting_id
         _, updates = typed_updates(2)
         steady(store.pacing, clock, COALESCE_BELOW_MEETINGS, 5)
@@ -355,8 +360,6 @@ async def test_from_400_meetings_the_wait_is_a_timer_again(start: Start) -> None
         committed = store.submit(meeting, updates[1], None)
         assert isinstance(store._scheduled, asyncio.TimerHandle), "waits on a timer"
         await committed
-    finally:
-        await store.stop()
 
 
 async def test_under_load_frames_that_arrive_while_the_loop_sleeps_share_its_commit(
@@ -365,14 +368,9 @@ async def test_under_load_frames_that_arrive_while_the_loop_sleeps_share_its_com
     """SQLite's store sleeps out the window on the loop's thread; what arrived meanwhile is read
     in the poll that follows and goes into the same commit, not the next one."""
     service = await start()
-    clock = FakeClock()
-    store = notes_store_for(
-        service.app[DATABASE], commit_window_seconds=0.010, busy_timeout_ms=5000, clock=clock
-    )
-    if not store.coalesce_reads:
-        pytest.skip("PostgreSQL's store commits on its own connection and waits on a timer")
-    await store.start()
-    try:
+    async with store_on_a_fake_clock(service) as (store, clock):
+        if not store.coalesce_reads:
+            pytest.skip("PostgreSQL's store commits on its own connection and waits on a timer")
         meeting = service.seed.meeting_id
         _, updates = typed_updates(4)
         await store.submit(meeting, updates[0], None)
@@ -388,8 +386,6 @@ async def test_under_load_frames_that_arrive_while_the_loop_sleeps_share_its_com
         first = store.submit(meeting, updates[1], None)
         await first
         assert late and late[0] is first, "the frame read after the sleep shares its commit"
-    finally:
-        await store.stop()
 
 
 @both_paths

@@ -29,8 +29,8 @@ from typing import Protocol
 # `notes_commit_window_ms`. See `CommitPacing` for how the wait follows the load.
 DEFAULT_COMMIT_WINDOW_SECONDS = 0.010
 # Meetings typing below which each commit starts at once (a few pairs, however fast each types),
-# and from which commits are the whole window apart (run G in bench/README.md: at 50 meetings
-# a 2.5 ms window cost 2.5 times the CPU per edit of the whole one).
+# and from which commits are the whole window apart (bench/README.md, run G: at 50 meetings the
+# rate-based 2.5 ms window cost 157 us per edit, the whole window 91-108).
 COMMIT_AT_ONCE_BELOW_MEETINGS = 10
 FULL_WINDOW_FROM_MEETINGS = 40
 # Meetings are counted per bucket of this many seconds.
@@ -84,7 +84,7 @@ class CommitPacing:
     (or while the previous commit ran): a lone pair is never held back, and a burst is still
     batched. Only real load pays the window, where it saves the most CPU per edit: each meeting
     typing 10 edits a second, 50 meetings make 500 a second, and a commit every 10 ms then holds
-    five of them instead of one (run G in bench/README.md: 157 against 63 us per edit).
+    five of them instead of one or two.
     """
 
     __slots__ = (
