@@ -181,7 +181,8 @@ class Typing:
                 maxBackoffMs=500,
                 timeoutMs=30000,
                 clients=[
-                    {"name": n, "token": demo[n]["token"], "prefix": PREFIXES[n]} for n in names
+                    {"name": n, "token": demo[n]["token"], "prefix": PREFIXES[n], "url": urls[n]}
+                    for n in names
                 ],
             )
         return cls(list(into))
@@ -292,13 +293,15 @@ async def test_two_people_on_two_instances_converge(cluster: Cluster) -> None:
 async def test_two_people_opening_the_meeting_at_once_on_two_instances_converge(
     cluster: Cluster, typists: list[Typists]
 ) -> None:
-    """Both open the meeting at the same moment through the address, which puts them on
-    different instances (least connections), and type: each sees the other's keystrokes."""
+    """Both open the meeting at the same moment, one on each instance, and type: each sees the
+    other's keystrokes. Straight to the instances, not through the address: two connections
+    arriving together at HAProxy's leastconn may both go to one instance (CI saw 2 and 0 on a
+    busy machine), and the subject here is the two instances opening one meeting at once, not
+    how the balancer spreads them (the tests below join one after the other through it)."""
     demo = seed(cluster)
-    proxy = notes_url(cluster.proxy.origin)
-    typing = await Typing.begin(demo, {"mentor": proxy, "mentee": proxy}, typists, at_once=True)
-    spread = await proxy_servers(cluster)
-    assert {s.sessions for s in spread.values()} == {1}, f"one person per instance: {spread}"
+    urls = {"mentor": notes_url(cluster.instances["a"].origin)}
+    urls["mentee"] = notes_url(cluster.instances["b"].origin)
+    typing = await Typing.begin(demo, urls, typists, at_once=True)
     await typing.each_sees_the_other(at_least=20)
     typed = set().union(*(typed_tokens(c) for c in (await typing.stop()).values()))
     held = tokens_in(await typing.converged())

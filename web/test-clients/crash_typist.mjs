@@ -15,8 +15,8 @@
 // in between.
 //
 //   start   {url, room, rate, maxBackoffMs?, timeoutMs?,
-//            clients: [{name, token, prefix, userName?, role?}]}
-//           connects every client, waits until all are synced, then all start typing,
+//            clients: [{name, token, prefix, userName?, role?, url?}]}
+//           connects every client (to its own `url` where given, else to `url`), waits until all are synced, then all start typing,
 //           `rate` tokens per second each (evenly spaced; keep it under the server's
 //           per-socket message limit, MENTOR_SIDECAR_WEBSOCKET_MESSAGES_PER_SECOND)
 //   report  {}  at once, for each client: text, typed (tokens typed so far), offline (the tokens
@@ -123,7 +123,7 @@ const allSynced = () => clients.every((c) => c.provider.wsconnected && c.provide
 const commands = {
   async start(args) {
     if (clients.length) throw new Error("already started");
-    for (const spec of args.clients) clients.push(open(args, spec));
+    for (const spec of args.clients) clients.push(open({ ...args, url: spec.url ?? args.url }, spec));
     await until(allSynced, args.timeoutMs ?? 10000, "every client to sync");
     typing = true;
     const gapMs = 1000 / args.rate;
