@@ -12,9 +12,11 @@ committed at once (on the loop's next turn, together with whatever arrived in th
 while a commit ran), so a lone pair sees every keystroke without waiting; only under real load
 are commits up to the commit window apart, so each holds more (and SQLite's store then sleeps
 out the window instead of waking for each keystroke: `sidecar.db.notes.batch.CommitQueue`). A
-commit costs about as much for one row as for three, so at thousands of edits per second a 10 ms
-window halves the server's CPU per edit, for about 5 ms more latency on average
-(bench/README.md).
+commit costs about as much for one row as for ten, so under load the 20 ms window costs about
+10 ms more latency on average (nobody sees a keystroke 10 ms later) and saves a third to a half
+of the server's CPU per edit against committing each (bench/README.md, runs G and H: at 50
+meetings 108 us per edit with a 10 ms window, 66.5 with 20 ms; at 600 meetings 48.0 and 42.7,
+and p99 43 and 34 ms).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 # Under full load, commits are this far apart (each then holds more updates); the service passes
-# `notes_commit_window_ms`. See `CommitPacing` for how the wait follows the load.
-DEFAULT_COMMIT_WINDOW_SECONDS = 0.010
+# `notes_commit_window_ms`. 20 ms, not 10 (run H against run G, bench/README.md): less CPU per
+# edit at every load and a lower p99 from 600 meetings, for a p50 of 11-19 ms instead of 6-8.
+# See `CommitPacing` for how the wait follows the load.
+DEFAULT_COMMIT_WINDOW_SECONDS = 0.020
 # Meetings typing below which each commit starts at once (a few pairs, however fast each types),
 # and from which commits are the whole window apart (bench/README.md, run G: at 50 meetings the
-# rate-based 2.5 ms window cost 157 us per edit, the whole window 91-108).
+# rate-based 2.5 ms window cost 157 us per edit, the whole 10 ms window 91-108).
 COMMIT_AT_ONCE_BELOW_MEETINGS = 10
 FULL_WINDOW_FROM_MEETINGS = 40
 # Meetings are counted per bucket of this many seconds.
@@ -83,8 +87,8 @@ class CommitPacing:
     At 0 a commit runs on the loop's next turn, with everything that arrived in the same turn
     (or while the previous commit ran): a lone pair is never held back, and a burst is still
     batched. Only real load pays the window, where it saves the most CPU per edit: each meeting
-    typing 10 edits a second, 50 meetings make 500 a second, and a commit every 10 ms then holds
-    five of them instead of one or two.
+    typing 10 edits a second, 50 meetings make 500 a second, and a commit every 20 ms then holds
+    ten of them instead of one or two.
     """
 
     __slots__ = (
