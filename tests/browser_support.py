@@ -131,6 +131,7 @@ async def screenshot(page: Page, directory: Path, name: str, *, copy_to: str | N
     """A full-page PNG in `directory` (Playwright creates the folder), optionally copied."""
     path = directory / name
     await page.screenshot(path=str(path), full_page=True)
-    if copy_to:
+    if copy_to:  # Playwright makes its own folders, copyfile does not (a fresh machine's /tmp)
+        Path(copy_to).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, copy_to)
     return path
