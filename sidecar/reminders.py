@@ -20,7 +20,8 @@ from sidecar.db.repositories import Repositories
 from sidecar.db.repositories.reminders import DueReminder, PlannedReminder
 from sidecar.domain.errors import NotFound
 from sidecar.domain.ids import utcnow
-from sidecar.domain.models import Meeting
+from sidecar.domain.models import Meeting, Person
+from sidecar.mail import clocks
 from sidecar.mail.compose import compose
 from sidecar.mail.outbox import Outbox
 from sidecar.mail.signin_links import signin_url_for
@@ -82,9 +83,8 @@ async def _handle(
         relevant = relevant and meeting.agenda_sent_at is None
     if relevant:
         panel = await signin_url_for(repos, settings, person.id, f"/meetings/{meeting.id}")
-        message = _message(
-            reminder.kind, meeting, person.name, person.email, person.timezone, settings, panel
-        )
+        other = await _other_person(repos, meeting, person.id)
+        message = _message(reminder.kind, meeting, person, other, settings, panel)
         await outbox.enqueue(
             f"reminder:{reminder.id}",
             message,
@@ -96,19 +96,31 @@ async def _handle(
     return int(relevant)
 
 
+async def _other_person(repos: Repositories, meeting: Meeting, reader_id: str) -> Person | None:
+    """The pair's other person, whose clock the email shows beside the reader's."""
+    pair = await repos.reminders.people_of(meeting.mentorship_id)
+    other_id = pair.mentee_id if reader_id == pair.mentor_id else pair.mentor_id
+    if other_id is None:
+        return None
+    with contextlib.suppress(NotFound):
+        return await repos.people.get(other_id)
+    return None
+
+
 def _message(
     kind: str,
     meeting: Meeting,
-    name: str,
-    address: str,
-    timezone: str,
+    reader: Person,
+    other: Person | None,
     settings: Settings,
     panel: str,  # the meeting's panel, through a link that signs the reader in
 ) -> EmailMessage:
+    name, timezone = reader.name, reader.timezone
     local = meeting.scheduled_start.astimezone(ZoneInfo(timezone))
-    starts = f"{local:%A %d %B, %H:%M} ({timezone})"
+    mine = f"{local:%A %d %B, %H:%M} ({timezone})"
+    starts = mine + clocks.their_time(meeting.scheduled_start, reader, other)
     if kind == "agenda_due":
-        subject = f"Agenda due: {meeting.title}, {starts}"
+        subject = f"Agenda due: {meeting.title}, {mine}"
         text = (
             f"Hello {name},\n\nYour next meeting is {starts}. Preparing the agenda beforehand lets "
             "both of you start on time and make the most of the call: what happened since last "
@@ -118,13 +130,13 @@ def _message(
     else:
         subject = f"Starting soon: {meeting.title}, {local:%H:%M}"
         text = (
-            f"Hello {name},\n\n{meeting.title} starts at {starts}. Close what you don't need for "
+            f"Hello {name},\n\n{meeting.title} starts on {starts}. Close what you don't need for "
             f"the call, and open the panel when you join:\n{panel}\n"
         )
         if meeting.join_url:
             text += f"\nJoin the call: {meeting.join_url}\n"
     return compose(
-        sender=settings.mail_from, to_name=name, to_address=address, subject=subject, text=text
+        sender=settings.mail_from, to_name=name, to_address=reader.email, subject=subject, text=text
     )
 
 

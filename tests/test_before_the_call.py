@@ -142,6 +142,15 @@ async def test_each_person_gets_a_private_calendar_that_follows_moves(
     assert (await client.get(path)).status == 404, "a new link replaces the old one"
 
 
+def on_their_clock(at: datetime, mine: str, theirs: str, name: str) -> str:
+    """What an email adds after the reader's time: the other person's, their day if it differs."""
+    here, there = at.astimezone(ZoneInfo(mine)), at.astimezone(ZoneInfo(theirs))
+    shown = f"{there:%H:%M}"
+    if here.date() != there.date():
+        shown = f"{there:%a} {there.day} {there:%b} {shown}"
+    return f"; {shown} for {name} ({theirs})"
+
+
 async def test_the_mentee_sends_the_agenda_with_last_times_next_steps(
     aiohttp_client: object, tmp_path: Path, smtp: SmtpServer
 ) -> None:
@@ -168,6 +177,7 @@ async def test_the_mentee_sends_the_agenda_with_last_times_next_steps(
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Send the draft" in body and "still open" in body and "Shipped the redesign" in body
     assert "Europe/Lisbon" in body, "the time is given in the recipient's time zone"
+    assert on_their_clock(nxt.scheduled_start, "Europe/Lisbon", "Asia/Tokyo", "a") in body, body
 
 
 def reminder_settings(tmp_path: Path, smtp: SmtpServer, starting_soon_minutes: int) -> Settings:
@@ -210,6 +220,14 @@ async def test_reminders_go_out_once_even_across_a_restart(
     subjects = sorted(str(m["Subject"]).split(":")[0] for m in smtp.inbox.messages)
     assert subjects == ["Agenda due", "Starting soon", "Starting soon"]
     assert len(smtp.inbox.to("mentee.a@example.org")) == 2
+    # Each says when on the reader's clock, and on the other person's beside it.
+    for address, mine, theirs in (
+        ("mentor.a@example.org", "Europe/Lisbon", "Asia/Tokyo"),
+        ("mentee.a@example.org", "Asia/Tokyo", "Europe/Lisbon"),
+    ):
+        for mail in smtp.inbox.to(address):
+            body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            assert on_their_clock(meeting.scheduled_start, mine, theirs, "a") in body, body
     await again.close()
 
 

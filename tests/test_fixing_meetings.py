@@ -299,11 +299,15 @@ async def test_cancelling_one_meeting_tells_both_and_their_calendars(
     await outbox_empty(client.app[DATABASE])
 
     assert len(smtp.inbox.messages) == 2, "both told, once"
-    for address in ("mentor.a@example.org", "mentee.a@example.org"):
+    for address, theirs in (
+        ("mentor.a@example.org", "Asia/Tokyo"),
+        ("mentee.a@example.org", "Europe/Lisbon"),
+    ):
         (mail,) = smtp.inbox.to(address)
         assert str(mail["Subject"]).startswith("Cancelled: Mentoring session, ")
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert "cancelled Mentoring session" in text
+        assert f" for a ({theirs})." in text, "the other person's clock beside the reader's"
         (part,) = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
         calendar = Calendar.from_ical(part.get_payload(decode=True))
         assert str(calendar["method"]) == "CANCEL"

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sidecar.domain.models import AGENDA_SECTIONS, ActionItem, AgendaItem, Goal, Meeting, Person
+from sidecar.mail import clocks
 from sidecar.mail.compose import compose
 
 SECTION_TITLES = {
@@ -38,7 +39,8 @@ def agenda_email(
     panel_url: str,
 ) -> EmailMessage:
     starts = when(meeting, recipient)
-    text = [f"{sender.name} prepared the agenda for {meeting.title}, {starts}.", ""]
+    theirs = clocks.their_time(meeting.scheduled_start, recipient, sender)
+    text = [f"{sender.name} prepared the agenda for {meeting.title}, {starts}{theirs}.", ""]
     parts = [f"<p>{html.escape(text[0])}</p>"]
 
     def section(title: str, lines: list[str]) -> None:

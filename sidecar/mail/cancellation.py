@@ -12,6 +12,7 @@ from icalendar import Calendar, vCalAddress, vText
 
 from sidecar.calendar import PRODUCT_ID, meeting_event
 from sidecar.domain.models import Meeting, Mentorship, Person
+from sidecar.mail import clocks
 from sidecar.mail.compose import Attachment, compose
 
 
@@ -56,6 +57,7 @@ def cancellation_email(
 ) -> EmailMessage:
     local = meeting.scheduled_start.astimezone(ZoneInfo(reader.timezone))
     when = f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({reader.timezone})"
+    when += clocks.their_time(meeting.scheduled_start, reader, clocks.other_person(people, reader))
     who = "You" if cancelled_by.id == reader.id else cancelled_by.name
     text = (
         f"Hello {reader.name},\n\n{who} cancelled {meeting.title}, {when}.\n\n"

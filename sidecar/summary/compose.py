@@ -19,6 +19,7 @@ from icalendar import Calendar
 
 from sidecar.calendar import PRODUCT_ID, meeting_event
 from sidecar.domain.models import AgendaItem, GoalProgress, Meeting, Mentorship, Person
+from sidecar.mail import clocks
 from sidecar.mail.compose import Attachment, compose
 from sidecar.summary import email_style as style
 from sidecar.summary.attendance import Arrival
@@ -116,33 +117,8 @@ def _long_day(at: datetime, zone: ZoneInfo) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
-def _short_day(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b}"
-
-
-def _clock(at: datetime, zone: ZoneInfo) -> str:
-    return f"{at.astimezone(zone):%H:%M}"
-
-
 def _other(record: MeetingRecord, reader: Person) -> Person | None:
-    return next((p for p in record.people.values() if p.id != reader.id), None)
-
-
-def _first_name(person: Person) -> str:
-    return person.name.split()[0] if person.name.split() else person.name
-
-
-def _their_time(at: datetime, reader: Person, other: Person | None) -> str:
-    """ "; 17:45 for Ana (Europe/Lisbon)", or nothing when their clock shows the same."""
-    if other is None:
-        return ""
-    mine, theirs = ZoneInfo(reader.timezone), ZoneInfo(other.timezone)
-    if at.astimezone(mine).replace(tzinfo=None) == at.astimezone(theirs).replace(tzinfo=None):
-        return ""
-    same_day = at.astimezone(mine).date() == at.astimezone(theirs).date()
-    clock = _clock(at, theirs) if same_day else f"{_short_day(at, theirs)} {_clock(at, theirs)}"
-    return f"; {clock} for {_first_name(other)} ({other.timezone})"
+    return clocks.other_person(record.people, reader)
 
 
 @dataclass(frozen=True)
@@ -171,12 +147,13 @@ def _held(record: MeetingRecord, zone: ZoneInfo) -> str | None:
     early_or_late = _against_schedule(_minutes_between(record.meeting.scheduled_start, when.began))
     started = f"started {early_or_late}"
     if when.ended is None:
-        return f"since {_clock(when.began, zone)}; {started}"
+        return f"since {clocks.clock(when.began, zone)}; {started}"
     if when.ended < when.began:
-        return f"ended {_clock(when.ended, zone)}, before anyone joined"
+        return f"ended {clocks.clock(when.ended, zone)}, before anyone joined"
     minutes = _minutes_between(when.began, when.ended)
     lasted = _amount(minutes) if minutes else "less than a minute"
-    return f"{_clock(when.began, zone)} to {_clock(when.ended, zone)}, {lasted}; {started}"
+    began, ended = clocks.clock(when.began, zone), clocks.clock(when.ended, zone)
+    return f"{began} to {ended}, {lasted}; {started}"
 
 
 def _arrived(record: MeetingRecord, person_id: str, zone: ZoneInfo) -> str:
@@ -185,7 +162,7 @@ def _arrived(record: MeetingRecord, person_id: str, zone: ZoneInfo) -> str:
     if arrival is None:
         return name
     late = _minutes_between(record.meeting.scheduled_start, arrival.joined_at)
-    return f"{name} (joined {_clock(arrival.joined_at, zone)}, {_against_schedule(late)})"
+    return f"{name} (joined {clocks.clock(arrival.joined_at, zone)}, {_against_schedule(late)})"
 
 
 # --- the view ---------------------------------------------------------------------------------
@@ -242,8 +219,8 @@ def _sections(record: MeetingRecord, reader: Person | None) -> list[Section]:
         zone = ZoneInfo(reader.timezone)
         start = record.next_meeting.scheduled_start
         when = (
-            f"{_long_day(start, zone)} at {_clock(start, zone)} ({reader.timezone})"
-            f"{_their_time(start, reader, _other(record, reader))}"
+            f"{_long_day(start, zone)} at {clocks.clock(start, zone)} ({reader.timezone})"
+            f"{clocks.their_time(start, reader, _other(record, reader))}"
         )
         sections.append(Section("Next meeting", (Item(f"{record.next_meeting.title}, {when}"),)))
     return sections
@@ -254,8 +231,8 @@ def summary_view(record: MeetingRecord, reader: Person) -> SummaryView:
     meeting = record.meeting
     day = _long_day(meeting.scheduled_start, zone)
     when = (
-        f"{day} at {_clock(meeting.scheduled_start, zone)} ({reader.timezone})"
-        f"{_their_time(meeting.scheduled_start, reader, _other(record, reader))}"
+        f"{day} at {clocks.clock(meeting.scheduled_start, zone)} ({reader.timezone})"
+        f"{clocks.their_time(meeting.scheduled_start, reader, _other(record, reader))}"
     )
     facts = [("When", when)]
     if (held := _held(record, zone)) is not None:
