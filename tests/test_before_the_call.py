@@ -178,6 +178,11 @@ async def test_the_mentee_sends_the_agenda_with_last_times_next_steps(
     assert "Send the draft" in body and "still open" in body and "Shipped the redesign" in body
     assert "Europe/Lisbon" in body, "the time is given in the recipient's time zone"
     assert on_their_clock(nxt.scheduled_start, "Europe/Lisbon", "Asia/Tokyo", "a") in body, body
+    # The HTML part is laid out as the summary is: title, button, a headed list per section.
+    page = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert '<meta name="color-scheme" content="light dark">' in page
+    assert ">Second</h1>" in page and ">Open the meeting panel</a>" in page
+    assert ">Successes</h2>" in page and ">Shipped the redesign</li>" in page
 
 
 def reminder_settings(tmp_path: Path, smtp: SmtpServer, starting_soon_minutes: int) -> Settings:

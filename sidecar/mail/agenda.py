@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sidecar.domain.models import AGENDA_SECTIONS, ActionItem, AgendaItem, Goal, Meeting, Person
 from sidecar.mail import clocks
+from sidecar.mail import email_style as style
 from sidecar.mail.compose import compose
 
 SECTION_TITLES = {
@@ -41,14 +42,20 @@ def agenda_email(
     starts = when(meeting, recipient)
     theirs = clocks.their_time(meeting.scheduled_start, recipient, sender)
     text = [f"{sender.name} prepared the agenda for {meeting.title}, {starts}{theirs}.", ""]
-    parts = [f"<p>{html.escape(text[0])}</p>"]
+    e = html.escape
+    parts = [
+        f'<h1 style="{style.TITLE}">{e(meeting.title)}</h1>',
+        f'<p style="{style.SUBTITLE}">Agenda from {e(sender.name)}, {e(starts + theirs)}</p>',
+        f'<p style="{style.PARAGRAPH}"><a href="{e(panel_url)}" style="{style.BUTTON}">'
+        "Open the meeting panel</a></p>",
+    ]
 
     def section(title: str, lines: list[str]) -> None:
         if not lines:
             return
         text.extend([title, *[f"  - {line}" for line in lines], ""])
-        parts.append(f"<h3>{html.escape(title)}</h3><ul>")
-        parts.extend(f"<li>{html.escape(line)}</li>" for line in lines)
+        parts.append(f'<h2 style="{style.SECTION}">{e(title)}</h2><ul style="{style.LIST}">')
+        parts.extend(f'<li style="{style.LIST_ITEM}">{e(line)}</li>' for line in lines)
         parts.append("</ul>")
 
     section(
@@ -70,13 +77,20 @@ def agenda_email(
         note = f": {latest.note} ({latest.entry_date.isoformat()})" if latest else ""
         goal_lines.append(f"{goal.title}{note}")
     section("Goals", goal_lines)
+    if len(parts) == 3:  # sent with nothing written in it
+        text += ["Nothing was written in the agenda yet.", ""]
+        parts.append(f'<p style="{style.EMPTY}">Nothing was written in the agenda yet.</p>')
     text += [f"Open the panel: {panel_url}", ""]
-    parts.append(f'<p><a href="{html.escape(panel_url)}">Open the meeting panel</a></p>')
+    parts.append(
+        f'<p style="{style.FOOTER}">Sent by Mentor Sidecar when {e(sender.name)} sent the'
+        " agenda, with times in your own time zone."
+        f' <a href="{e(panel_url)}" style="{style.LINK}">{e(panel_url)}</a></p>'
+    )
     return compose(
         sender=mail_from,
         to_name=recipient.name,
         to_address=recipient.email,
         subject=f"Agenda: {meeting.title}, {starts}",
         text="\n".join(text),
-        html="\n".join(parts),
+        html=style.document(f"Agenda: {meeting.title}", "\n".join(parts)),
     )

@@ -20,8 +20,8 @@ from icalendar import Calendar
 from sidecar.calendar import PRODUCT_ID, meeting_event
 from sidecar.domain.models import AgendaItem, GoalProgress, Meeting, Mentorship, Person
 from sidecar.mail import clocks
+from sidecar.mail import email_style as style
 from sidecar.mail.compose import Attachment, compose
-from sidecar.summary import email_style as style
 from sidecar.summary.attendance import Arrival
 from sidecar.summary.due_dates import due_words, short_date
 from sidecar.summary.markdown import BOX_DONE, BOX_OPEN, notes_html, shift_headings
@@ -353,24 +353,7 @@ def view_html(view: SummaryView, panel_url: str) -> str:
         " with times in your own time zone. The notes are as you wrote them together."
         f' <a href="{_e(panel_url)}" style="{style.LINK}">{_e(panel_url)}</a></p>'
     )
-    content = "\n".join(parts)
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark">'
-        '<meta name="supported-color-schemes" content="light dark">'
-        f"<title>{_e(view.title)}</title></head>\n"
-        f'<body style="{style.BODY}">\n'
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"'
-        ' style="border-collapse:collapse;"><tr>'
-        f'<td align="center" style="{style.OUTER_CELL}">\n'
-        '<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0"'
-        f' style="{style.INNER_TABLE}"><tr><td align="left" style="{style.FONT}'
-        'font-size:16px;line-height:1.5;">\n'
-        f"{content}\n"
-        "</td></tr></table>\n</td></tr></table>\n</body></html>\n"
-    )
+    return style.document(view.title, "\n".join(parts))
 
 
 def summary_email(

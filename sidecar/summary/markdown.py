@@ -13,7 +13,7 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from sidecar.summary import email_style as style
+from sidecar.mail import email_style as style
 
 _ATX = re.compile(
     r"^(?P<prefix>(?:[ \t]*>)*[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?[ \t]*)(?P<marks>#{1,6})"

@@ -1,4 +1,4 @@
-"""Inline styles for the summary email's HTML.
+"""Inline styles for the emails' HTML (the summary's and the agenda's), and their page.
 
 Email clients keep inline styles only (Gmail drops most <style>, Outlook uses Word's renderer),
 and in dark mode they recolour the message themselves. So no style sets a background: text and
@@ -8,6 +8,8 @@ and #121212 (no one colour reaches 4.5:1 on both; links are underlined too).
 """
 
 from __future__ import annotations
+
+import html
 
 FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
 MONO = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'Liberation Mono',monospace;"
@@ -60,3 +62,25 @@ def heading(level: int) -> str:
     """Headings inside the notes: below the section headings (h2), smaller as they go deeper."""
     size = {1: 22, 2: 18, 3: 16, 4: 15, 5: 15, 6: 14}.get(level, 14)
     return f"margin:18px 0 6px 0;{FONT}font-size:{size}px;line-height:1.3;font-weight:700;"
+
+
+def document(title: str, content: str) -> str:
+    """A whole email page around `content`: one centred column at most 640 px wide, in tables
+    (Outlook lays out nothing else), in the client's own light or dark colours."""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        '<meta name="supported-color-schemes" content="light dark">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        f'<body style="{BODY}">\n'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"'
+        ' style="border-collapse:collapse;"><tr>'
+        f'<td align="center" style="{OUTER_CELL}">\n'
+        '<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0"'
+        f' style="{INNER_TABLE}"><tr><td align="left" style="{FONT}'
+        'font-size:16px;line-height:1.5;">\n'
+        f"{content}\n"
+        "</td></tr></table>\n</td></tr></table>\n</body></html>\n"
+    )
