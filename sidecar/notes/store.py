@@ -12,11 +12,11 @@ committed at once (on the loop's next turn, together with whatever arrived in th
 while a commit ran), so a lone pair sees every keystroke without waiting; only under real load
 are commits up to the commit window apart, so each holds more (and SQLite's store then sleeps
 out the window instead of waking for each keystroke: `sidecar.db.notes.batch.CommitQueue`). A
-commit costs about as much for one row as for ten, so under load the 20 ms window costs about
-10 ms more latency on average (nobody sees a keystroke 10 ms later) and saves a third to a half
-of the server's CPU per edit against committing each (bench/README.md, runs G and H: at 50
-meetings 108 us per edit with a 10 ms window, 66.5 with 20 ms; at 600 meetings 48.0 and 42.7,
-and p99 43 and 34 ms).
+commit has a cost of its own beside its rows' (the transaction, its locks, the log's header and
+the pages its rows share), so under load a 20 ms window adds about 10 ms of latency on average
+(nobody sees a keystroke 10 ms later) and saves CPU per edit at every load (bench/README.md,
+runs G and H, 10 ms against 20: 108 and 66.5 us per edit at 50 meetings, 48.0 and 42.7 at 600,
+where p99 was 43 and 34 ms).
 """
 
 from __future__ import annotations
