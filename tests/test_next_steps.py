@@ -5,7 +5,7 @@ in the summary; the owner is emailed the day before a step is due (real SMTP ser
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -225,10 +225,12 @@ async def test_a_step_written_down_just_now_is_not_reminded_of(service: TestServ
     tomorrow = today_for("Asia/Tokyo") + timedelta(days=1)
     await call(service, "PATCH", f"/action-items/{pair.action_item_id}", pair.auth(),
                {"due_date": tomorrow.isoformat()})  # fmt: skip
-    now = datetime.combine(
-        tomorrow - timedelta(days=1), datetime.min.time(), ZoneInfo("Asia/Tokyo")
-    )
-    now = max(now + timedelta(hours=20), datetime.now(UTC))
+    # The day before, in Tokyo, at a time reminders go out (09:00 or later): only having been
+    # written down less than 12 hours ago holds it back. From 09:00, not later: the step was
+    # written at most 9 hours before then, whatever the time of day the test runs (it once took
+    # 20:00, which is more than 12 hours after a step written before 08:00 in Tokyo).
+    day_before = datetime.combine(tomorrow - timedelta(days=1), time(9, 0), ZoneInfo("Asia/Tokyo"))
+    now = max(day_before, datetime.now(UTC))
     sent = await step_reminders.send_due(app[REPOS], app[OUTBOX], app[SETTINGS], now=now)
     assert sent == 0
 
