@@ -49,6 +49,7 @@ def agenda_email(
         f'<p style="{style.PARAGRAPH}"><a href="{e(panel_url)}" style="{style.BUTTON}">'
         "Open the meeting panel</a></p>",
     ]
+    header = len(parts)
 
     def section(title: str, lines: list[str]) -> None:
         if not lines:
@@ -77,7 +78,7 @@ def agenda_email(
         note = f": {latest.note} ({latest.entry_date.isoformat()})" if latest else ""
         goal_lines.append(f"{goal.title}{note}")
     section("Goals", goal_lines)
-    if len(parts) == 3:  # sent with nothing written in it
+    if len(parts) == header:  # sent with nothing written in it
         text += ["Nothing was written in the agenda yet.", ""]
         parts.append(f'<p style="{style.EMPTY}">Nothing was written in the agenda yet.</p>')
     text += [f"Open the panel: {panel_url}", ""]

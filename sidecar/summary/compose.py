@@ -117,8 +117,12 @@ def _long_day(at: datetime, zone: ZoneInfo) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
-def _other(record: MeetingRecord, reader: Person) -> Person | None:
-    return clocks.other_person(record.people, reader)
+def _when(at: datetime, record: MeetingRecord, reader: Person) -> str:
+    """ "Tuesday 8 December 2026 at 15:00 (Europe/Lisbon); 20:30 for Arjun (Asia/Kolkata)"."""
+    zone = ZoneInfo(reader.timezone)
+    other = clocks.other_person(record.people, reader)
+    day, clock = _long_day(at, zone), clocks.clock(at, zone)
+    return f"{day} at {clock} ({reader.timezone}){clocks.their_time(at, reader, other)}"
 
 
 @dataclass(frozen=True)
@@ -216,12 +220,7 @@ def _sections(record: MeetingRecord, reader: Person | None) -> list[Section]:
         ),
     ]
     if record.next_meeting is not None and reader is not None:
-        zone = ZoneInfo(reader.timezone)
-        start = record.next_meeting.scheduled_start
-        when = (
-            f"{_long_day(start, zone)} at {clocks.clock(start, zone)} ({reader.timezone})"
-            f"{clocks.their_time(start, reader, _other(record, reader))}"
-        )
+        when = _when(record.next_meeting.scheduled_start, record, reader)
         sections.append(Section("Next meeting", (Item(f"{record.next_meeting.title}, {when}"),)))
     return sections
 
@@ -230,11 +229,7 @@ def summary_view(record: MeetingRecord, reader: Person) -> SummaryView:
     zone = ZoneInfo(reader.timezone)
     meeting = record.meeting
     day = _long_day(meeting.scheduled_start, zone)
-    when = (
-        f"{day} at {clocks.clock(meeting.scheduled_start, zone)} ({reader.timezone})"
-        f"{clocks.their_time(meeting.scheduled_start, reader, _other(record, reader))}"
-    )
-    facts = [("When", when)]
+    facts = [("When", _when(meeting.scheduled_start, record, reader))]
     if (held := _held(record, zone)) is not None:
         facts.append(("Held", held))
     names = ", ".join(_arrived(record, p, zone) for p in record.attendees if p in record.people)
