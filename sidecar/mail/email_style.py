@@ -53,7 +53,8 @@ CELL = f"padding:4px 8px;border:1px solid {RULE_COLOR};text-align:left;vertical-
 RULE = f"border:0;border-top:1px solid {RULE_COLOR};margin:16px 0;"
 FOOTER = (
     f"margin:32px 0 0 0;padding:12px 0 0 0;border-top:1px solid {RULE_COLOR};font-size:13px;"
-    f"color:{MUTED};"
+    # The footer's link is a long sign-in address: let it wrap rather than widen a phone's page.
+    f"color:{MUTED};overflow-wrap:anywhere;word-break:break-word;"
 )
 NOTES_BOX = "margin:0;padding:0;"
 
