@@ -125,8 +125,12 @@ def stored_text(database: Path, meeting_id: str) -> str:
     the WAL, and the service would no longer recover a crashed WAL by itself. The query is the
     one the notes store loads a room with.
     """
-    query = "SELECT data FROM note_updates WHERE meeting_id = ? ORDER BY id"
-    return text_of(stored_rows(database, "note_updates", query, meeting_id))
+    query = (
+        "SELECT data FROM (SELECT 0 AS recent, id, data FROM note_updates WHERE meeting_id = ?1"
+        " UNION ALL SELECT 1, id, data FROM note_updates_recent WHERE meeting_id = ?1)"
+        " ORDER BY recent, id"
+    )
+    return text_of(stored_rows(database, "note_updates_recent", query, meeting_id))
 
 
 def stored_hocuspocus_text(database: Path, document: str) -> str:

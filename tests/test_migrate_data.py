@@ -124,6 +124,7 @@ async def test_migrating_to_postgresql_keeps_every_export_the_same(
     order = [line.split()[0] for line in dry.splitlines() if line[:2] == "  "]
     assert order.index("people") < order.index("mentorships") < order.index("meetings")
     assert order.index("meetings") < order.index("note_updates")
+    assert order.index("meetings") < order.index("note_updates_recent")  # SQLite's newest rows
     target = await open_database(postgres_url)
     try:
         assert await target.fetch_value("SELECT COUNT(*) FROM people") == 0

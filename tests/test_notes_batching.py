@@ -133,6 +133,64 @@ async def test_the_write_ahead_log_is_checkpointed_on_its_own_thread(
     assert threads and all(name.startswith("notes-wal") for name in threads)
 
 
+def stored_counts(service: Service, meeting_id: str) -> tuple[int, int]:
+    """A meeting's rows in note_updates and in note_updates_recent, as another connection sees."""
+    path = service.app[SETTINGS].database_path
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return tuple(  # type: ignore[return-value]
+            db.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE meeting_id = ?", (meeting_id,)
+            ).fetchone()[0]
+            for table in ("note_updates", "note_updates_recent")
+        )
+
+
+async def test_commits_land_in_the_recent_table_and_checkpoints_file_them_in_order(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = await start()
+    only_on_sqlite(service)
+    meeting = service.seed.meeting_id
+    # The tenth commit checkpoints; filing then takes four transactions (3 + 3 + 3 + 1 rows).
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_COMMITS", 10)
+    monkeypatch.setattr(sqlite_store, "FILE_CHUNK_ROWS", 3)
+    store = service.app[NOTE_ROOMS].store
+    text, updates = typed_updates(12)
+    filed, recent = stored_counts(service, meeting)
+    assert recent == 0
+    for update in updates[:9]:
+        await store.submit(meeting, update, None)  # a commit each
+    assert stored_counts(service, meeting) == (filed, 9), "committed to the recent table"
+    await store.submit(meeting, updates[9], None)
+    await eventually(
+        lambda: stored_counts(service, meeting) == (filed + 10, 0), what="the rows filed"
+    )
+    for update in updates[10:]:
+        await store.submit(meeting, update, None)
+    assert stored_counts(service, meeting) == (filed + 10, 2)
+    path = service.app[SETTINGS].database_path
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute(
+            "SELECT data FROM note_updates WHERE meeting_id = ? ORDER BY id", (meeting,)
+        ).fetchall()
+    assert [bytes(row[0]) for row in rows[filed:]] == updates[:10], "filed in their order"
+
+    def loaded_text(updates: list[bytes]) -> str:
+        doc: Doc[Text] = Doc()
+        for update in updates:
+            doc.apply_update(update)
+        return str(doc.get("notes", type=Text))
+
+    stored = (await store.load(meeting)).updates
+    assert stored[-12:] == updates, "filed rows first, then the recent ones"
+    assert loaded_text(stored).endswith(text)
+    # A compaction merges the rows of both tables into one snapshot.
+    await store.compact(meeting)
+    assert stored_counts(service, meeting) == (1, 0)
+    assert await snapshot_flags(service.app, meeting) == [1]
+    assert loaded_text((await store.load(meeting)).updates).endswith(text)
+
+
 @both_paths
 async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(
     start: Start, monkeypatch: pytest.MonkeyPatch

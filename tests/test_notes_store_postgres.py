@@ -96,6 +96,32 @@ async def test_compaction_replaces_the_rows_by_one_snapshot(
     assert str(doc.get("notes", type=Text)) == text
 
 
+async def test_rows_copied_into_the_recent_table_are_filed_when_the_store_starts(
+    service: tuple[TestServer, DemoSeed, PostgresNotesStore], postgres_url: str
+) -> None:
+    """An embedded install's newest rows (SQLite's store commits to note_updates_recent) come
+    across with `migrate-data`; the PostgreSQL store files them after the meeting's rows."""
+    server, seed, store = service
+    meeting = seed.meeting_id
+    text, updates = typed_updates(6)
+    for update in updates[:3]:
+        await store.submit(meeting, update, None)
+    db = server.app[DATABASE]
+    for update in updates[3:]:
+        await db.execute(
+            "INSERT INTO note_updates_recent (meeting_id, data, created_at) VALUES (?, ?, ?)",
+            (meeting, update, "2026-12-03T12:00:00.000Z"),
+        )
+    another = notes_store_for(db, commit_window_seconds=0, busy_timeout_ms=20_000)
+    await another.start()
+    try:
+        assert await db.fetch_value("SELECT COUNT(*) FROM note_updates_recent") == 0
+        assert (await another.load(meeting)).updates[-6:] == updates, "after, in their order"
+        assert (await postgres_notes_text(postgres_url, meeting)).endswith(text)
+    finally:
+        await another.stop()
+
+
 async def test_a_failed_batch_leaves_the_rows_its_compaction_would_have_replaced(
     service: tuple[TestServer, DemoSeed, PostgresNotesStore],
 ) -> None:

@@ -88,6 +88,7 @@ MENTORSHIP_TABLES: dict[str, str] = {
 NOT_EXPORTED: dict[str, str] = {
     "schema_version": "the service's own bookkeeping",
     "note_updates": "exported as each meeting's notes in Markdown (the binary Yjs history is not)",
+    "note_updates_recent": "the newest of note_updates, not yet filed there: exported with them",
     "meeting_search": "a search index of summaries and notes, both exported",
     "platform_schema_version": "the service's own bookkeeping (each platform's migrations)",
 }

@@ -50,6 +50,15 @@ _INSERT_SNAPSHOT = (
     "INSERT INTO note_updates (meeting_id, data, created_by, created_at, is_snapshot)"
     " VALUES ($1, $2, $3, $4, 1)"
 )
+# An embedded install's newest rows, copied here by `migrate-data` (migration 19): filed into
+# note_updates after the meeting's older rows, each meeting's in their order. DELETE ... RETURNING
+# takes each row once, even with several instances starting together.
+_FILE_RECENT = (
+    "WITH filed AS (DELETE FROM note_updates_recent"
+    " RETURNING id, meeting_id, data, created_by, created_at)"
+    " INSERT INTO note_updates (meeting_id, data, created_by, created_at, is_snapshot)"
+    " SELECT meeting_id, data, created_by, created_at, 0 FROM filed ORDER BY meeting_id, id"
+)
 
 
 class PostgresNotesStore(CommitQueue):
@@ -88,6 +97,7 @@ class PostgresNotesStore(CommitQueue):
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._conn = await self._connection()
+        await self._conn.execute(_FILE_RECENT, timeout=self._timeout)
 
     async def _connection(self) -> Connection:
         conn = await self._connect()

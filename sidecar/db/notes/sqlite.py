@@ -7,6 +7,14 @@ self-pipe cost more CPU than the commit itself). The connection never waits for 
 another connection holds the write lock, the batch stays queued (and keeps growing) and the
 commit is retried shortly, so the loop is never blocked on SQLite's busy timeout. How far apart
 commits are follows the load (`sidecar.notes.store.CommitPacing`).
+
+Commits append to `note_updates_recent`, a table without an index, so a commit dirties that
+table's last page or two, whatever the number of meetings in it; through `note_updates` and its
+`(meeting_id, id)` index, each row of a commit dirtied a leaf of its own meeting (run H in
+bench/README.md: a commit of five rows over 50 meetings wrote about seven pages). The
+checkpoint thread files the recent rows into `note_updates` before each checkpoint, a thousand
+at a time, each meeting's leaf once per filing. A meeting's notes are its filed rows, then its
+recent ones, each in id order, read in one statement (one snapshot of the database).
 """
 
 from __future__ import annotations
@@ -37,7 +45,28 @@ LOCKED_RETRY_SECONDS = 0.002
 CHECKPOINT_EVERY_COMMITS = 1000
 CHECKPOINT_EVERY_ROWS = 4000
 
-_INSERT = "INSERT INTO note_updates (meeting_id, data, created_by, created_at) VALUES (?, ?, ?, ?)"
+# Rows filed into note_updates per transaction of the checkpoint thread: each transaction holds
+# the write lock (and the loop's commits wait, see `_retry_locked`) for a few milliseconds.
+FILE_CHUNK_ROWS = 1000
+
+_INSERT = (
+    "INSERT INTO note_updates_recent (meeting_id, data, created_by, created_at) VALUES (?, ?, ?, ?)"
+)
+# A meeting's rows in order: the filed ones, then the recent ones.
+_ROWS_OF = (
+    "SELECT 0 AS recent, id, data, created_by FROM note_updates WHERE meeting_id = ?"
+    " UNION ALL SELECT 1, id, data, created_by FROM note_updates_recent WHERE meeting_id = ?"
+    " ORDER BY recent, id"
+)
+_LAST_OF_CHUNK = "SELECT id FROM note_updates_recent ORDER BY id LIMIT 1 OFFSET ?"
+_LAST_RECENT = "SELECT max(id) FROM note_updates_recent"
+# Each meeting's rows together (its leaf of the index is written once), in their order.
+_FILE_UP_TO = (
+    "INSERT INTO note_updates (meeting_id, data, created_by, created_at)"
+    " SELECT meeting_id, data, created_by, created_at FROM note_updates_recent"
+    " WHERE id <= ? ORDER BY meeting_id, id"
+)
+_FILED_UP_TO = "DELETE FROM note_updates_recent WHERE id <= ?"
 
 
 class SqliteNotesStore(CommitQueue):
@@ -71,6 +100,7 @@ class SqliteNotesStore(CommitQueue):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA secure_delete=ON")  # as every connection: see sidecar/privacy.py
         # Never block the event loop on another connection's lock: a busy commit is retried.
         conn.execute("PRAGMA busy_timeout=0")
         conn.execute("PRAGMA wal_autocheckpoint=0")  # see _checkpoint
@@ -151,7 +181,8 @@ class SqliteNotesStore(CommitQueue):
             log.warning("checkpointing the notes' write-ahead log failed: %r", done.exception())
 
     def _checkpoint(self) -> None:
-        """On the checkpoint thread: copy the log into the database and start it over.
+        """On the checkpoint thread: file the recent rows, copy the log into the database and
+        start it over.
 
         TRUNCATE, not PASSIVE: under steady writing a passive checkpoint never catches up with
         the last frame, so the log is never reused and grows without end (8.9 GB in two minutes
@@ -168,8 +199,30 @@ class SqliteNotesStore(CommitQueue):
         if self._checkpoint_conn is None:
             self._checkpoint_conn = sqlite3.connect(self._path, isolation_level=None)
             self._checkpoint_conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            self._checkpoint_conn.execute("PRAGMA secure_delete=ON")  # filing deletes rows
+        while self._file_recent_chunk(self._checkpoint_conn):
+            pass
         self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         self._checkpoint_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    @staticmethod
+    def _file_recent_chunk(conn: sqlite3.Connection) -> bool:
+        """Move the oldest `FILE_CHUNK_ROWS` recent rows into note_updates in one transaction;
+        whether more are left. Oldest first, so each meeting's filed rows stay before its
+        recent ones."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(_LAST_OF_CHUNK, (FILE_CHUNK_ROWS - 1,)).fetchone()
+            last = row[0] if row is not None else conn.execute(_LAST_RECENT).fetchone()[0]
+            if last is not None:
+                conn.execute(_FILE_UP_TO, (last,))
+                conn.execute(_FILED_UP_TO, (last,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return row is not None
 
     def _close_checkpointer(self) -> None:
         if self._checkpoint_conn is not None:
@@ -214,21 +267,21 @@ class SqliteNotesStore(CommitQueue):
     def _compact(self, meeting_id: str, now: str) -> int:
         assert self._conn is not None
         conn = self._conn
-        rows = conn.execute(
-            "SELECT id, data, created_by FROM note_updates WHERE meeting_id = ? ORDER BY id",
-            (meeting_id,),
-        ).fetchall()
-        snapshot = merged(meeting_id, [bytes(row[1]) for row in rows])
+        rows = conn.execute(_ROWS_OF, (meeting_id, meeting_id)).fetchall()
+        snapshot = merged(meeting_id, [bytes(row[2]) for row in rows])
         if snapshot is None:
-            return sum(len(row[1]) for row in rows)
-        conn.execute(
-            "DELETE FROM note_updates WHERE meeting_id = ? AND id <= ?", (meeting_id, rows[-1][0])
-        )
+            return sum(len(row[2]) for row in rows)
+        for recent, table in ((0, "note_updates"), (1, "note_updates_recent")):
+            ids = [row[1] for row in rows if row[0] == recent]
+            if ids:
+                conn.execute(
+                    f"DELETE FROM {table} WHERE meeting_id = ? AND id <= ?", (meeting_id, ids[-1])
+                )
         # A merged snapshot has many authors; it keeps the latest writer as its author.
         conn.execute(
             "INSERT INTO note_updates (meeting_id, data, created_by, created_at, is_snapshot)"
             " VALUES (?, ?, ?, ?, 1)",
-            (meeting_id, snapshot, rows[-1][2], now),
+            (meeting_id, snapshot, rows[-1][3], now),
         )
         log.debug("compacted %d note updates of %s: %d bytes", len(rows), meeting_id, len(snapshot))
         return len(snapshot)
@@ -237,10 +290,8 @@ class SqliteNotesStore(CommitQueue):
         """Every stored update of a meeting, in order (a few rows once compacted: read inline)."""
         if self._conn is None:
             raise RuntimeError("notes store is not running")
-        rows = self._conn.execute(
-            "SELECT data FROM note_updates WHERE meeting_id = ? ORDER BY id", (meeting_id,)
-        ).fetchall()
-        updates = [bytes(row[0]) for row in rows]
+        rows = self._conn.execute(_ROWS_OF, (meeting_id, meeting_id)).fetchall()
+        updates = [bytes(row[2]) for row in rows]
         return StoredNotes(updates, sum(len(u) for u in updates))
 
 

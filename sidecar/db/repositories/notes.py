@@ -26,10 +26,13 @@ class NotesRepository(Repository):
         return str(zone or "UTC")
 
     async def stored_rows(self, meeting_id: str) -> list[StoredNoteRow]:
-        """A meeting's stored rows in order: how far compaction has merged its history."""
+        """A meeting's stored rows in order: how far compaction has merged its history (the
+        filed rows, then the newest, which SQLite's store commits to a table of their own)."""
         rows = await self.db.fetch_all(
-            "SELECT is_snapshot, length(data) AS size FROM note_updates"
-            " WHERE meeting_id = ? ORDER BY id",
-            (meeting_id,),
+            "SELECT is_snapshot, size FROM ("
+            "SELECT 0 AS recent, id, is_snapshot, length(data) AS size FROM note_updates"
+            " WHERE meeting_id = ? UNION ALL SELECT 1, id, 0, length(data)"
+            " FROM note_updates_recent WHERE meeting_id = ?) AS stored ORDER BY recent, id",
+            (meeting_id, meeting_id),
         )
         return [StoredNoteRow(bool(row["is_snapshot"]), int(row["size"])) for row in rows]
