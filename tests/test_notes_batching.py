@@ -191,6 +191,30 @@ async def test_commits_land_in_the_recent_table_and_checkpoints_file_them_in_ord
     assert loaded_text((await store.load(meeting)).updates).endswith(text)
 
 
+async def test_under_load_commits_write_note_updates_after_filing_the_recent_rows(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = await start()
+    only_on_sqlite(service)
+    meeting = service.seed.meeting_id
+    # "Load" is one meeting typing: from the second commit on (the first has none recorded).
+    monkeypatch.setattr(sqlite_store, "DIRECT_FROM_MEETINGS", 1)
+    monkeypatch.setattr(sqlite_store, "RECENT_BELOW_MEETINGS", 1)
+    store = service.app[NOTE_ROOMS].store
+    _, updates = typed_updates(4)
+    filed, _ = stored_counts(service, meeting)
+    await store.submit(meeting, updates[0], None)
+    assert stored_counts(service, meeting) == (filed, 1), "no load yet: the recent table"
+    await store.submit(meeting, updates[1], None)
+    assert stored_counts(service, meeting) == (filed + 2, 0), "the recent row filed first"
+    await store.submit(meeting, updates[2], None)
+    assert stored_counts(service, meeting) == (filed + 3, 0)
+    monkeypatch.setattr(sqlite_store, "RECENT_BELOW_MEETINGS", 2)  # the load went down
+    await store.submit(meeting, updates[3], None)
+    assert stored_counts(service, meeting) == (filed + 3, 1), "back to the recent table"
+    assert (await store.load(meeting)).updates[-4:] == updates, "in the order they came"
+
+
 @both_paths
 async def test_a_late_joiner_gets_updates_not_yet_applied_on_the_server(
     start: Start, monkeypatch: pytest.MonkeyPatch
