@@ -132,7 +132,12 @@ class RedisRelay:
     async def stop(self) -> None:
         self._up = False  # what is published from now on goes nowhere, and is not queued
         self._queue.clear()
-        for task in self._tasks:
+        # The background work too (unsubscribing, re-reading the store after a lost publish):
+        # awaited without being cancelled, one of them could wait without end (a PostgreSQL test
+        # run hung 20 minutes in test_people_of_an_instance_gone_silent_are_not_shown_to_a_
+        # newcomer, whose only unbounded wait is this stop). What a re-read would have brought
+        # is in the database, so cancelling leaves nothing unstored.
+        for task in [*self._tasks, *self._background]:
             task.cancel()
         for task in [*self._tasks, *self._background]:
             with contextlib.suppress(BaseException):
