@@ -32,6 +32,7 @@ from tests.notes_client import NotesClient
 from tests.smtp_server import SmtpServer
 from tests.waiting import eventually, outbox_empty
 
+# The due date is years ahead: "by ..." must not turn into "overdue since" as the calendar moves.
 NOTES = """# Check-in
 
 ## Since last time
@@ -41,7 +42,7 @@ Setext heading
 --------------
 
 Agreed: feedback in writing, the day after
-- [ ] Send the draft to Ana @mentee by 2026-12-03
+- [ ] Send the draft to Ana @mentee by 2031-12-03
 - [ ] Share two articles @mentor
 
 See [the guide](https://example.org/critique?a=1&b=2) and `notes.md`.
