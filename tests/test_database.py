@@ -524,6 +524,31 @@ async def test_sqlite_migrates_a_new_file_once_when_two_processes_start_together
     assert versions == [m.version for m in MIGRATIONS] and platform == 1
 
 
+async def test_sqlite_waits_to_switch_a_new_file_to_wal_while_another_process_writes(
+    tmp_path: Path,
+) -> None:
+    """SQLite answers "database is locked" at once, without its busy handler, to a connection
+    switching a file to WAL while another holds the write lock (what a second service opening
+    the same new file sees). Opening retries until the busy timeout instead."""
+    path = tmp_path / "shared.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("CREATE TABLE theirs (id TEXT)")
+        other.execute("BEGIN IMMEDIATE")
+        opening = asyncio.create_task(open_database(path, 60_000))
+        # Give it time to meet the lock (this only makes the test sharper; it passes without).
+        done, _ = await asyncio.wait({opening}, timeout=0.3)
+        assert not done or opening.exception() is None, opening.exception()
+        other.execute("COMMIT")
+        db = await opening
+    finally:
+        other.close()
+    try:
+        assert str(await db.fetch_value("PRAGMA journal_mode")).lower() == "wal"
+    finally:
+        await db.close()
+
+
 async def test_after_commit_runs_once_committed_and_never_after_a_rollback(
     database: Database,
 ) -> None:

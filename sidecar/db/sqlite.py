@@ -153,6 +153,27 @@ async def _settled(operation: Awaitable[Any]) -> Any:
         raise
 
 
+async def _switch_to_wal(conn: aiosqlite.Connection, timeout_s: float) -> None:
+    """Put the file in WAL mode. Switching a new file takes its exclusive lock, and when another
+    process opening the same file at the same moment holds it, SQLite answers "database is
+    locked" at once rather than calling the busy handler (it would be a deadlock for a reader
+    that waits). So this retries itself until the busy timeout has passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        try:
+            async with conn.execute("PRAGMA journal_mode=WAL") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or loop.time() >= deadline:
+                raise
+            await asyncio.sleep(BUSY_POLL_SECONDS)
+            continue
+        if row is not None and str(row[0]).lower() == "wal":
+            return
+        raise sqlite3.OperationalError(f"SQLite refused WAL mode for this file (it says {row!r})")
+
+
 async def open_sqlite(
     path: Path,
     busy_timeout_ms: int = 5000,
@@ -165,10 +186,8 @@ async def open_sqlite(
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
     try:
-        # First: switching a new file to WAL takes its lock, which another process opening the
-        # same file may hold (migrating it); with a busy timeout this waits instead of failing.
         await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        await conn.execute("PRAGMA journal_mode=WAL")
+        await _switch_to_wal(conn, busy_timeout_ms / 1000)
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
         # Deleted rows are overwritten, not just unlinked: an erased mentorship stays erased.
