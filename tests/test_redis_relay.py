@@ -341,6 +341,37 @@ async def test_people_of_an_instance_gone_silent_are_not_shown_to_a_newcomer(
     assert "Helena Costa" not in peers, peers
 
 
+async def test_stop_ends_a_publisher_whose_cancellation_came_out_as_a_failure(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py can report a cancellation as a failure (a TimeoutError, an OSError): the
+    publisher, which survives failures, then went back to waiting and `stop()` waited for it
+    without end (a PostgreSQL run hung 20 minutes in the test above, on a publisher task
+    "cancelling" but back in its wait). `stop()` must end it all the same."""
+    relay = redis_relay.RedisRelay(redis_url, resync_seconds=0.5)
+    sending = asyncio.Event()
+
+    async def send_that_turns_cancels_into_timeouts(publisher: Any, batch: Any) -> None:
+        sending.set()
+        try:
+            await asyncio.get_running_loop().create_future()  # a reply that never comes
+        except asyncio.CancelledError:
+            raise TimeoutError("Timeout reading from 127.0.0.1") from None
+
+    monkeypatch.setattr(relay, "_send", send_that_turns_cancels_into_timeouts)
+    await relay.start()
+    try:
+        await eventually(lambda: relay.connected, what="the relay to subscribe")
+        relay.publish(redis_relay.notes_channel("m"), b"an update")
+        await asyncio.wait_for(sending.wait(), 30)
+    finally:
+        stopping = asyncio.ensure_future(relay.stop())
+        # A bound that turns a hang into a failure (not a pace: it returns as soon as stopped).
+        await asyncio.wait({stopping}, timeout=60)
+    assert stopping.done(), "stop() is still waiting for the publisher"
+    stopping.result()
+
+
 def test_redis_without_a_shared_database_is_refused_in_words() -> None:
     with pytest.raises(SettingsError) as refused:  # the default: the SQLite file of one process
         Settings.from_env(

@@ -72,6 +72,7 @@ class RedisRelay:
         self._subscriber: Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self._stopping = False  # the loops end at their next turn
 
     @property
     def connected(self) -> bool:
@@ -122,6 +123,7 @@ class RedisRelay:
 
     async def start(self) -> None:
         log.info("instance %s relays live notes and events through Redis", self.instance_id)
+        self._stopping = False
         self._publisher = self._client()
         self._subscriber = self._client()
         self._tasks = [
@@ -132,16 +134,11 @@ class RedisRelay:
     async def stop(self) -> None:
         self._up = False  # what is published from now on goes nowhere, and is not queued
         self._queue.clear()
+        self._stopping = True
+        self._wake.set()  # the publisher leaves its wait, sees `_stopping` and ends
         # The background work too (unsubscribing, re-reading the store after a lost publish):
-        # awaited without being cancelled, one of them could wait without end (a PostgreSQL test
-        # run hung 20 minutes in test_people_of_an_instance_gone_silent_are_not_shown_to_a_
-        # newcomer, whose only unbounded wait is this stop). What a re-read would have brought
-        # is in the database, so cancelling leaves nothing unstored.
-        for task in [*self._tasks, *self._background]:
-            task.cancel()
-        for task in [*self._tasks, *self._background]:
-            with contextlib.suppress(BaseException):
-                await task
+        # what a re-read would have brought is in the database, so cancelling loses nothing.
+        await _cancelled(*self._tasks, *self._background)
         await self._close_pubsub()
         for client in (self._publisher, self._subscriber):
             if client is not None:
@@ -163,12 +160,14 @@ class RedisRelay:
     # --- the subscriber -------------------------------------------------------------------------
 
     async def _subscribe_loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._read()
             except asyncio.CancelledError:
                 raise
             except _FAILURES as exc:
+                if self._stopping:  # a cancellation redis-py reported as a failure
+                    return
                 self._lost(exc)
             except Exception:
                 log.exception("the Redis subscriber failed; reconnecting")
@@ -311,7 +310,7 @@ class RedisRelay:
     async def _publish_loop(self) -> None:
         assert self._publisher is not None
         publisher = self._publisher
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
             queue = self._queue
@@ -329,6 +328,8 @@ class RedisRelay:
                 except asyncio.CancelledError:
                     raise
                 except _FAILURES as exc:
+                    if self._stopping:  # a cancellation redis-py reported as a failure
+                        return
                     if attempt == 1:  # a connection left from before an outage: a fresh one
                         with contextlib.suppress(*_FAILURES):
                             await publisher.connection_pool.disconnect()
@@ -352,6 +353,22 @@ class RedisRelay:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+async def _cancelled(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel the tasks and wait until each has ended, cancelling again any that went on.
+
+    A cancellation can come out of redis-py as a failure (a TimeoutError, which is an OSError,
+    or a ConnectionError), which a loop that survives failures then survives too: a PostgreSQL
+    test run hung 20 minutes in `stop()` on a publisher "cancelling" but back in its wait."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=CONFIRM_SECONDS)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: ended by the cancellation, whatever it raised
 
 
 # Sockets closed on one instance (token revoked, mentorship erased...): every instance closes its
