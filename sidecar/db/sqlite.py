@@ -38,6 +38,19 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in message or "busy" in message
 
 
+async def _while_busy(attempt: Callable[[], Awaitable[T]], timeout_s: float) -> T:
+    """Retry what another writer's lock refused, until `timeout_s` has passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        try:
+            return await attempt()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or loop.time() >= deadline:
+                raise
+        await asyncio.sleep(BUSY_POLL_SECONDS)
+
+
 class SqliteDatabase(Database):
     dialect = "sqlite"
     skip_locked = ""
@@ -101,16 +114,7 @@ class SqliteDatabase(Database):
                 yield self._conn
 
     async def _while_busy(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Retry what another writer's lock refused, until the busy timeout has passed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.busy_timeout_s
-        while True:
-            try:
-                return await attempt()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(BUSY_POLL_SECONDS)
+        return await _while_busy(attempt, self.busy_timeout_s)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
@@ -158,19 +162,13 @@ async def _switch_to_wal(conn: aiosqlite.Connection, timeout_s: float) -> None:
     process opening the same file at the same moment holds it, SQLite answers "database is
     locked" at once rather than calling the busy handler (it would be a deadlock for a reader
     that waits). So this retries itself until the busy timeout has passed."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        try:
-            async with conn.execute("PRAGMA journal_mode=WAL") as cursor:
-                row = await cursor.fetchone()
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or loop.time() >= deadline:
-                raise
-            await asyncio.sleep(BUSY_POLL_SECONDS)
-            continue
-        if row is not None and str(row[0]).lower() == "wal":
-            return
+
+    async def switch() -> Any:
+        async with conn.execute("PRAGMA journal_mode=WAL") as cursor:
+            return await cursor.fetchone()
+
+    row = await _while_busy(switch, timeout_s)
+    if row is None or str(row[0]).lower() != "wal":
         raise sqlite3.OperationalError(f"SQLite refused WAL mode for this file (it says {row!r})")
 
 

@@ -72,7 +72,6 @@ class RedisRelay:
         self._subscriber: Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
-        self._stopping = False  # the loops end at their next turn
 
     @property
     def connected(self) -> bool:
@@ -123,7 +122,6 @@ class RedisRelay:
 
     async def start(self) -> None:
         log.info("instance %s relays live notes and events through Redis", self.instance_id)
-        self._stopping = False
         self._publisher = self._client()
         self._subscriber = self._client()
         self._tasks = [
@@ -134,8 +132,6 @@ class RedisRelay:
     async def stop(self) -> None:
         self._up = False  # what is published from now on goes nowhere, and is not queued
         self._queue.clear()
-        self._stopping = True
-        self._wake.set()  # the publisher leaves its wait, sees `_stopping` and ends
         # The background work too (unsubscribing, re-reading the store after a lost publish):
         # what a re-read would have brought is in the database, so cancelling loses nothing.
         await _cancelled(*self._tasks, *self._background)
@@ -160,14 +156,13 @@ class RedisRelay:
     # --- the subscriber -------------------------------------------------------------------------
 
     async def _subscribe_loop(self) -> None:
-        while not self._stopping:
+        while True:
             try:
                 await self._read()
             except asyncio.CancelledError:
                 raise
             except _FAILURES as exc:
-                if self._stopping:  # a cancellation redis-py reported as a failure
-                    return
+                _raise_if_cancelling()
                 self._lost(exc)
             except Exception:
                 log.exception("the Redis subscriber failed; reconnecting")
@@ -310,7 +305,7 @@ class RedisRelay:
     async def _publish_loop(self) -> None:
         assert self._publisher is not None
         publisher = self._publisher
-        while not self._stopping:
+        while True:
             await self._wake.wait()
             self._wake.clear()
             queue = self._queue
@@ -328,8 +323,7 @@ class RedisRelay:
                 except asyncio.CancelledError:
                     raise
                 except _FAILURES as exc:
-                    if self._stopping:  # a cancellation redis-py reported as a failure
-                        return
+                    _raise_if_cancelling()
                     if attempt == 1:  # a connection left from before an outage: a fresh one
                         with contextlib.suppress(*_FAILURES):
                             await publisher.connection_pool.disconnect()
@@ -353,6 +347,14 @@ class RedisRelay:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _raise_if_cancelling() -> None:
+    """A failure that came while this task was being cancelled is the cancellation, reported by
+    redis-py as a failure (a TimeoutError, an OSError): end as cancelled, not as a Redis loss."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def _cancelled(*tasks: asyncio.Future[Any]) -> None:
