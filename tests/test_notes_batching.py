@@ -347,6 +347,110 @@ async def test_the_write_ahead_log_stays_small_under_steady_writing(
     assert second <= first * 1.25 + 256 * 1024, f"the log grew from {first} to {second} bytes"
 
 
+def log_frames(service: Service) -> int:
+    """Frames in the write-ahead log now, as another connection's passive checkpoint reports."""
+    with contextlib.closing(sqlite3.connect(service.app[SETTINGS].database_path)) as db:
+        return db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+
+
+async def checkpoint_now(store: SqliteNotesStore) -> None:
+    store._start_checkpoint()
+    checkpointing = store._checkpointing
+    assert checkpointing is not None
+    await checkpointing
+
+
+async def test_the_checkpoint_starts_the_log_over_and_empties_it_past_its_limit(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_COMMITS", 10**6)
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_ROWS", 10**6)
+    service = await start()
+    only_on_sqlite(service)
+    store = service.app[NOTE_ROOMS].store
+    meeting = service.seed.meeting_id
+    database = service.app[SETTINGS].database_path
+    wal = database.with_name(database.name + "-wal")
+    doc: Doc[Text] = Doc()
+    text = doc.get("notes", type=Text)
+
+    async def type_4kb(times: int) -> None:
+        for i in range(times):
+            before = doc.get_state()
+            text.insert(len(str(text)), f"{i:04d}" * 1000)
+            await store.submit(meeting, doc.get_update(before), None)
+
+    await type_4kb(40)
+    grown = wal.stat().st_size
+    assert grown > 160 * 1024
+    await checkpoint_now(store)
+    # Below the limit the log is started over in place: the file keeps its size (and what
+    # filing the recent rows wrote), and the next commit is written from its first frames.
+    assert wal.stat().st_size >= grown
+    await type_4kb(1)
+    assert log_frames(service) <= 4
+    # Past the limit the file is emptied.
+    await type_4kb(40)
+    monkeypatch.setattr(sqlite_store, "WAL_TRUNCATE_ABOVE_BYTES", 64 * 1024)
+    await checkpoint_now(store)
+    assert wal.stat().st_size == 0
+    assert str(doc.get("notes", type=Text)) in str(_loaded((await store.load(meeting)).updates)), (
+        "nothing lost"
+    )
+
+
+def _loaded(updates: list[bytes]) -> str:
+    doc: Doc[Text] = Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return str(doc.get("notes", type=Text))
+
+
+async def test_a_reader_in_the_way_of_starting_the_log_over_does_not_hold_up_commits(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection reading an older snapshot keeps the log from being started over: the
+    checkpoint gives up after its few tries, commits go on, and a later checkpoint starts the
+    log over once the reader has finished."""
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_COMMITS", 10**6)
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_ROWS", 10**6)
+    monkeypatch.setattr(sqlite_store, "RESTART_TRIES", 3)
+    service = await start()
+    only_on_sqlite(service)
+    store = service.app[NOTE_ROOMS].store
+    meeting = service.seed.meeting_id
+    restarts: list[bool] = []
+    real = SqliteNotesStore._restart_log_without_waiting
+
+    def restart(self: SqliteNotesStore, conn: sqlite3.Connection) -> bool:
+        restarts.append(real(self, conn))
+        return restarts[-1]
+
+    monkeypatch.setattr(SqliteNotesStore, "_restart_log_without_waiting", restart)
+    text, updates = typed_updates(30)
+    for update in updates[:10]:
+        await store.submit(meeting, update, None)
+    reader = sqlite3.connect(service.app[SETTINGS].database_path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM note_updates").fetchone()  # holds its snapshot
+        for update in updates[10:20]:
+            await store.submit(meeting, update, None)
+        await checkpoint_now(store)
+        for update in updates[20:25]:
+            await store.submit(meeting, update, None)  # committed while the reader still reads
+        assert restarts == [False], "the reader's snapshot is still in the log"
+    finally:
+        reader.close()
+    await checkpoint_now(store)
+    assert restarts == [False, True]
+    await store.submit(meeting, updates[25], None)
+    assert log_frames(service) <= 4, "written from the log's first frames"
+    for update in updates[26:]:
+        await store.submit(meeting, update, None)
+    assert _loaded((await store.load(meeting)).updates).endswith(text), "nothing lost"
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0

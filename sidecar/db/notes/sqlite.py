@@ -45,6 +45,14 @@ LOCKED_RETRY_SECONDS = 0.002
 CHECKPOINT_EVERY_COMMITS = 1000
 CHECKPOINT_EVERY_ROWS = 4000
 
+# The checkpoint starts the log over in place (RESTART) while its file is smaller than this, and
+# empties the file (TRUNCATE) once it is larger: see `_checkpoint`.
+WAL_TRUNCATE_ABOVE_BYTES = 64 * 1024 * 1024
+# A RESTART that finds the write lock or a reader in its way is tried again this often, up to
+# this many times, without waiting on SQLite's busy handler; then the next checkpoint tries.
+RESTART_RETRY_SECONDS = 0.001
+RESTART_TRIES = 200
+
 # Rows filed into note_updates per transaction of the checkpoint thread: each transaction holds
 # the write lock (and the loop's commits wait, see `_retry_locked`) for a few milliseconds.
 FILE_CHUNK_ROWS = 1000
@@ -214,27 +222,59 @@ class SqliteNotesStore(CommitQueue):
         """On the checkpoint thread: file the recent rows, copy the log into the database and
         start it over.
 
-        TRUNCATE, not PASSIVE: under steady writing a passive checkpoint never catches up with
-        the last frame, so the log is never reused and grows without end (8.9 GB in two minutes
-        of the 1,000-meeting soak). TRUNCATE takes the write lock for the copy (commits meanwhile
-        are retried, see `_retry_locked`), so it completes, and empties the log file, so its size
-        on disk stays what a few hundred commits write (RESTART would reuse it but keep the
-        largest size it ever reached, 1.4 GB after a burst of room loads held it back).
+        A PASSIVE pass copies and syncs the log without stopping the commits. Alone it is not
+        enough: under steady writing it never catches up with the last frame, the log is never
+        started over, and it grows without end (8.9 GB in two minutes of the 1,000-meeting
+        soak). So a RESTART follows, which starts the log over from its first frame once every
+        frame is in the database; after the PASSIVE pass only the last few are left, so it holds
+        the write lock for about 0.1 ms. It is tried without waiting: with the busy handler it
+        slept 1, 2, 5, 10 ms while a commit of the loop held the lock, and the loop's commits
+        then waited on it in turn (`_retry_locked`); p99 at 450 meetings was 28-44 ms with the
+        handler, 29 ms trying every millisecond (bench/README.md, run J).
 
-        A PASSIVE pass goes first: it copies and syncs almost everything without stopping the
-        commits, so the TRUNCATE that follows holds the write lock only for the last few frames
-        (alone, it held it for the whole copy and fsync: tens of milliseconds of commits waiting,
-        the p99 latency of a busy server).
+        RESTART reuses the file at the largest size it ever reached (1.4 GB after a burst of
+        room loads held the log back), so past `WAL_TRUNCATE_ABOVE_BYTES` a TRUNCATE empties it
+        instead, waiting for the lock as long as the busy timeout: it holds the write lock for
+        the ftruncate, 5-40 ms, which is why it is not done every time (run J: p99 33-39 ms).
         """
-        if self._checkpoint_conn is None:
-            self._checkpoint_conn = sqlite3.connect(self._path, isolation_level=None)
-            self._checkpoint_conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
-            self._checkpoint_conn.execute("PRAGMA secure_delete=ON")  # filing deletes rows
-            self._checkpoint_conn.executescript(_FILING)
-        while self._file_recent_chunk(self._checkpoint_conn):
+        conn = self._checkpoint_conn
+        if conn is None:
+            conn = self._checkpoint_conn = sqlite3.connect(self._path, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            conn.execute("PRAGMA secure_delete=ON")  # filing deletes rows
+            conn.executescript(_FILING)
+        while self._file_recent_chunk(conn):
             pass
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        if self._log_size() > WAL_TRUNCATE_ABOVE_BYTES:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        else:
+            self._restart_log_without_waiting(conn)
+
+    def _log_size(self) -> int:
+        try:
+            return self._path.with_name(self._path.name + "-wal").stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _restart_log_without_waiting(self, conn: sqlite3.Connection) -> bool:
+        """RESTART, retried every `RESTART_RETRY_SECONDS` while the write lock or a reader of
+        an older snapshot is in the way; whether the log was started over."""
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            for _ in range(RESTART_TRIES):
+                try:
+                    busy = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
+                except sqlite3.OperationalError as exc:
+                    if not _is_locked(exc):
+                        raise
+                    busy = 1
+                if not busy:
+                    return True
+                time.sleep(RESTART_RETRY_SECONDS)
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
 
     @staticmethod
     def _file_recent_chunk(conn: sqlite3.Connection) -> bool:
