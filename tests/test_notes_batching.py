@@ -45,6 +45,21 @@ def typed_updates(count: int) -> tuple[str, list[bytes]]:
     return str(text), updates
 
 
+def loaded_text(updates: list[bytes]) -> str:
+    doc: Doc[Text] = Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return str(doc.get("notes", type=Text))
+
+
+def typed_4kb(doc: Doc[Text], i: int) -> bytes:
+    """The update of 4 KB typed at the end of `doc`'s notes."""
+    text = doc.get("notes", type=Text)
+    before = doc.get_state()
+    text.insert(len(str(text)), f"{i:04d}" * 1000)
+    return doc.get_update(before)
+
+
 def only_on_sqlite(service: Service) -> None:
     if dialect(service.app) != "sqlite":
         pytest.skip("SQLite's write-ahead log and checkpoints")
@@ -174,12 +189,6 @@ async def test_commits_land_in_the_recent_table_and_checkpoints_file_them_in_ord
             "SELECT data FROM note_updates WHERE meeting_id = ? ORDER BY id", (meeting,)
         ).fetchall()
     assert [bytes(row[0]) for row in rows[filed:]] == updates[:10], "filed in their order"
-
-    def loaded_text(updates: list[bytes]) -> str:
-        doc: Doc[Text] = Doc()
-        for update in updates:
-            doc.apply_update(update)
-        return str(doc.get("notes", type=Text))
 
     stored = (await store.load(meeting)).updates
     assert stored[-12:] == updates, "filed rows first, then the recent ones"
@@ -331,12 +340,9 @@ async def test_the_write_ahead_log_stays_small_under_steady_writing(
     database = service.app[SETTINGS].database_path
     wal = database.with_name(database.name + "-wal")
     doc: Doc[Text] = Doc()
-    text = doc.get("notes", type=Text)
     largest = [0, 0]  # the log's largest size in the first and in the second half
     for i in range(1600):  # 4 KB updates, back to back: the store is never idle
-        before = doc.get_state()
-        text.insert(len(str(text)), f"{i:04d}" * 1000)
-        pending = store.submit(meeting, doc.get_update(before), None)
+        pending = store.submit(meeting, typed_4kb(doc, i), None)
         await asyncio.sleep(0)  # one commit per turn of the loop
         if i % 10 == 0:
             half = i * 2 // 1600
@@ -372,13 +378,10 @@ async def test_the_checkpoint_starts_the_log_over_and_empties_it_past_its_limit(
     database = service.app[SETTINGS].database_path
     wal = database.with_name(database.name + "-wal")
     doc: Doc[Text] = Doc()
-    text = doc.get("notes", type=Text)
 
     async def type_4kb(times: int) -> None:
         for i in range(times):
-            before = doc.get_state()
-            text.insert(len(str(text)), f"{i:04d}" * 1000)
-            await store.submit(meeting, doc.get_update(before), None)
+            await store.submit(meeting, typed_4kb(doc, i), None)
 
     await type_4kb(40)
     grown = wal.stat().st_size
@@ -394,16 +397,8 @@ async def test_the_checkpoint_starts_the_log_over_and_empties_it_past_its_limit(
     monkeypatch.setattr(sqlite_store, "WAL_TRUNCATE_ABOVE_BYTES", 64 * 1024)
     await checkpoint_now(store)
     assert wal.stat().st_size == 0
-    assert str(doc.get("notes", type=Text)) in str(_loaded((await store.load(meeting)).updates)), (
-        "nothing lost"
-    )
-
-
-def _loaded(updates: list[bytes]) -> str:
-    doc: Doc[Text] = Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return str(doc.get("notes", type=Text))
+    typed = str(doc.get("notes", type=Text))
+    assert typed in loaded_text((await store.load(meeting)).updates), "nothing lost"
 
 
 async def test_a_reader_in_the_way_of_starting_the_log_over_does_not_hold_up_commits(
@@ -449,7 +444,7 @@ async def test_a_reader_in_the_way_of_starting_the_log_over_does_not_hold_up_com
     assert log_frames(service) <= 4, "written from the log's first frames"
     for update in updates[26:]:
         await store.submit(meeting, update, None)
-    assert _loaded((await store.load(meeting)).updates).endswith(text), "nothing lost"
+    assert loaded_text((await store.load(meeting)).updates).endswith(text), "nothing lost"
 
 
 class FakeClock:

@@ -121,6 +121,9 @@ class SqliteNotesStore(CommitQueue):
         super().__init__(commit_window_seconds, max_batch, clock)
         self._path = path
         self._busy_timeout = busy_timeout_ms / 1000
+        # The checkpoint connection waits for locks (the loop's never does, see start).
+        self._waiting_busy_timeout = f"PRAGMA busy_timeout={busy_timeout_ms}"
+        self._log = path.with_name(path.name + "-wal")
         self._conn: sqlite3.Connection | None = None
         self._locked_since: float | None = None
         # Checkpoints run on a thread of their own, with their own connection: they write the
@@ -240,7 +243,7 @@ class SqliteNotesStore(CommitQueue):
         conn = self._checkpoint_conn
         if conn is None:
             conn = self._checkpoint_conn = sqlite3.connect(self._path, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            conn.execute(self._waiting_busy_timeout)
             conn.execute("PRAGMA secure_delete=ON")  # filing deletes rows
             conn.executescript(_FILING)
         while self._file_recent_chunk(conn):
@@ -253,7 +256,7 @@ class SqliteNotesStore(CommitQueue):
 
     def _log_size(self) -> int:
         try:
-            return self._path.with_name(self._path.name + "-wal").stat().st_size
+            return self._log.stat().st_size
         except FileNotFoundError:
             return 0
 
@@ -274,7 +277,7 @@ class SqliteNotesStore(CommitQueue):
                 time.sleep(RESTART_RETRY_SECONDS)
             return False
         finally:
-            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            conn.execute(self._waiting_busy_timeout)
 
     @staticmethod
     def _file_recent_chunk(conn: sqlite3.Connection) -> bool:
